@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run-tests.sh - run every test given on the command line, add up, and end
+# with the one summary line CI reads: "N passed, N failed".
+#
+# A Check program contributes its "Checks: N, Failures: F, Errors: E" line.
+# A script contributes one result per "PASS: name" / "FAIL: name" line it
+# prints, or, if it prints none, one result from its exit status. A script
+# that printed results but exited non-zero adds one failure for itself.
+set -u
+
+passed=0
+failed=0
+failures=()
+
+for t in "$@"; do
+  echo "=== $t"
+  out=$(mktemp)
+  "./$t" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n 1)
+  if [ -n "$line" ]; then
+    n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+    f=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+    e=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + n - f - e))
+    failed=$((failed + f + e))
+    [ $((f + e)) -eq 0 ] || failures+=("$t")
+    [ "$rc" -eq 0 ] || [ $((f + e)) -ne 0 ] || { failed=$((failed + 1)); failures+=("$t (exit $rc)"); }
+  else
+    p=$(grep -c '^PASS: ' "$out")
+    f=$(grep -c '^FAIL: ' "$out")
+    if [ $((p + f)) -eq 0 ]; then
+      if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+      f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" -eq 0 ] || failures+=("$t")
+  fi
+  rm -f "$out"
+done
+
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
