@@ -1,0 +1,223 @@
+-- kcp.lua - Wireshark/tshark dissector for KCP (ARQ over UDP).
+--
+-- A UDP datagram carries one or more KCP segments back to back, each a
+-- 24-byte little-endian header (conv, cmd, frg, wnd, ts, sn, una, len)
+-- followed by len bytes of data. KCP has no well-known port, so the
+-- dissector is registered on one UDP port (preference "port", 8000 by
+-- default, 0 for none) and also as a heuristic dissector ("kcp_udp") that
+-- claims a datagram only when every byte of it parses as whole segments.
+--
+--   tshark -X lua_script:tools/wireshark/kcp.lua -r FILE -Y kcp
+--
+-- The layout is the reference one (skywind3000/kcp, kcp-go): all fields
+-- little-endian, no checksum, no handshake.
+
+local kcp = Proto("kcp", "KCP (ARQ over UDP)")
+
+local HEADER_LEN = 24
+local DEFAULT_PORT = 8000
+
+local CMD_PUSH, CMD_ACK, CMD_WASK, CMD_WINS = 81, 82, 83, 84
+local cmd_names = {
+    [CMD_PUSH] = "PUSH",
+    [CMD_ACK]  = "ACK",
+    [CMD_WASK] = "WASK",
+    [CMD_WINS] = "WINS",
+}
+
+local f = {
+    conv = ProtoField.uint32("kcp.conv", "Conversation", base.HEX,
+                             nil, nil, "Conversation id; both peers must agree"),
+    cmd  = ProtoField.uint8("kcp.cmd", "Command", base.DEC, cmd_names),
+    frg  = ProtoField.uint8("kcp.frg", "Fragments following", base.DEC,
+                            nil, nil, "Message mode: fragments of this message still to come"),
+    wnd  = ProtoField.uint16("kcp.wnd", "Window", base.DEC,
+                             nil, nil, "Sender's free receive window, in segments"),
+    ts   = ProtoField.uint32("kcp.ts", "Timestamp", base.DEC,
+                             nil, nil, "PUSH: send time (ms); ACK: ts of the PUSH acked"),
+    sn   = ProtoField.uint32("kcp.sn", "Sequence number", base.DEC,
+                             nil, nil, "PUSH: this segment's sn; ACK: the sn acked"),
+    una  = ProtoField.uint32("kcp.una", "Unacknowledged", base.DEC,
+                             nil, nil, "Sender's rcv_nxt: every sn below it was received"),
+    len  = ProtoField.uint32("kcp.len", "Length", base.DEC,
+                             nil, nil, "Payload bytes after the header"),
+    data = ProtoField.bytes("kcp.data", "Data"),
+}
+kcp.fields = { f.conv, f.cmd, f.frg, f.wnd, f.ts, f.sn, f.una, f.len, f.data }
+
+local ef = {
+    short_header = ProtoExpert.new("kcp.short_header", "KCP: short header",
+                                   expert.group.MALFORMED, expert.severity.ERROR),
+    len_beyond   = ProtoExpert.new("kcp.len_beyond", "KCP: len beyond datagram",
+                                   expert.group.MALFORMED, expert.severity.ERROR),
+    unknown_cmd  = ProtoExpert.new("kcp.unknown_cmd", "KCP: unknown cmd",
+                                   expert.group.MALFORMED, expert.severity.ERROR),
+}
+kcp.experts = { ef.short_header, ef.len_beyond, ef.unknown_cmd }
+
+kcp.prefs.port = Pref.uint("UDP port", DEFAULT_PORT,
+                           "UDP port decoded as KCP (0: none; other ports rely on the heuristic)")
+
+-- The one-line text of a segment, used in its subtree label and the Info column.
+local function segment_summary(cmd, sn, len, wnd)
+    local name = cmd_names[cmd]
+    if cmd == CMD_PUSH then
+        return string.format("PUSH sn=%u len=%u", sn, len)
+    elseif cmd == CMD_ACK then
+        return string.format("ACK sn=%u", sn)
+    elseif cmd == CMD_WINS then
+        return string.format("WINS wnd=%u", wnd)
+    elseif name then
+        return name
+    end
+    return string.format("cmd=%u sn=%u len=%u", cmd, sn, len)
+end
+
+-- True when the datagram is a chain of well-formed segments; the heuristic
+-- uses it so that it never claims a datagram it would flag. Headers past a
+-- short snap length cannot be read: the segments before them must do.
+local function all_segments_parse(tvb)
+    local total = tvb:reported_len()
+    local captured = tvb:len()
+    if total < HEADER_LEN or captured < HEADER_LEN then
+        return false
+    end
+    local off = 0
+    while off < total do
+        if total - off < HEADER_LEN then
+            return false
+        end
+        if captured - off < HEADER_LEN then
+            return true
+        end
+        local cmd = tvb(off + 4, 1):uint()
+        if not cmd_names[cmd] then
+            return false
+        end
+        local len = tvb(off + 20, 4):le_uint()
+        if len > total - off - HEADER_LEN then
+            return false
+        end
+        off = off + HEADER_LEN + len
+    end
+    return true
+end
+
+-- Decode the segment at off into tree; returns the offset after it, or nil
+-- when the rest of the datagram cannot be split further, plus its summary.
+-- Malformed means against the datagram's real (reported) length; bytes a
+-- short snap length left out of the capture are only marked as missing.
+local function dissect_segment(tvb, tree, off, index)
+    local left = tvb:reported_len() - off
+    local cap_left = math.max(tvb:len() - off, 0)
+    -- The captured bytes of the segment, at most n; a range may not start
+    -- past the captured end, so a segment wholly cut off gets the empty
+    -- range at that end.
+    local function head(n)
+        if cap_left == 0 then
+            return tvb(tvb:len(), 0)
+        end
+        return tvb(off, math.min(n, cap_left))
+    end
+    if left < HEADER_LEN then
+        local item = tree:add(kcp, head(left),
+                              string.format("Segment %u: short header (%u of %u bytes)",
+                                            index, left, HEADER_LEN))
+        item:add_proto_expert_info(ef.short_header,
+                                   string.format("KCP: short header (%u bytes, need %u)",
+                                                 left, HEADER_LEN))
+        return nil, "[short header]"
+    end
+    if cap_left < HEADER_LEN then
+        tree:add(kcp, head(HEADER_LEN),
+                 string.format("Segment %u: header cut off by the capture's snap length", index))
+        return nil, "[cut off by the capture]"
+    end
+
+    local cmd = tvb(off + 4, 1):uint()
+    local wnd = tvb(off + 6, 2):le_uint()
+    local sn  = tvb(off + 12, 4):le_uint()
+    local len = tvb(off + 20, 4):le_uint()
+    local fits = len <= left - HEADER_LEN
+    local body = math.min(len, left - HEADER_LEN)
+    local captured_body = math.min(body, cap_left - HEADER_LEN)
+
+    local summary = segment_summary(cmd, sn, len, wnd)
+    local sub = tree:add(kcp, tvb(off, HEADER_LEN + captured_body),
+                         string.format("Segment %u: %s", index, summary))
+    sub:add_le(f.conv, tvb(off, 4))
+    local cmd_item = sub:add(f.cmd, tvb(off + 4, 1))
+    sub:add(f.frg, tvb(off + 5, 1))
+    sub:add_le(f.wnd, tvb(off + 6, 2))
+    sub:add_le(f.ts, tvb(off + 8, 4))
+    sub:add_le(f.sn, tvb(off + 12, 4))
+    sub:add_le(f.una, tvb(off + 16, 4))
+    local len_item = sub:add_le(f.len, tvb(off + 20, 4))
+
+    if not cmd_names[cmd] then
+        cmd_item:add_proto_expert_info(ef.unknown_cmd,
+                                       string.format("KCP: unknown cmd %u", cmd))
+    end
+    if not fits then
+        len_item:add_proto_expert_info(ef.len_beyond,
+                                       string.format("KCP: len beyond datagram (len %u, %u bytes left)",
+                                                     len, left - HEADER_LEN))
+        return nil, summary .. " [len beyond datagram]"
+    end
+    if captured_body > 0 then
+        local data_item = sub:add(f.data, tvb(off + HEADER_LEN, captured_body))
+        if captured_body < len then
+            data_item:append_text(string.format(" [%u of %u bytes captured]", captured_body, len))
+        end
+    end
+    return off + HEADER_LEN + len, summary
+end
+
+function kcp.dissector(tvb, pinfo, tree)
+    local total = tvb:reported_len()
+    if tvb:len() == 0 then
+        return 0
+    end
+    pinfo.cols.protocol = "KCP"
+    local root = tree:add(kcp, tvb())
+    local parts = {}
+    local off = 0
+    while off and off < total do
+        local summary
+        off, summary = dissect_segment(tvb, root, off, #parts + 1)
+        parts[#parts + 1] = summary
+    end
+    root:append_text(string.format(", %u segment%s", #parts, #parts == 1 and "" or "s"))
+    pinfo.cols.info = table.concat(parts, ", ")
+    return total
+end
+
+local function heuristic(tvb, pinfo, tree)
+    if not all_segments_parse(tvb) then
+        return false
+    end
+    kcp.dissector(tvb, pinfo, tree)
+    return true
+end
+kcp:register_heuristic("udp", heuristic)
+
+local registered_port = 0
+
+local function register_port()
+    local udp_table = DissectorTable.get("udp.port")
+    if registered_port ~= 0 then
+        udp_table:remove(registered_port, kcp)
+    end
+    registered_port = kcp.prefs.port
+    if registered_port ~= 0 then
+        udp_table:add(registered_port, kcp)
+    end
+end
+
+function kcp.prefs_changed()
+    if kcp.prefs.port ~= registered_port then
+        register_port()
+    end
+end
+
+register_port()
