@@ -1,0 +1,272 @@
+/**
+ * @file
+ * KCP link: one ikcpcb over one connected UDP socket. Connecting the socket
+ * lets the kernel drop datagrams from anyone but the server and gives every
+ * session its own local port, which is how the server tells sessions apart.
+ *
+ * Latency matters more here than the packet count: what the caller queued
+ * and the ACKs for what arrived are flushed at once (kcpc_link_pump) instead
+ * of waiting for the engine's next interval tick.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ikcp.h"
+#include "kcpc_clock.h"
+#include "kcpc_link_impl.h"
+
+/** Largest UDP payload: a datagram from the server cannot be bigger. */
+#define KCPC_KCP_DGRAM_MAX 65536
+/** Datagrams read per service call, so one busy session cannot starve the rest. */
+#define KCPC_KCP_RX_BURST 256
+/** Socket buffers asked for: a whole window of big messages in flight. */
+#define KCPC_KCP_SOCKBUF (1 << 21)
+
+struct kcpc_link_kcp {
+  struct kcpc_link base;
+  ikcpcb *kcp;
+  unsigned wnd;
+  int need_flush;        /**< something queued or ACKs owed since the last flush */
+  int broken;            /**< the engine handed over something we cannot take */
+  uint64_t queued;       /**< payload bytes given to ikcp_send */
+  uint64_t received;     /**< payload bytes taken from ikcp_recv */
+  uint64_t echo_cap;     /**< cap on queued - received */
+  uint64_t send_errors;
+};
+
+/** One datagram buffer shared by every link: the client has one thread. */
+static char kcpc_kcp_rxbuf[KCPC_KCP_DGRAM_MAX];
+
+static struct kcpc_link_kcp *
+kcpc_kcp(struct kcpc_link *link)
+{
+  return (struct kcpc_link_kcp *)link;
+}
+
+static const struct kcpc_link_kcp *
+kcpc_kcp_c(const struct kcpc_link *link)
+{
+  return (const struct kcpc_link_kcp *)link;
+}
+
+/**
+ * Engine output: one datagram. A datagram the kernel will not take now is
+ * lost like any other, and KCP resends it; only the count is kept.
+ */
+static int
+kcpc_kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+{
+  struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)user;
+  (void)kcp;
+
+  if (send(lk->base.fd, buf, (size_t)len, 0) < 0) {
+    lk->send_errors++;
+  }
+  return 0;
+}
+
+static void
+kcpc_kcp_close(struct kcpc_link *link, struct kcpc_link_counters *acc)
+{
+  struct kcpc_link_kcp *lk = kcpc_kcp(link);
+
+  if (acc != NULL) {
+    IKCPSTATS st;
+    ikcp_getstats(lk->kcp, &st);
+    acc->retrans_timeout += st.retrans_timeout;
+    acc->retrans_fast += st.retrans_fast;
+    acc->send_errors += lk->send_errors;
+  }
+  ikcp_release(lk->kcp);
+  close(lk->base.fd);
+  free(lk);
+}
+
+static short
+kcpc_kcp_events(const struct kcpc_link *link)
+{
+  (void)link;
+  return POLLIN;
+}
+
+static void
+kcpc_kcp_service(struct kcpc_link *link, short revents, uint64_t now_us)
+{
+  struct kcpc_link_kcp *lk = kcpc_kcp(link);
+  int i;
+
+  if (revents & (POLLIN | POLLERR)) {
+    for (i = 0; i < KCPC_KCP_RX_BURST; i++) {
+      ssize_t n = recv(link->fd, kcpc_kcp_rxbuf, sizeof(kcpc_kcp_rxbuf), 0);
+      if (n < 0) {
+        /* ECONNREFUSED is the server port being closed (ICMP): only the
+         * --timeout decides that a session is dead, so keep reading. */
+        if (errno == ECONNREFUSED || errno == EINTR) {
+          continue;
+        }
+        break;
+      }
+      if (ikcp_input(lk->kcp, kcpc_kcp_rxbuf, (long)n) >= 0) {
+        link->last_rx_us = now_us;
+        lk->need_flush = 1;
+      }
+    }
+  }
+  ikcp_update(lk->kcp, kcpc_ms(now_us));
+}
+
+static int
+kcpc_kcp_can_send(const struct kcpc_link *link, uint32_t len)
+{
+  const struct kcpc_link_kcp *lk = kcpc_kcp_c(link);
+  uint32_t mss = lk->kcp->mss;
+  uint64_t frags = len == 0 ? 1 : ((uint64_t)len + mss - 1) / mss;
+  uint64_t waiting = (uint64_t)ikcp_waitsnd(lk->kcp);
+  uint64_t unechoed = lk->queued - lk->received;
+
+  /* Two windows queued keep the pipe full; more would only grow memory.
+   * Capping the unechoed bytes as well keeps the echoes from queueing up
+   * at the server, where they would count as RTT. */
+  if (unechoed > 0 && unechoed + len > lk->echo_cap) {
+    return 0;
+  }
+  return waiting == 0 || waiting + frags <= 2u * (uint64_t)lk->wnd;
+}
+
+static int
+kcpc_kcp_send(struct kcpc_link *link, const void *msg, uint32_t len)
+{
+  struct kcpc_link_kcp *lk = kcpc_kcp(link);
+
+  if (ikcp_send(lk->kcp, (const char *)msg, (int)len) < 0) {
+    return -1;
+  }
+  lk->queued += len;
+  lk->need_flush = 1;
+  return 0;
+}
+
+static size_t
+kcpc_kcp_recv(struct kcpc_link *link, void *buf, size_t cap)
+{
+  struct kcpc_link_kcp *lk = kcpc_kcp(link);
+  int size = ikcp_peeksize(lk->kcp);
+  int n;
+
+  if (size < 0) {
+    return 0;
+  }
+  if ((size_t)size > cap) {
+    lk->broken = 1;
+    return 0;
+  }
+  n = ikcp_recv(lk->kcp, (char *)buf, (int)cap);
+  if (n <= 0) {
+    return 0;
+  }
+  lk->received += (uint64_t)n;
+  return (size_t)n;
+}
+
+static void
+kcpc_kcp_pump(struct kcpc_link *link, uint64_t now_us)
+{
+  struct kcpc_link_kcp *lk = kcpc_kcp(link);
+
+  (void)now_us;
+  if (lk->need_flush) {
+    lk->need_flush = 0;
+    ikcp_flush(lk->kcp);
+  }
+}
+
+static uint64_t
+kcpc_kcp_deadline(const struct kcpc_link *link, uint64_t now_us)
+{
+  const struct kcpc_link_kcp *lk = kcpc_kcp_c(link);
+  uint32_t now_ms = kcpc_ms(now_us);
+  int32_t wait = (int32_t)(ikcp_check(lk->kcp, now_ms) - now_ms);
+
+  /* The engine's clock has millisecond steps: "now" means the next step. */
+  if (wait <= 0) {
+    return (now_us / 1000u + 1u) * 1000u;
+  }
+  return (now_us / 1000u + (uint64_t)wait) * 1000u;
+}
+
+static int
+kcpc_kcp_dead(const struct kcpc_link *link)
+{
+  const struct kcpc_link_kcp *lk = kcpc_kcp_c(link);
+  return lk->broken || lk->kcp->state == (IUINT32)-1;
+}
+
+static const struct kcpc_link_ops kcpc_kcp_ops = {
+  kcpc_kcp_close, kcpc_kcp_events, kcpc_kcp_service, kcpc_kcp_can_send,
+  kcpc_kcp_send, kcpc_kcp_recv, kcpc_kcp_pump, kcpc_kcp_deadline, kcpc_kcp_dead,
+  1
+};
+
+static const struct kcpc_link_ops kcpc_kcp_stream_ops = {
+  kcpc_kcp_close, kcpc_kcp_events, kcpc_kcp_service, kcpc_kcp_can_send,
+  kcpc_kcp_send, kcpc_kcp_recv, kcpc_kcp_pump, kcpc_kcp_deadline, kcpc_kcp_dead,
+  0
+};
+
+struct kcpc_link *
+kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us)
+{
+  struct kcpc_link_kcp *lk;
+  int bufsize = KCPC_KCP_SOCKBUF;
+  int fd = socket(cfg->addr.ss_family, SOCK_DGRAM, 0);
+
+  if (fd < 0) {
+    fprintf(stderr, "kcp_client: socket: %s\n", strerror(errno));
+    return NULL;
+  }
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+  if (kcpc_link_fd_setup(fd) < 0 ||
+      connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addrlen) < 0) {
+    fprintf(stderr, "kcp_client: %s: %s\n", cfg->peer, strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  lk = calloc(1, sizeof(*lk));
+  if (lk == NULL) {
+    fprintf(stderr, "kcp_client: out of memory\n");
+    close(fd);
+    return NULL;
+  }
+  lk->kcp = ikcp_create(conv, lk);
+  if (lk->kcp == NULL) {
+    fprintf(stderr, "kcp_client: out of memory\n");
+    free(lk);
+    close(fd);
+    return NULL;
+  }
+  lk->base.ops = cfg->stream ? &kcpc_kcp_stream_ops : &kcpc_kcp_ops;
+  lk->base.fd = fd;
+  lk->base.last_rx_us = now_us;
+  lk->wnd = cfg->wnd;
+  lk->echo_cap = kcpc_link_echo_cap(cfg);
+  ikcp_setoutput(lk->kcp, kcpc_kcp_output);
+  if (ikcp_wndsize(lk->kcp, (int)cfg->wnd, (int)cfg->wnd) < 0 ||
+      ikcp_setmtu(lk->kcp, (int)cfg->mtu) < 0 || ikcp_profile(lk->kcp, cfg->profile) < 0) {
+    fprintf(stderr, "kcp_client: cannot set up KCP (wnd %u, mtu %u, profile %s)\n",
+            cfg->wnd, cfg->mtu, cfg->profile);
+    ikcp_release(lk->kcp);
+    free(lk);
+    close(fd);
+    return NULL;
+  }
+  lk->kcp->stream = cfg->stream;
+  /* The first update starts the engine's clock, so that flush works. */
+  ikcp_update(lk->kcp, kcpc_ms(now_us));
+  return &lk->base;
+}
