@@ -1,0 +1,571 @@
+/**
+ * @file
+ * ./minimal: lwIP (Debian's liblwip, NO_SYS=0, core locking) on a Linux
+ * tap, serving ICMP echo, UDP echo on port 7, TCP echo on port 7 and KCP
+ * echo on port 8000.
+ *
+ * Threads: tcpip_init() starts the lwIP core thread; the tap driver adds a
+ * reader thread that only queues frames to it. Every raw-API call runs in
+ * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
+ * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
+ * ever interrupted, and reads them from a signalfd; it prints counters (and
+ * stops) while holding the core lock, since the counters belong to the core
+ * thread.
+ *
+ * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
+ * be set up or the tap vanishes while running, 2 for a bad option.
+ */
+#include "icmpcount.h"
+#include "kcpecho.h"
+#include "pcapdump.h"
+#include "tapif.h"
+#include "tcpecho_raw.h"
+#include "udpecho_raw.h"
+
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/tcpip.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MINIMAL_ECHO_PORT 7
+#define MINIMAL_MAX_MS 10000
+#define MINIMAL_MAX_STATS_SEC 86400
+
+/** Everything the command line sets. */
+struct minimal_opts {
+  ip4_addr_t ip;
+  ip4_addr_t netmask;
+  ip4_addr_t gw;
+  const char *tap;
+  const char *pcap_file;
+  struct linkemu_config emu;
+  u32_t stats_sec;
+  int debug;
+  struct kcpecho_config kcp;
+};
+
+enum {
+  OPT_PCAP = 256,
+  OPT_LOSS,
+  OPT_DELAY,
+  OPT_JITTER,
+  OPT_DUP,
+  OPT_REORDER,
+  OPT_SEED,
+  OPT_STATS,
+  OPT_PROFILE,
+  OPT_KCP_WND,
+  OPT_KCP_MTU,
+  OPT_KCP_IDLE,
+  OPT_KCP_MAX
+};
+
+static const struct option minimal_longopts[] = {
+  {"help", no_argument, NULL, 'h'},
+  {"ip", required_argument, NULL, 'i'},
+  {"netmask", required_argument, NULL, 'm'},
+  {"gateway", required_argument, NULL, 'g'},
+  {"tap", required_argument, NULL, 't'},
+  {"pcap", required_argument, NULL, OPT_PCAP},
+  {"loss", required_argument, NULL, OPT_LOSS},
+  {"delay", required_argument, NULL, OPT_DELAY},
+  {"jitter", required_argument, NULL, OPT_JITTER},
+  {"dup", required_argument, NULL, OPT_DUP},
+  {"reorder", required_argument, NULL, OPT_REORDER},
+  {"seed", required_argument, NULL, OPT_SEED},
+  {"stats", required_argument, NULL, OPT_STATS},
+  {"debug", no_argument, NULL, 'd'},
+  {"kcp-port", required_argument, NULL, 'k'},
+  {"profile", required_argument, NULL, OPT_PROFILE},
+  {"kcp-wnd", required_argument, NULL, OPT_KCP_WND},
+  {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
+  {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
+  {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {NULL, 0, NULL, 0}
+};
+
+static void
+minimal_usage(FILE *out)
+{
+  fprintf(out,
+    "usage: minimal [options]\n"
+    "  lwIP on a tap: ICMP echo, UDP echo :7, TCP echo :7, KCP echo :8000.\n"
+    "  Create the tap first: sudo scripts/setup-tapif\n"
+    "\n"
+    "  -i, --ip ADDR        our address (192.168.0.2)\n"
+    "  -m, --netmask ADDR   netmask (255.255.255.0)\n"
+    "  -g, --gateway ADDR   default gateway, 0.0.0.0 for none (192.168.0.1)\n"
+    "  -t, --tap NAME       tap device ($PRECONFIGURED_TAPIF, else tap0)\n"
+    "      --pcap FILE      write every frame crossing the tap to FILE (received\n"
+    "                       frames before link emulation, sent frames after it)\n"
+    "      --loss PCT       drop frames with this probability, each way (0..100)\n"
+    "      --delay MS       add this one-way delay, each way (0..%d)\n"
+    "      --jitter MS      vary the delay uniformly by +-MS (0..%d)\n"
+    "      --dup PCT        deliver frames twice with this probability (0..100)\n"
+    "      --reorder PCT    hold frames back past later ones (0..100)\n"
+    "      --seed N         seed of the link emulation (1; 0..4294967295)\n"
+    "      --stats SEC      print counters every SEC seconds (0: only on SIGUSR1)\n"
+    "  -d, --debug          print one line per frame crossing the tap\n"
+    "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
+    "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
+    "      --kcp-wnd N      KCP send/receive window in segments (128; 1..32768)\n"
+    "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
+    "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
+    "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
+    "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
+    MINIMAL_MAX_MS, MINIMAL_MAX_MS);
+}
+
+/** Report a bad option value and exit 2. */
+static void __attribute__((noreturn))
+minimal_bad_value(const char *opt, const char *value, const char *expected)
+{
+  fprintf(stderr, "minimal: invalid %s '%s': expected %s\n", opt, value, expected);
+  minimal_usage(stderr);
+  exit(2);
+}
+
+/** Decimal integer in [min, max]; no sign, no spaces, nothing after. */
+static u32_t
+minimal_parse_u32(const char *opt, const char *s, u32_t min, u32_t max, const char *expected)
+{
+  unsigned long long v;
+  char *end;
+
+  if (!isdigit((unsigned char)s[0])) {
+    minimal_bad_value(opt, s, expected);
+  }
+  errno = 0;
+  v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max) {
+    minimal_bad_value(opt, s, expected);
+  }
+  return (u32_t)v;
+}
+
+/** Percentage, a decimal number in [0, 100]. */
+static double
+minimal_parse_pct(const char *opt, const char *s)
+{
+  const char *expected = "a percentage 0..100";
+  char *end;
+  double v;
+
+  if (!isdigit((unsigned char)s[0]) && s[0] != '.') {
+    minimal_bad_value(opt, s, expected);
+  }
+  errno = 0;
+  v = strtod(s, &end);
+  if (errno != 0 || *end != '\0' || !isfinite(v) || v < 0.0 || v > 100.0) {
+    minimal_bad_value(opt, s, expected);
+  }
+  return v;
+}
+
+/** Dotted-quad IPv4 address (inet_pton: no shorthand forms). */
+static void
+minimal_parse_ip4(const char *opt, const char *s, ip4_addr_t *out)
+{
+  struct in_addr a;
+
+  if (inet_pton(AF_INET, s, &a) != 1) {
+    minimal_bad_value(opt, s, "a dotted-quad IPv4 address");
+  }
+  ip4_addr_set_u32(out, a.s_addr);
+}
+
+static void __attribute__((noreturn))
+minimal_fail_usage(const char *msg)
+{
+  fprintf(stderr, "minimal: %s\n", msg);
+  minimal_usage(stderr);
+  exit(2);
+}
+
+/** Checks that need all the addresses at once. */
+static void
+minimal_check_addrs(const struct minimal_opts *o)
+{
+  u32_t ip = lwip_ntohl(ip4_addr_get_u32(&o->ip));
+  u32_t mask = lwip_ntohl(ip4_addr_get_u32(&o->netmask));
+  u32_t gw = lwip_ntohl(ip4_addr_get_u32(&o->gw));
+
+  if (!ip4_addr_netmask_valid(ip4_addr_get_u32(&o->netmask)) || mask == 0) {
+    minimal_fail_usage("invalid --netmask: not a contiguous netmask");
+  }
+  if (ip == 0 || ip == 0xffffffffUL || (ip >> 28) == 0xe || (ip >> 24) == 127) {
+    minimal_fail_usage("invalid --ip: not a unicast host address");
+  }
+  if (mask < 0xfffffffeUL && ((ip & ~mask) == 0 || (ip & ~mask) == ~mask)) {
+    minimal_fail_usage("invalid --ip: network or broadcast address of its subnet");
+  }
+  if (gw != 0 && ((gw & mask) != (ip & mask) || gw == ip)) {
+    minimal_fail_usage("invalid --gateway: must be another address in our subnet, or 0.0.0.0");
+  }
+}
+
+static void
+minimal_parse(int argc, char **argv, struct minimal_opts *o)
+{
+  const char *env_tap = getenv("PRECONFIGURED_TAPIF");
+  int c;
+
+  memset(o, 0, sizeof(*o));
+  minimal_parse_ip4("--ip", "192.168.0.2", &o->ip);
+  minimal_parse_ip4("--netmask", "255.255.255.0", &o->netmask);
+  minimal_parse_ip4("--gateway", "192.168.0.1", &o->gw);
+  o->tap = (env_tap != NULL && env_tap[0] != '\0') ? env_tap : "tap0";
+  o->emu.seed = 1;
+  kcpecho_config_default(&o->kcp);
+
+  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+    switch (c) {
+    case 'h':
+      minimal_usage(stdout);
+      exit(0);
+    case 'i':
+      minimal_parse_ip4("--ip", optarg, &o->ip);
+      break;
+    case 'm':
+      minimal_parse_ip4("--netmask", optarg, &o->netmask);
+      break;
+    case 'g':
+      minimal_parse_ip4("--gateway", optarg, &o->gw);
+      break;
+    case 't':
+      if (optarg[0] == '\0' || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/') != NULL) {
+        minimal_bad_value("--tap", optarg, "an interface name of 1..15 characters");
+      }
+      o->tap = optarg;
+      break;
+    case OPT_PCAP:
+      if (optarg[0] == '\0') {
+        minimal_bad_value("--pcap", optarg, "a file name");
+      }
+      o->pcap_file = optarg;
+      break;
+    case OPT_LOSS:
+      o->emu.loss_pct = minimal_parse_pct("--loss", optarg);
+      break;
+    case OPT_DELAY:
+      o->emu.delay_ms = minimal_parse_u32("--delay", optarg, 0, MINIMAL_MAX_MS, "milliseconds 0..10000");
+      break;
+    case OPT_JITTER:
+      o->emu.jitter_ms = minimal_parse_u32("--jitter", optarg, 0, MINIMAL_MAX_MS, "milliseconds 0..10000");
+      break;
+    case OPT_DUP:
+      o->emu.dup_pct = minimal_parse_pct("--dup", optarg);
+      break;
+    case OPT_REORDER:
+      o->emu.reorder_pct = minimal_parse_pct("--reorder", optarg);
+      break;
+    case OPT_SEED:
+      o->emu.seed = minimal_parse_u32("--seed", optarg, 0, 0xffffffffUL, "an integer 0..4294967295");
+      break;
+    case OPT_STATS:
+      o->stats_sec = minimal_parse_u32("--stats", optarg, 0, MINIMAL_MAX_STATS_SEC, "seconds 0..86400");
+      break;
+    case 'd':
+      o->debug = 1;
+      break;
+    case 'k':
+      o->kcp.port = (u16_t)minimal_parse_u32("--kcp-port", optarg, 1, 65535, "a port 1..65535");
+      if (o->kcp.port == MINIMAL_ECHO_PORT) {
+        minimal_bad_value("--kcp-port", optarg, "a port other than 7 (UDP echo)");
+      }
+      break;
+    case OPT_PROFILE:
+      if (strcmp(optarg, "normal") != 0 && strcmp(optarg, "fast") != 0 &&
+          strcmp(optarg, "fast2") != 0 && strcmp(optarg, "fast3") != 0) {
+        minimal_bad_value("--profile", optarg, "normal, fast, fast2 or fast3");
+      }
+      o->kcp.profile = optarg;
+      break;
+    case OPT_KCP_WND:
+      o->kcp.wnd = (int)minimal_parse_u32("--kcp-wnd", optarg, 1, 32768, "segments 1..32768");
+      break;
+    case OPT_KCP_MTU:
+      o->kcp.mtu = (int)minimal_parse_u32("--kcp-mtu", optarg, 50, 1500, "bytes 50..1500");
+      break;
+    case OPT_KCP_IDLE:
+      o->kcp.idle_sec = minimal_parse_u32("--kcp-idle", optarg, 1, 86400, "seconds 1..86400");
+      break;
+    case OPT_KCP_MAX:
+      o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      break;
+    default:
+      /* getopt_long already named the offending option */
+      minimal_usage(stderr);
+      exit(2);
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "minimal: unexpected argument '%s'\n", argv[optind]);
+    minimal_usage(stderr);
+    exit(2);
+  }
+  minimal_check_addrs(o);
+}
+
+/** One line naming the fix, for each way attaching the tap fails. */
+static void
+minimal_tap_error(const char *tap, int err)
+{
+  switch (err) {
+  case ENODEV:
+    fprintf(stderr, "minimal: tap device '%s' does not exist; create it with: "
+            "sudo scripts/setup-tapif --tap %s\n", tap, tap);
+    break;
+  case EACCES:
+  case EPERM:
+    fprintf(stderr, "minimal: no permission to attach tap '%s' (%s); run as root, or "
+            "give it to your user with: sudo scripts/setup-tapif --tap %s --user $USER\n",
+            tap, strerror(err), tap);
+    break;
+  case EINVAL:
+    fprintf(stderr, "minimal: '%s' is not a tap device; create a tap with: "
+            "sudo scripts/setup-tapif --tap NAME\n", tap);
+    break;
+  case EBUSY:
+    fprintf(stderr, "minimal: tap '%s' is busy (another ./minimal attached?); stop that one, "
+            "or make another tap with: sudo scripts/setup-tapif --tap NAME\n", tap);
+    break;
+  default:
+    fprintf(stderr, "minimal: cannot attach tap '%s' (%s); (re)create it with: "
+            "sudo scripts/setup-tapif --tap %s\n", tap, strerror(err), tap);
+    break;
+  }
+}
+
+/** Give up during start-up, with the reason. */
+static void __attribute__((noreturn))
+minimal_die(const char *what, err_t err)
+{
+  fprintf(stderr, "minimal: %s failed: lwIP error %d (%s)\n", what, (int)err,
+          strerror(err_to_errno(err)));
+  exit(1);
+}
+
+static struct tapif minimal_tap;
+static struct netif minimal_netif;
+static struct pcapdump *minimal_pcap;
+
+/** Every counter, in the core thread's context (core lock held). */
+static void
+minimal_stats_print(void)
+{
+  tapif_stats_print(&minimal_tap);
+  icmpcount_stats_print();
+  udpecho_raw_stats_print();
+  tcpecho_raw_stats_print();
+  kcpecho_stats_print();
+  if (minimal_pcap != NULL) {
+    pcapdump_flush(minimal_pcap);
+    printf("pcap: %lu frames\n", pcapdump_count(minimal_pcap));
+  }
+  fflush(stdout);
+}
+
+/** Add the netif and start the services; called with the core lock held. */
+static void
+minimal_start_stack(const struct minimal_opts *o)
+{
+  char ip[IP4ADDR_STRLEN_MAX], mask[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
+  const u8_t *mac;
+  err_t err;
+
+  if (netif_add(&minimal_netif, &o->ip, &o->netmask, &o->gw, &minimal_tap,
+                tapif_netif_init, tcpip_input) == NULL) {
+    minimal_die("netif_add", ERR_IF);
+  }
+  netif_set_default(&minimal_netif);
+  netif_set_up(&minimal_netif);
+  netif_set_link_up(&minimal_netif);
+
+  ip4addr_ntoa_r(&o->ip, ip, sizeof(ip));
+  ip4addr_ntoa_r(&o->netmask, mask, sizeof(mask));
+  ip4addr_ntoa_r(&o->gw, gw, sizeof(gw));
+  mac = minimal_netif.hwaddr;
+  printf("minimal: tap %s, %s netmask %s gateway %s, mac %02x:%02x:%02x:%02x:%02x:%02x\n",
+         o->tap, ip, mask, gw, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  if (!linkemu_is_transparent(&o->emu)) {
+    printf("minimal: link emulation, each way: loss %g%% delay %u ms jitter %u ms dup %g%% "
+           "reorder %g%% seed %u\n", o->emu.loss_pct, (unsigned)o->emu.delay_ms,
+           (unsigned)o->emu.jitter_ms, o->emu.dup_pct, o->emu.reorder_pct, (unsigned)o->emu.seed);
+  }
+  if (o->pcap_file != NULL) {
+    printf("minimal: capturing to %s (received frames before emulation, sent frames after)\n",
+           o->pcap_file);
+  }
+
+  err = icmpcount_init();
+  if (err != ERR_OK) {
+    minimal_die("ICMP counter", err);
+  }
+  printf("minimal: ICMP echo on %s\n", ip);
+  err = udpecho_raw_init(MINIMAL_ECHO_PORT);
+  if (err != ERR_OK) {
+    minimal_die("UDP echo", err);
+  }
+  printf("minimal: UDP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  err = tcpecho_raw_init(MINIMAL_ECHO_PORT);
+  if (err != ERR_OK) {
+    minimal_die("TCP echo", err);
+  }
+  printf("minimal: TCP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  err = kcpecho_init(&o->kcp);
+  if (err != ERR_OK) {
+    minimal_die("KCP echo", err);
+  }
+  printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
+         o->kcp.profile != NULL ? o->kcp.profile : "default");
+  fflush(stdout);
+}
+
+/** Milliseconds until the next periodic print, or -1 for none. */
+static int
+minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
+{
+  struct timespec now;
+  long long ms;
+
+  if (stats_sec == 0) {
+    return -1;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  ms = (long long)(next->tv_sec - now.tv_sec) * 1000 + (next->tv_nsec - now.tv_nsec) / 1000000;
+  return ms > 0 ? (int)ms : 0;
+}
+
+/** Wait for signals and timer ticks until SIGINT or SIGTERM. */
+static int
+minimal_run(int sfd, u32_t stats_sec)
+{
+  struct timespec next = {0, 0};
+
+  if (stats_sec > 0) {
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    next.tv_sec += stats_sec;
+  }
+  for (;;) {
+    struct pollfd pfd = {sfd, POLLIN, 0};
+    struct signalfd_siginfo si;
+    int n = poll(&pfd, 1, minimal_poll_timeout(&next, stats_sec));
+
+    if (n < 0 && errno != EINTR) {
+      perror("minimal: poll");
+      return SIGTERM;
+    }
+    if (n == 0) {
+      next.tv_sec += stats_sec;
+      LOCK_TCPIP_CORE();
+      minimal_stats_print();
+      UNLOCK_TCPIP_CORE();
+      continue;
+    }
+    if (n < 0 || read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+      continue;
+    }
+    if (si.ssi_signo == SIGUSR1) {
+      LOCK_TCPIP_CORE();
+      minimal_stats_print();
+      UNLOCK_TCPIP_CORE();
+    } else {
+      return (int)si.ssi_signo;
+    }
+  }
+}
+
+int
+main(int argc, char **argv)
+{
+  struct minimal_opts opts;
+  struct tapif_config tcfg;
+  sigset_t sigs;
+  int sfd, err, sig, status;
+
+  minimal_parse(argc, argv, &opts);
+
+  /* a background job of a non-interactive shell starts with SIGINT
+     ignored; we want it, through the signalfd */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGUSR1);
+  if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
+    perror("minimal: signalfd");
+    return 1;
+  }
+
+  memset(&tcfg, 0, sizeof(tcfg));
+  tcfg.name = opts.tap;
+  tcfg.emu = opts.emu;
+  tcfg.trace = opts.debug;
+  err = tapif_open(&minimal_tap, &tcfg);
+  if (err != 0) {
+    minimal_tap_error(opts.tap, err);
+    return 1;
+  }
+
+  /* only now: a failed start must not have truncated an old capture */
+  if (opts.pcap_file != NULL) {
+    char why[256];
+
+    minimal_pcap = pcapdump_open(opts.pcap_file, why, sizeof(why));
+    if (minimal_pcap == NULL) {
+      fprintf(stderr, "minimal: cannot write pcap file %s: %s\n", opts.pcap_file, why);
+      return 1;
+    }
+    tapif_set_pcap(&minimal_tap, minimal_pcap);
+  }
+
+  tcpip_init(NULL, NULL);
+  LOCK_TCPIP_CORE();
+  minimal_start_stack(&opts);
+  UNLOCK_TCPIP_CORE();
+
+  err = tapif_start(&minimal_tap);
+  if (err != 0) {
+    fprintf(stderr, "minimal: cannot start the tap reader: %s\n", strerror(err));
+    return 1;
+  }
+
+  sig = minimal_run(sfd, opts.stats_sec);
+
+  tapif_stop(&minimal_tap);
+  status = tapif_error(&minimal_tap) != 0 ? 1 : 0;
+  if (status != 0) {
+    fprintf(stderr, "minimal: lost tap '%s' (%s); recreate it with: sudo scripts/setup-tapif --tap %s\n",
+            opts.tap, strerror(tapif_error(&minimal_tap)), opts.tap);
+  }
+  LOCK_TCPIP_CORE();
+  printf("minimal: stopping on %s\n", status != 0 ? "tap failure" : strsignal(sig));
+  minimal_stats_print();
+  tapif_shutdown(&minimal_tap);
+  if (minimal_pcap != NULL) {
+    pcapdump_close(minimal_pcap);
+    minimal_pcap = NULL;
+  }
+  UNLOCK_TCPIP_CORE();
+  close(sfd);
+  return status;
+}

@@ -1,0 +1,403 @@
+/**
+ * @file
+ * Ethernet netif on a Linux tap device (see tapif.h for the threading and
+ * for why every pbuf here is PBUF_RAM).
+ */
+#include "tapif.h"
+
+#include "lwip/etharp.h"
+#include "lwip/ethip6.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/pbuf.h"
+#include "lwip/sys.h"
+#include "lwip/tcpip.h"
+#include "netif/ethernet.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/** Read buffer: larger than TAPIF_FRAME_MAX so an oversize frame shows up
+ *  as too long instead of being silently cut to a plausible length. */
+#define TAPIF_READ_BUF 2048
+
+/** Pause of the reader while the core thread's mailbox is full. */
+#define TAPIF_BACKLOG_WAIT_MS 1
+
+/** Locally administered prefix of our MAC; the low three bytes come from
+ *  the IPv4 address, so two instances on one bridge do not collide. */
+#define TAPIF_MAC0 0x02
+#define TAPIF_MAC1 0x6c
+#define TAPIF_MAC2 0x77
+
+static void
+tapif_trace(const struct tapif *tap, const char *dir, const u8_t *frame, u16_t len)
+{
+  unsigned type = len >= SIZEOF_ETH_HDR ? ((unsigned)frame[12] << 8) | frame[13] : 0;
+
+  printf("tap %s %s %u bytes type 0x%04x\n", tap->name, dir, (unsigned)len, type);
+  fflush(stdout);
+}
+
+/**
+ * Attach to an existing tap. Opening /dev/net/tun with TUNSETIFF would
+ * silently create a missing device as root, and a fresh unconfigured tap
+ * is never what the user wants, so a missing name is an error.
+ * @return 0, or an errno value: ENODEV (no such device), EACCES/EPERM (not
+ *         ours), EBUSY (attached elsewhere), EINVAL (not a tap), ...
+ */
+int
+tapif_open(struct tapif *tap, const struct tapif_config *cfg)
+{
+  struct ifreq ifr;
+  int err;
+
+  memset(tap, 0, sizeof(*tap));
+  tap->fd = -1;
+  tap->stop_fd = -1;
+  if (cfg->name == NULL || cfg->name[0] == '\0' || strlen(cfg->name) >= sizeof(tap->name)) {
+    return EINVAL;
+  }
+  strcpy(tap->name, cfg->name);
+  tap->emu_cfg = cfg->emu;
+  tap->trace = cfg->trace;
+  if (if_nametoindex(tap->name) == 0) {
+    return ENODEV;
+  }
+  tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (tap->fd < 0) {
+    return errno;
+  }
+  memset(&ifr, 0, sizeof(ifr));
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  memcpy(ifr.ifr_name, tap->name, strlen(tap->name));
+  if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+    err = errno;
+    close(tap->fd);
+    tap->fd = -1;
+    return err;
+  }
+  tap->stop_fd = eventfd(0, EFD_CLOEXEC);
+  if (tap->stop_fd < 0) {
+    err = errno;
+    close(tap->fd);
+    tap->fd = -1;
+    return err;
+  }
+  return 0;
+}
+
+/**
+ * Record every frame crossing the tap in pcap (NULL: stop recording); the
+ * caller keeps ownership. Set it before tapif_start(), or from the core
+ * thread.
+ */
+void
+tapif_set_pcap(struct tapif *tap, struct pcapdump *pcap)
+{
+  tap->pcap = pcap;
+}
+
+/** A surviving received frame enters lwIP. */
+static void
+tapif_deliver_in(struct pbuf *p, void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
+  if (ethernet_input(p, tap->netif) != ERR_OK) {
+    pbuf_free(p);
+  }
+}
+
+/** A surviving sent frame goes on the wire, and into the capture. */
+static void
+tapif_deliver_out(struct pbuf *p, void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
+  if (tap->pcap != NULL) {
+    pcapdump_frame(tap->pcap, p->payload, p->len);
+  }
+  if (tap->trace) {
+    tapif_trace(tap, "out", (const u8_t *)p->payload, p->len);
+  }
+  if (write(tap->fd, p->payload, p->len) == (ssize_t)p->len) {
+    tap->tx_frames++;
+    tap->tx_bytes += p->len;
+  } else {
+    tap->tx_errors++;
+  }
+  pbuf_free(p);
+}
+
+/**
+ * Core-thread half of reception, run by tcpip_thread for each frame the
+ * reader queued. Always takes ownership of p.
+ */
+static err_t
+tapif_wire_input(struct pbuf *p, struct netif *netif)
+{
+  struct tapif *tap = (struct tapif *)netif->state;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (tap->closed) {
+    pbuf_free(p);
+    return ERR_OK;
+  }
+  tap->rx_frames++;
+  tap->rx_bytes += p->len;
+  if (tap->pcap != NULL) {
+    pcapdump_frame(tap->pcap, p->payload, p->len);
+  }
+  if (tap->trace) {
+    tapif_trace(tap, "in", (const u8_t *)p->payload, p->len);
+  }
+  linkemu_submit(&tap->emu, LINKEMU_IN, p);
+  return ERR_OK;
+}
+
+/**
+ * netif->linkoutput. The frame is copied into one PBUF_RAM pbuf: p may be
+ * a chain (IP fragments), and TCP keeps and rewrites its segments for
+ * retransmission, so a delayed frame must not share them.
+ */
+static err_t
+tapif_linkoutput(struct netif *netif, struct pbuf *p)
+{
+  struct tapif *tap = (struct tapif *)netif->state;
+  struct pbuf *q;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (tap->closed) {
+    return ERR_IF;
+  }
+  q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+  if (q == NULL) {
+    tap->tx_errors++;
+    return ERR_MEM;
+  }
+  linkemu_submit(&tap->emu, LINKEMU_OUT, q);
+  return ERR_OK;
+}
+
+/**
+ * netif init function for netif_add(); netif->state must be a struct tapif
+ * that tapif_open() succeeded on. Runs in the core thread.
+ */
+err_t
+tapif_netif_init(struct netif *netif)
+{
+  struct tapif *tap = (struct tapif *)netif->state;
+  const ip4_addr_t *ip = netif_ip4_addr(netif);
+
+  LWIP_ASSERT("tapif_netif_init: no tap", tap != NULL && tap->fd >= 0);
+  tap->netif = netif;
+  linkemu_init(&tap->emu, &tap->emu_cfg, tapif_deliver_in, tapif_deliver_out, tap);
+  netif->name[0] = 't';
+  netif->name[1] = 'p';
+  netif->output = etharp_output;
+  netif->output_ip6 = ethip6_output;
+  netif->linkoutput = tapif_linkoutput;
+  netif->mtu = 1500;
+  netif->hwaddr_len = ETH_HWADDR_LEN;
+  netif->hwaddr[0] = TAPIF_MAC0;
+  netif->hwaddr[1] = TAPIF_MAC1;
+  netif->hwaddr[2] = TAPIF_MAC2;
+  netif->hwaddr[3] = ip4_addr2(ip);
+  netif->hwaddr[4] = ip4_addr3(ip);
+  netif->hwaddr[5] = ip4_addr4(ip);
+  netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+  return ERR_OK;
+}
+
+static void
+tapif_count(u32_t *counter)
+{
+  __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/** The tap is gone (deleted, or the fd broke): record why and ask the
+ *  process to stop, so a supervisor can start a fresh one. */
+static void
+tapif_fail(struct tapif *tap, int err)
+{
+  __atomic_store_n(&tap->error, err != 0 ? err : EIO, __ATOMIC_RELAXED);
+  kill(getpid(), SIGTERM);
+}
+
+/**
+ * Queue p for the core thread. When tcpip_thread's mailbox is full the
+ * reader waits and retries instead of dropping: frames then back up in
+ * the kernel's tap queue, as on a NIC whose ring is full, and a burst (50
+ * TCP clients at once) costs no retransmission timeouts.
+ * @return ERR_OK, or ERR_CLSD when asked to stop while waiting
+ */
+static err_t
+tapif_enqueue(struct tapif *tap, struct pbuf *p)
+{
+  struct pollfd stop;
+
+  stop.fd = tap->stop_fd;
+  stop.events = POLLIN;
+  while (tcpip_inpkt(p, tap->netif, tapif_wire_input) != ERR_OK) {
+    tapif_count(&tap->rx_backlogged);
+    if (poll(&stop, 1, TAPIF_BACKLOG_WAIT_MS) != 0) {
+      return ERR_CLSD;
+    }
+  }
+  return ERR_OK;
+}
+
+/** Reader thread: the only code outside the core thread. It allocates a
+ *  PBUF_RAM pbuf (thread-safe with MEM_LIBC_MALLOC) and queues it. */
+static void *
+tapif_reader(void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+  u8_t frame_buf[TAPIF_READ_BUF];
+  struct pollfd fds[2];
+
+  fds[0].fd = tap->fd;
+  fds[0].events = POLLIN;
+  fds[1].fd = tap->stop_fd;
+  fds[1].events = POLLIN;
+  for (;;) {
+    struct pbuf *p;
+    ssize_t n;
+
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      tapif_fail(tap, errno);
+      break;
+    }
+    if (fds[1].revents != 0) {
+      break;
+    }
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      tapif_fail(tap, EIO);
+      break;
+    }
+    n = read(tap->fd, frame_buf, sizeof(frame_buf));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) {
+        continue;
+      }
+      tapif_fail(tap, errno);
+      break;
+    }
+    if (n < SIZEOF_ETH_HDR || n > TAPIF_FRAME_MAX) {
+      tapif_count(&tap->rx_oversize);
+      continue;
+    }
+    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+    if (p == NULL) {
+      tapif_count(&tap->rx_dropped);
+      continue;
+    }
+    pbuf_take(p, frame_buf, (u16_t)n);
+    if (tapif_enqueue(tap, p) != ERR_OK) {
+      pbuf_free(p);
+      break;
+    }
+  }
+  return NULL;
+}
+
+/** Why the reader stopped on its own (it then sent us SIGTERM), or 0. */
+int
+tapif_error(const struct tapif *tap)
+{
+  return __atomic_load_n(&tap->error, __ATOMIC_RELAXED);
+}
+
+/** Start receiving; call once the netif is added and up. @return 0 or errno */
+int
+tapif_start(struct tapif *tap)
+{
+  int err = pthread_create(&tap->reader, NULL, tapif_reader, tap);
+
+  if (err == 0) {
+    tap->reader_started = 1;
+  }
+  return err;
+}
+
+/** Stop and join the reader thread. The reader never takes the core lock
+ *  and gives up waiting for the mailbox when told to stop, so the caller
+ *  may hold the lock. */
+void
+tapif_stop(struct tapif *tap)
+{
+  u64_t one = 1;
+
+  if (!tap->reader_started) {
+    return;
+  }
+  if (write(tap->stop_fd, &one, sizeof(one)) == (ssize_t)sizeof(one)) {
+    pthread_join(tap->reader, NULL);
+  } else {
+    pthread_cancel(tap->reader);
+    pthread_join(tap->reader, NULL);
+  }
+  tap->reader_started = 0;
+}
+
+/**
+ * Detach, after tapif_stop(); call in the core thread. Frames still queued
+ * for tcpip_thread are freed on arrival, the netif goes down and frames
+ * waiting in the link emulation are dropped.
+ */
+void
+tapif_shutdown(struct tapif *tap)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  tap->closed = 1;
+  if (tap->netif != NULL) {
+    netif_set_link_down(tap->netif);
+    netif_set_down(tap->netif);
+    linkemu_deinit(&tap->emu);
+  }
+  if (tap->fd >= 0) {
+    close(tap->fd);
+    tap->fd = -1;
+  }
+  if (tap->stop_fd >= 0) {
+    close(tap->stop_fd);
+    tap->stop_fd = -1;
+  }
+}
+
+static void
+tapif_emu_print(const struct tapif *tap, const char *dir, const struct linkemu_stats *st)
+{
+  printf("link %s %s: frames %" PRIu32 " lost %" PRIu32 " dup %" PRIu32 " delayed %" PRIu32
+         " reordered %" PRIu32 " queue-full %" PRIu32 "\n",
+         tap->name, dir, st->frames, st->lost, st->duplicated, st->delayed, st->reordered,
+         st->queue_full);
+}
+
+/** Print the frame counters; call in the core thread. */
+void
+tapif_stats_print(struct tapif *tap)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  printf("tap %s: in %" PRIu32 " frames %" PRIu64 " bytes (dropped %" PRIu32 ", oversize %" PRIu32
+         ", backlogged %" PRIu32 "), out %" PRIu32 " frames %" PRIu64 " bytes (errors %" PRIu32 ")\n",
+         tap->name, tap->rx_frames, tap->rx_bytes,
+         __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED),
+         __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
+         __atomic_load_n(&tap->rx_backlogged, __ATOMIC_RELAXED),
+         tap->tx_frames, tap->tx_bytes, tap->tx_errors);
+  tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
+  tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);
+}

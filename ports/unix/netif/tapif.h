@@ -1,0 +1,81 @@
+/**
+ * @file
+ * Ethernet netif on a Linux tap device, for lwIP built NO_SYS=0.
+ *
+ * Every received frame goes into a PBUF_RAM pbuf of its exact size, never
+ * PBUF_POOL: Debian's liblwip 2.1.3 carves PBUF_POOL pbufs out of 616-byte
+ * blocks while pbuf_alloc() believes they hold 1536 bytes, so a full-size
+ * frame in a pool pbuf overruns the heap (the bundled tapif does exactly
+ * that). The names differ from the bundled driver's tapif_init/tapif_poll,
+ * which liblwip.so exports.
+ *
+ * Threads: one reader thread blocks on the tap and hands each frame to the
+ * core thread with tcpip_inpkt(). Everything else runs in the core thread:
+ * counting, the pcap record, link emulation, ethernet_input() and
+ * linkoutput. In the capture, a received frame is recorded before emulation
+ * and a sent frame after it, i.e. each frame as it was on the wire (a frame
+ * lwIP sent that the emulation dropped is not in the file; one it
+ * duplicated is there twice).
+ *
+ * If the tap goes away under us (ip link del), the reader records the error
+ * and sends the process SIGTERM; see tapif_error().
+ */
+#ifndef TAPIF_H
+#define TAPIF_H
+
+#include "linkemu.h"
+#include "pcapdump.h"
+
+#include "lwip/err.h"
+#include "lwip/netif.h"
+
+#include <net/if.h>
+#include <pthread.h>
+
+/** Largest frame accepted from the tap: 1500-byte MTU plus an Ethernet
+ *  header and a VLAN tag. Longer ones are dropped and counted. */
+#define TAPIF_FRAME_MAX 1518
+
+/** How a tap is attached. */
+struct tapif_config {
+  const char *name;            /**< tap device, created beforehand (scripts/setup-tapif) */
+  struct linkemu_config emu;   /**< impairments between tap and lwIP */
+  int trace;                   /**< print one line per frame crossing the tap */
+};
+
+/** One attached tap; the netif's state. Fields are private to tapif.c. */
+struct tapif {
+  char name[IFNAMSIZ];
+  int fd;
+  int stop_fd;
+  int reader_started;
+  pthread_t reader;
+  struct netif *netif;
+  struct linkemu_config emu_cfg;
+  struct pcapdump *pcap;
+  int trace;
+  u8_t closed;
+  /* core thread only */
+  u32_t rx_frames;
+  u64_t rx_bytes;
+  u32_t tx_frames;
+  u64_t tx_bytes;
+  u32_t tx_errors;
+  /* reader thread, read with atomics */
+  u32_t rx_dropped;   /**< no memory for a pbuf */
+  u32_t rx_oversize;  /**< runt or longer than TAPIF_FRAME_MAX */
+  u32_t rx_backlogged; /**< waits for room in tcpip_thread's mailbox */
+  int error;           /**< errno that stopped the reader, or 0 */
+  struct linkemu emu;
+};
+
+int tapif_open(struct tapif *tap, const struct tapif_config *cfg);
+void tapif_set_pcap(struct tapif *tap, struct pcapdump *pcap);
+err_t tapif_netif_init(struct netif *netif);
+int tapif_start(struct tapif *tap);
+void tapif_stop(struct tapif *tap);
+void tapif_shutdown(struct tapif *tap);
+void tapif_stats_print(struct tapif *tap);
+int tapif_error(const struct tapif *tap);
+
+#endif /* TAPIF_H */

@@ -1,0 +1,49 @@
+# tap_helpers.sh - shared by the tests/tap_*.sh scripts; source after netns.sh.
+# shellcheck shell=bash
+#
+#   tap_init                      namespace + scratch dir ($TAP_TMP), both removed on exit
+#   start_minimal LOG ARGS...     ./minimal ARGS in the namespace, waits until it answers ping
+#                                 (each ping waits $PING_WAIT s, default 1)
+#   stop_minimal [PID]            SIGTERM, wait (bounded); returns its exit status
+#   udp_ok                        one UDP echo round trip succeeds
+#   probe MODE ARGS...            tests/lib/echo_probe.py inside the namespace
+
+PROBE=(python3 tests/lib/echo_probe.py)
+TAP_TMP=
+MINIMAL_PID=
+
+tap_init() {
+  cd "$(dirname "$0")/.." || exit 1
+  [ -x ./minimal ] || { echo "FAIL: $(basename "$0"): ./minimal not built (make minimal)"; exit 1; }
+  netns_up
+  TAP_TMP=$(mktemp -d)
+  trap 'netns_cleanup; rm -rf "$TAP_TMP"' EXIT
+  ulimit -c 0
+}
+
+# proc_alive PID: running, not a zombie waiting to be reaped.
+proc_alive() {
+  local st
+  st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+start_minimal() {
+  local log=$1
+  shift
+  netns_bg ./minimal "$@" >"$log" 2>&1
+  MINIMAL_PID=$NETNS_LAST_PID
+  wait_for 10 grep -q '^minimal: KCP echo on' "$log" && wait_for 10 nsx ping -c1 -W"${PING_WAIT:-1}" 192.168.0.2
+}
+
+stop_minimal() {
+  local pid=${1:-$MINIMAL_PID} i
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 100; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+  proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  wait "$pid"
+}
+
+probe() { nsx timeout 60 "${PROBE[@]}" "$@"; }
+
+udp_ok() { probe udp-exact --sizes 32 --tries 1 --timeout 0.3 >/dev/null 2>&1; }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tap_options.sh - ./minimal's documented exit codes: -h 0, bad options and
+# values 2 (message + usage), a missing, forbidden or busy tap 1 (one line
+# naming scripts/setup-tapif, no abort, no core), unwritable pcap 1.
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/tap_helpers.sh"
+tap_init
+
+# expect_exit CODE NAME ARGS...: ./minimal ARGS in the namespace exits CODE
+# within 10 s; its stderr is left in $TAP_TMP/err.
+expect_exit() {
+  local want=$1 name=$2 rc
+  shift 2
+  nsx timeout 10 ./minimal "$@" >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+  rc=$?
+  if [ "$rc" -eq "$want" ]; then pass "$name (exit $rc)"; else fail "$name (exit $rc, want $want)"; cat "$TAP_TMP/err"; fi
+}
+
+expect_exit 0 "-h" -h
+check "-h lists every option" bash -c "for o in --ip --netmask --gateway --tap --pcap --loss --delay \
+  --jitter --dup --reorder --seed --stats --debug --kcp-port --profile --kcp-wnd --kcp-mtu \
+  --kcp-idle --kcp-max; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
+
+bad=(
+  "--bogus" "--loss 101" "--loss -1" "--loss abc" "--loss 5x" "--dup nan" "--reorder 100.5"
+  "--delay 10001" "--delay -5" "--jitter 1e3" "--seed 4294967296" "--stats x" "--stats 86401"
+  "--ip 300.1.1.1" "--ip 192.168.0" "--ip 192.168.0.0" "--ip 224.0.0.1" "--netmask 255.0.255.0"
+  "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo"
+  "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
+  "--tap waytoolongtapname0" "--ip"
+)
+for args in "${bad[@]}"; do
+  # shellcheck disable=SC2086
+  expect_exit 2 "bad: $args" $args
+  grep -q '^usage: minimal' "$TAP_TMP/err" || fail "bad: $args prints usage"
+done
+expect_exit 2 "bad: empty --tap" --tap ""
+
+expect_exit 1 "missing tap" --tap nosuchtap0
+check "missing tap: one line naming scripts/setup-tapif" \
+  bash -c "[ \$(wc -l <'$TAP_TMP/err') -eq 1 ] && grep -q 'scripts/setup-tapif' '$TAP_TMP/err'"
+
+# as uid nobody: /dev/net/tun is root-only and tap0 belongs to root
+nsx timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups ./minimal \
+  >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+rc=$?
+check "no permission: exit 1 with the fix named" \
+  bash -c "[ $rc -eq 1 ] && [ \$(wc -l <'$TAP_TMP/err') -eq 1 ] && grep -q 'scripts/setup-tapif' '$TAP_TMP/err'"
+
+start_minimal "$TAP_TMP/first.log" || fail "first ./minimal starts"
+expect_exit 1 "tap busy (second ./minimal on tap0)"
+check "busy: one line naming scripts/setup-tapif" \
+  bash -c "[ \$(wc -l <'$TAP_TMP/err') -eq 1 ] && grep -q 'scripts/setup-tapif' '$TAP_TMP/err'"
+check "first ./minimal still answers" udp_ok
+stop_minimal >/dev/null
+
+expect_exit 1 "missing tap with --pcap" --tap nosuchtap0 --pcap "$TAP_TMP/none.pcap"
+check "  leaves no capture file behind" [ ! -e "$TAP_TMP/none.pcap" ]
+expect_exit 1 "unwritable --pcap" --pcap /nonexistent-dir/x.pcap
+check "unwritable --pcap names the file" grep -q 'nonexistent-dir/x.pcap' "$TAP_TMP/err"
+netns_finish

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tap_relaunch.sh - scripts/relaunch.sh under `ip netns exec`: a child
+# killed with SIGSEGV is back (UDP echo answers) within 2 s, the crash is
+# logged, SIGTERM to relaunch.sh ends both, repeated failures make it give
+# up, and a usage error is not retried.
+. "$(dirname "$0")/lib/netns.sh"
+. "$(dirname "$0")/lib/tap_helpers.sh"
+tap_init
+LOG=$TAP_TMP/relaunch.log
+
+# child_pid: pid of the ./minimal relaunch.sh started last
+child_pid() { sed -nE 's/.*started .* \(pid ([0-9]+)\)$/\1/p' "$LOG" | tail -n1; }
+
+netns_bg scripts/relaunch.sh --stable 5 -- --stats 0 >"$LOG" 2>&1
+SUP=$NETNS_LAST_PID
+check "relaunch.sh starts ./minimal, UDP echo answers" wait_for 10 udp_ok
+first=$(child_pid)
+
+kill -SEGV "$first"
+t0=$(date +%s%N)
+back=0
+while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000 ]; do
+  if udp_ok; then back=1; break; fi
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "UDP echo back ${ms} ms after SIGSEGV"
+check "after kill -SEGV: UDP echo answers again within 2 s" [ "$back" -eq 1 ]
+check "the crash is logged with time and cause" \
+  grep -qE "^relaunch: [0-9T:.-]+Z pid $first killed by SIGSEGV" "$LOG"
+second=$(child_pid)
+check "a new child was started" bash -c "[ -n '$second' ] && [ '$second' != '$first' ]"
+
+kill -TERM "$SUP"
+for ((i = 0; i < 50; i++)); do proc_alive "$SUP" || break; sleep 0.1; done
+wait "$SUP"
+rc=$?
+check "SIGTERM to relaunch.sh ends it (exit $rc) and its child, no restart" \
+  bash -c "! kill -0 $second 2>/dev/null && [ $rc -eq 0 ] && grep -q 'no restart' '$LOG'"
+check "the child stopped cleanly (printed its counters)" grep -q '^minimal: stopping on' "$LOG"
+
+nsx timeout 20 scripts/relaunch.sh --max-restarts 2 --window 60 -- --tap nosuchtap0 >"$LOG" 2>&1
+rc=$?
+check "repeated failures: gives up after 2 restarts (exit $rc)" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'giving up' '$LOG' && [ \$(grep -c 'started ' '$LOG') -eq 3 ]"
+check "back-off doubles (0.2 s, then 0.4 s)" \
+  bash -c "grep -q 'restart 1 in 0.200 s' '$LOG' && grep -q 'restart 2 in 0.400 s' '$LOG'"
+
+nsx timeout 20 scripts/relaunch.sh -- --loss 500 >"$LOG" 2>&1
+rc=$?
+check "usage error is not retried (exit $rc)" \
+  bash -c "[ $rc -eq 2 ] && [ \$(grep -c 'started ' '$LOG') -eq 1 ]"
+netns_finish
