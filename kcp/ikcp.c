@@ -1,0 +1,1631 @@
+/**
+ * @file
+ * KCP engine: the reference protocol (see shared/KCP-PROTOCOL.md) with the
+ * same bytes on the wire and the same timing, but with costs that do not
+ * grow with the window and with every input validated.
+ *
+ * Data structures, and why:
+ * - In-flight segments sit in a ring indexed by sn (capacity a power of two
+ *   >= the send window), so an ACK or una finds its segments in O(1).
+ * - Their retransmission timers sit in a binary min-heap on resendts, so a
+ *   flush touches only expired segments and ikcp_check() is O(1).
+ * - The fast-retransmit "skipped" count (one per input carrying ACKs, for
+ *   every segment below the largest sn acked, as the reference counts) walks
+ *   only the "watch" list: in-flight segments still below the threshold, in
+ *   sn order. The walk stops at the largest acked sn and a segment leaves
+ *   the list once its count reaches the threshold, so it visits only what
+ *   it counts, at most `fastresend` times per transmission.
+ * - Out-of-order received segments sit in a ring indexed by sn (capacity
+ *   >= the receive window); pending ACKs are deduplicated per sn and their
+ *   list is bounded by that capacity.
+ */
+#include "ikcp.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define IKCP_OVERHEAD      24
+#define IKCP_CMD_PUSH      81
+#define IKCP_CMD_ACK       82
+#define IKCP_CMD_WASK      83
+#define IKCP_CMD_WINS      84
+#define IKCP_ASK_SEND      1
+#define IKCP_ASK_TELL      2
+#define IKCP_RTO_NDL       30
+#define IKCP_RTO_MIN       100
+#define IKCP_RTO_DEF       200
+#define IKCP_RTO_MAX       60000
+#define IKCP_WND_SND       32
+#define IKCP_WND_RCV       128
+#define IKCP_MTU_DEF       1400
+#define IKCP_MTU_MIN       50
+#define IKCP_INTERVAL      100
+#define IKCP_INTERVAL_MIN  10
+#define IKCP_INTERVAL_MAX  5000
+#define IKCP_DEADLINK      20
+#define IKCP_THRESH_INIT   2
+#define IKCP_THRESH_MIN    2
+#define IKCP_PROBE_INIT    7000
+#define IKCP_PROBE_LIMIT   120000
+#define IKCP_FASTACK_LIMIT 5
+#define IKCP_FRG_MAX       128
+#define IKCP_RING_MIN      16
+#define IKCP_RING_MAX      (1u << 24)
+#define IKCP_CLOCK_JUMP    10000
+#define IKCP_LOG_LINE      1024
+
+/** Which list links a segment. */
+enum ikcp_list_id {
+  IKCP_IN_NONE,
+  IKCP_IN_SNDQ,
+  IKCP_IN_RCVQ,
+  IKCP_IN_WATCH,
+  IKCP_IN_DUE
+};
+
+/** Why a flush resends a segment. */
+enum ikcp_resend_why {
+  IKCP_RESEND_NO,
+  IKCP_RESEND_TIMEOUT,
+  IKCP_RESEND_FAST
+};
+
+/** A segment; its payload follows the struct in the same allocation. */
+struct IKCPSEG {
+  struct IKCPSEG *next;
+  struct IKCPSEG *prev;
+  char *data;
+  IUINT32 sn;
+  IUINT32 ts;
+  IUINT32 frg;
+  IUINT32 len;
+  IUINT32 cap;
+  IUINT32 resendts;
+  IUINT32 rto;
+  IUINT32 fastack;
+  IUINT32 xmit;
+  IUINT32 heap_index;
+  IUINT32 sortkey;
+  IUINT8 list;
+  IUINT8 why;
+};
+
+typedef struct IKCPSEG IKCPSEG;
+
+void ikcp_log(ikcpcb *kcp, int mask, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+
+static void *(*ikcp_malloc_hook)(size_t) = NULL;
+static void (*ikcp_free_hook)(void *) = NULL;
+
+static void ikcp_cc_default_ack(ikcpcb *kcp, IUINT32 acked, void *arg);
+static void ikcp_cc_default_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout,
+                                 IUINT32 wnd, void *arg);
+
+/*---------------------------------------------------------------------------
+ * helpers
+ *-------------------------------------------------------------------------*/
+
+static void *ikcp_malloc(size_t size)
+{
+  return ikcp_malloc_hook ? ikcp_malloc_hook(size) : malloc(size);
+}
+
+static void ikcp_free(void *ptr)
+{
+  if (ptr == NULL) {
+    return;
+  }
+  if (ikcp_free_hook) {
+    ikcp_free_hook(ptr);
+  } else {
+    free(ptr);
+  }
+}
+
+/** Signed distance of two 32-bit clock or sequence values (wraps). */
+static IINT32 ikcp_diff(IUINT32 later, IUINT32 earlier)
+{
+  return (IINT32)(later - earlier);
+}
+
+static IUINT32 ikcp_min(IUINT32 a, IUINT32 b)
+{
+  return a < b ? a : b;
+}
+
+static IUINT32 ikcp_max(IUINT32 a, IUINT32 b)
+{
+  return a > b ? a : b;
+}
+
+static int ikcp_canlog(const ikcpcb *kcp, int mask)
+{
+  return (kcp->logmask & mask) != 0 && kcp->writelog != NULL;
+}
+
+static char *ikcp_put8(char *p, IUINT32 v)
+{
+  *p = (char)(unsigned char)(v & 0xffu);
+  return p + 1;
+}
+
+static char *ikcp_put16(char *p, IUINT32 v)
+{
+  p = ikcp_put8(p, v);
+  return ikcp_put8(p, v >> 8);
+}
+
+static char *ikcp_put32(char *p, IUINT32 v)
+{
+  p = ikcp_put16(p, v);
+  return ikcp_put16(p, v >> 16);
+}
+
+static IUINT32 ikcp_get16(const char *p)
+{
+  const unsigned char *u = (const unsigned char *)p;
+  return (IUINT32)u[0] | ((IUINT32)u[1] << 8);
+}
+
+static IUINT32 ikcp_get32(const char *p)
+{
+  return ikcp_get16(p) | (ikcp_get16(p + 2) << 16);
+}
+
+/** Smallest power of two >= want (and >= IKCP_RING_MIN), 0 if too large. */
+static IUINT32 ikcp_ring_size(IUINT32 want)
+{
+  IUINT32 n = IKCP_RING_MIN;
+  if (want > IKCP_RING_MAX) {
+    return 0;
+  }
+  while (n < want) {
+    n <<= 1;
+  }
+  return n;
+}
+
+/*---------------------------------------------------------------------------
+ * segments and lists
+ *-------------------------------------------------------------------------*/
+
+static IKCPSEG *ikcp_seg_new(IUINT32 cap)
+{
+  IKCPSEG *seg = (IKCPSEG *)ikcp_malloc(sizeof(IKCPSEG) + cap);
+  if (seg == NULL) {
+    return NULL;
+  }
+  memset(seg, 0, sizeof(*seg));
+  seg->data = (char *)(seg + 1);
+  seg->cap = cap;
+  return seg;
+}
+
+static struct IKCPLIST *ikcp_list_of(ikcpcb *kcp, IUINT8 which)
+{
+  switch (which) {
+  case IKCP_IN_SNDQ:
+    return &kcp->snd_queue;
+  case IKCP_IN_RCVQ:
+    return &kcp->rcv_queue;
+  case IKCP_IN_WATCH:
+    return &kcp->watch;
+  case IKCP_IN_DUE:
+    return &kcp->due;
+  default:
+    return NULL;
+  }
+}
+
+static void ikcp_list_add(ikcpcb *kcp, IUINT8 which, IKCPSEG *seg)
+{
+  struct IKCPLIST *l = ikcp_list_of(kcp, which);
+  seg->list = which;
+  seg->next = NULL;
+  seg->prev = NULL;
+  if (l == NULL) {
+    return;
+  }
+  seg->prev = l->tail;
+  if (l->tail) {
+    l->tail->next = seg;
+  } else {
+    l->head = seg;
+  }
+  l->tail = seg;
+}
+
+static void ikcp_list_del(ikcpcb *kcp, IKCPSEG *seg)
+{
+  struct IKCPLIST *l = ikcp_list_of(kcp, seg->list);
+  if (l != NULL) {
+    if (seg->prev) {
+      seg->prev->next = seg->next;
+    } else {
+      l->head = seg->next;
+    }
+    if (seg->next) {
+      seg->next->prev = seg->prev;
+    } else {
+      l->tail = seg->prev;
+    }
+  }
+  seg->next = NULL;
+  seg->prev = NULL;
+  seg->list = IKCP_IN_NONE;
+}
+
+static void ikcp_list_free(ikcpcb *kcp, IUINT8 which)
+{
+  struct IKCPLIST *l = ikcp_list_of(kcp, which);
+  while (l->head) {
+    IKCPSEG *seg = l->head;
+    ikcp_list_del(kcp, seg);
+    ikcp_free(seg);
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * retransmission timers: min-heap on resendts
+ *-------------------------------------------------------------------------*/
+
+static int ikcp_timer_before(const IKCPSEG *a, const IKCPSEG *b)
+{
+  return ikcp_diff(a->resendts, b->resendts) < 0;
+}
+
+static void ikcp_timer_put(ikcpcb *kcp, IKCPSEG *seg, IUINT32 i)
+{
+  kcp->timers[i] = seg;
+  seg->heap_index = i;
+}
+
+static void ikcp_timer_up(ikcpcb *kcp, IUINT32 i)
+{
+  IKCPSEG *seg = kcp->timers[i];
+  while (i > 0) {
+    IUINT32 parent = (i - 1) / 2;
+    if (!ikcp_timer_before(seg, kcp->timers[parent])) {
+      break;
+    }
+    ikcp_timer_put(kcp, kcp->timers[parent], i);
+    i = parent;
+  }
+  ikcp_timer_put(kcp, seg, i);
+}
+
+static void ikcp_timer_down(ikcpcb *kcp, IUINT32 i)
+{
+  IKCPSEG *seg = kcp->timers[i];
+  IUINT32 n = kcp->ntimers;
+  for (;;) {
+    IUINT32 child = 2 * i + 1;
+    if (child >= n) {
+      break;
+    }
+    if (child + 1 < n && ikcp_timer_before(kcp->timers[child + 1], kcp->timers[child])) {
+      child++;
+    }
+    if (!ikcp_timer_before(kcp->timers[child], seg)) {
+      break;
+    }
+    ikcp_timer_put(kcp, kcp->timers[child], i);
+    i = child;
+  }
+  ikcp_timer_put(kcp, seg, i);
+}
+
+static void ikcp_timer_add(ikcpcb *kcp, IKCPSEG *seg)
+{
+  ikcp_timer_put(kcp, seg, kcp->ntimers++);
+  ikcp_timer_up(kcp, seg->heap_index);
+}
+
+static void ikcp_timer_del(ikcpcb *kcp, IKCPSEG *seg)
+{
+  IUINT32 i = seg->heap_index;
+  IKCPSEG *last = kcp->timers[--kcp->ntimers];
+  if (i < kcp->ntimers) {
+    ikcp_timer_put(kcp, last, i);
+    ikcp_timer_down(kcp, i);
+    ikcp_timer_up(kcp, last->heap_index);
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * ring capacity
+ *-------------------------------------------------------------------------*/
+
+/** Grow the send side to hold @p want segments in flight. 0 or -1. */
+static int ikcp_snd_reserve(ikcpcb *kcp, IUINT32 want)
+{
+  IUINT32 cap = kcp->snd_mask + 1;
+  IUINT32 ncap, i;
+  IKCPSEG **ring, **timers, **scratch;
+
+  if (kcp->snd_ring != NULL && want <= cap) {
+    return 0;
+  }
+  ncap = ikcp_ring_size(want);
+  if (ncap == 0) {
+    return -1;
+  }
+  ring = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
+  timers = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
+  scratch = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
+  if (ring == NULL || timers == NULL || scratch == NULL) {
+    ikcp_free(ring);
+    ikcp_free(timers);
+    ikcp_free(scratch);
+    return -1;
+  }
+  memset(ring, 0, ncap * sizeof(IKCPSEG *));
+  if (kcp->snd_ring != NULL) {
+    for (i = 0; i < cap; i++) {
+      IKCPSEG *seg = kcp->snd_ring[i];
+      if (seg != NULL) {
+        ring[seg->sn & (ncap - 1)] = seg;
+      }
+    }
+    memcpy(timers, kcp->timers, kcp->ntimers * sizeof(IKCPSEG *));
+  }
+  ikcp_free(kcp->snd_ring);
+  ikcp_free(kcp->timers);
+  ikcp_free(kcp->scratch);
+  kcp->snd_ring = ring;
+  kcp->timers = timers;
+  kcp->scratch = scratch;
+  kcp->snd_mask = ncap - 1;
+  return 0;
+}
+
+/** Grow the receive side to hold a window of @p want segments. 0 or -1. */
+static int ikcp_rcv_reserve(ikcpcb *kcp, IUINT32 want)
+{
+  IUINT32 cap = kcp->rcv_mask + 1;
+  IUINT32 ncap, i;
+  IKCPSEG **ring;
+  struct IKCPACK *acks;
+  IUINT32 *slot;
+
+  if (kcp->rcv_ring != NULL && want <= cap) {
+    return 0;
+  }
+  ncap = ikcp_ring_size(want);
+  if (ncap == 0) {
+    return -1;
+  }
+  ring = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
+  acks = (struct IKCPACK *)ikcp_malloc(ncap * sizeof(struct IKCPACK));
+  slot = (IUINT32 *)ikcp_malloc(ncap * sizeof(IUINT32));
+  if (ring == NULL || acks == NULL || slot == NULL) {
+    ikcp_free(ring);
+    ikcp_free(acks);
+    ikcp_free(slot);
+    return -1;
+  }
+  memset(ring, 0, ncap * sizeof(IKCPSEG *));
+  memset(slot, 0, ncap * sizeof(IUINT32));
+  if (kcp->rcv_ring != NULL) {
+    for (i = 0; i < cap; i++) {
+      IKCPSEG *seg = kcp->rcv_ring[i];
+      if (seg != NULL) {
+        ring[seg->sn & (ncap - 1)] = seg;
+      }
+    }
+    for (i = 0; i < kcp->nacks; i++) {
+      acks[i] = kcp->acks[i];
+      slot[acks[i].sn & (ncap - 1)] = i + 1;
+    }
+  }
+  ikcp_free(kcp->rcv_ring);
+  ikcp_free(kcp->acks);
+  ikcp_free(kcp->ack_slot);
+  kcp->rcv_ring = ring;
+  kcp->acks = acks;
+  kcp->ack_slot = slot;
+  kcp->rcv_mask = ncap - 1;
+  return 0;
+}
+
+/** The receive window actually usable (rcv_wnd unless the ring could not grow). */
+static IUINT32 ikcp_rcv_window(const ikcpcb *kcp)
+{
+  return ikcp_min(kcp->rcv_wnd, kcp->rcv_mask + 1);
+}
+
+/*---------------------------------------------------------------------------
+ * create / release / settings
+ *-------------------------------------------------------------------------*/
+
+ikcpcb *ikcp_create(IUINT32 conv, void *user)
+{
+  ikcpcb *kcp = (ikcpcb *)ikcp_malloc(sizeof(ikcpcb));
+  if (kcp == NULL) {
+    return NULL;
+  }
+  memset(kcp, 0, sizeof(*kcp));
+  kcp->conv = conv;
+  kcp->user = user;
+  kcp->snd_wnd = IKCP_WND_SND;
+  kcp->rcv_wnd = IKCP_WND_RCV;
+  kcp->rmt_wnd = IKCP_WND_RCV;
+  kcp->mtu = IKCP_MTU_DEF;
+  kcp->mss = IKCP_MTU_DEF - IKCP_OVERHEAD;
+  kcp->rx_rto = IKCP_RTO_DEF;
+  kcp->rx_minrto = IKCP_RTO_MIN;
+  kcp->interval = IKCP_INTERVAL;
+  kcp->ts_flush = IKCP_INTERVAL;
+  kcp->ssthresh = IKCP_THRESH_INIT;
+  kcp->fastlimit = IKCP_FASTACK_LIMIT;
+  kcp->dead_link = IKCP_DEADLINK;
+  kcp->cc.on_ack = ikcp_cc_default_ack;
+  kcp->cc.on_loss = ikcp_cc_default_loss;
+  kcp->buffer = (char *)ikcp_malloc(IKCP_MTU_DEF);
+  kcp->bufcap = IKCP_MTU_DEF;
+  if (kcp->buffer == NULL || ikcp_snd_reserve(kcp, IKCP_WND_SND) != 0 ||
+      ikcp_rcv_reserve(kcp, IKCP_WND_RCV) != 0) {
+    ikcp_release(kcp);
+    return NULL;
+  }
+  return kcp;
+}
+
+void ikcp_release(ikcpcb *kcp)
+{
+  IUINT32 i;
+  if (kcp == NULL) {
+    return;
+  }
+  ikcp_list_free(kcp, IKCP_IN_SNDQ);
+  ikcp_list_free(kcp, IKCP_IN_RCVQ);
+  if (kcp->snd_ring != NULL) {
+    for (i = 0; i <= kcp->snd_mask; i++) {
+      ikcp_free(kcp->snd_ring[i]);
+    }
+  }
+  if (kcp->rcv_ring != NULL) {
+    for (i = 0; i <= kcp->rcv_mask; i++) {
+      ikcp_free(kcp->rcv_ring[i]);
+    }
+  }
+  ikcp_free(kcp->snd_ring);
+  ikcp_free(kcp->timers);
+  ikcp_free(kcp->scratch);
+  ikcp_free(kcp->rcv_ring);
+  ikcp_free(kcp->acks);
+  ikcp_free(kcp->ack_slot);
+  ikcp_free(kcp->buffer);
+  ikcp_free(kcp);
+}
+
+void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
+                                               ikcpcb *kcp, void *user))
+{
+  kcp->output = output;
+}
+
+void ikcp_allocator(void *(*new_malloc)(size_t), void (*new_free)(void *))
+{
+  ikcp_malloc_hook = new_malloc;
+  ikcp_free_hook = new_free;
+}
+
+IUINT32 ikcp_getconv(const void *ptr)
+{
+  return ikcp_get32((const char *)ptr);
+}
+
+int ikcp_setmtu(ikcpcb *kcp, int mtu)
+{
+  if (mtu < IKCP_MTU_MIN || mtu < IKCP_OVERHEAD) {
+    return -1;
+  }
+  /* The buffer never shrinks: segments cut for a larger mtu may still be
+   * queued or in flight, and each must fit the buffer on its own. */
+  if ((IUINT32)mtu > kcp->bufcap) {
+    char *buffer = (char *)ikcp_malloc((size_t)mtu);
+    if (buffer == NULL) {
+      return -2;
+    }
+    ikcp_free(kcp->buffer);
+    kcp->buffer = buffer;
+    kcp->bufcap = (IUINT32)mtu;
+  }
+  kcp->mtu = (IUINT32)mtu;
+  kcp->mss = kcp->mtu - IKCP_OVERHEAD;
+  return 0;
+}
+
+int ikcp_wndsize(ikcpcb *kcp, int sndwnd, int rcvwnd)
+{
+  IUINT32 rcv = ikcp_max((IUINT32)(rcvwnd > 0 ? rcvwnd : 0), IKCP_WND_RCV);
+  if (sndwnd > 0 && ikcp_snd_reserve(kcp, (IUINT32)sndwnd) != 0) {
+    return IKCP_ENOMEM;
+  }
+  if (rcvwnd > 0 && ikcp_rcv_reserve(kcp, rcv) != 0) {
+    return IKCP_ENOMEM;
+  }
+  if (sndwnd > 0) {
+    kcp->snd_wnd = (IUINT32)sndwnd;
+  }
+  if (rcvwnd > 0) {
+    kcp->rcv_wnd = rcv;
+  }
+  return 0;
+}
+
+int ikcp_waitsnd(const ikcpcb *kcp)
+{
+  return (int)(kcp->nsnd_buf + kcp->nsnd_que);
+}
+
+static IUINT32 ikcp_clamp_interval(int interval)
+{
+  if (interval > IKCP_INTERVAL_MAX) {
+    return IKCP_INTERVAL_MAX;
+  }
+  if (interval < IKCP_INTERVAL_MIN) {
+    return IKCP_INTERVAL_MIN;
+  }
+  return (IUINT32)interval;
+}
+
+int ikcp_interval(ikcpcb *kcp, int interval)
+{
+  kcp->interval = ikcp_clamp_interval(interval);
+  return 0;
+}
+
+int ikcp_nodelay(ikcpcb *kcp, int nodelay, int interval, int resend, int nc)
+{
+  if (nodelay >= 0) {
+    kcp->nodelay = (IUINT32)nodelay;
+    kcp->rx_minrto = nodelay ? IKCP_RTO_NDL : IKCP_RTO_MIN;
+  }
+  if (interval >= 0) {
+    kcp->interval = ikcp_clamp_interval(interval);
+  }
+  if (resend >= 0) {
+    kcp->fastresend = resend;
+  }
+  if (nc >= 0) {
+    kcp->nocwnd = nc;
+  }
+  return 0;
+}
+
+int ikcp_profile(ikcpcb *kcp, const char *name)
+{
+  static const struct {
+    const char *name;
+    int nodelay, interval, resend, nc;
+  } profiles[] = {
+    { "normal", 0, 40, 2, 1 },
+    { "fast", 0, 30, 2, 1 },
+    { "fast2", 1, 20, 2, 1 },
+    { "fast3", 1, 10, 2, 1 },
+  };
+  size_t i;
+  if (name == NULL) {
+    return -1;
+  }
+  for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+    if (strcmp(name, profiles[i].name) == 0) {
+      return ikcp_nodelay(kcp, profiles[i].nodelay, profiles[i].interval,
+                          profiles[i].resend, profiles[i].nc);
+    }
+  }
+  return -1;
+}
+
+int ikcp_setsndqmax(ikcpcb *kcp, int max_segments)
+{
+  if (max_segments < 0) {
+    return -1;
+  }
+  kcp->sndq_max = (IUINT32)max_segments;
+  return 0;
+}
+
+void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
+{
+  *out = kcp->stats;
+}
+
+int ikcp_setcc(ikcpcb *kcp, const IKCPCC *cc)
+{
+  if (cc == NULL) {
+    kcp->cc.on_ack = ikcp_cc_default_ack;
+    kcp->cc.on_loss = ikcp_cc_default_loss;
+    kcp->cc.arg = NULL;
+  } else {
+    kcp->cc = *cc;
+  }
+  return 0;
+}
+
+void ikcp_log(ikcpcb *kcp, int mask, const char *fmt, ...)
+{
+  char line[IKCP_LOG_LINE];
+  va_list ap;
+  if (!ikcp_canlog(kcp, mask)) {
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  kcp->writelog(line, kcp, kcp->user);
+}
+
+/*---------------------------------------------------------------------------
+ * congestion control (the reference's, as the default hooks)
+ *-------------------------------------------------------------------------*/
+
+static IUINT32 ikcp_sat32(IUINT64 v)
+{
+  return v > 0xffffffffull ? 0xffffffffu : (IUINT32)v;
+}
+
+static void ikcp_cc_default_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
+{
+  IUINT64 mss = kcp->mss > 0 ? kcp->mss : 1;
+  (void)acked;
+  (void)arg;
+  if (kcp->cwnd >= kcp->rmt_wnd) {
+    return;
+  }
+  if (kcp->cwnd < kcp->ssthresh) {
+    kcp->cwnd++;
+    kcp->incr = ikcp_sat32(kcp->incr + mss);
+  } else {
+    IUINT64 incr = kcp->incr < mss ? mss : kcp->incr;
+    incr += mss * mss / incr + mss / 16;
+    kcp->incr = ikcp_sat32(incr);
+    if (((IUINT64)kcp->cwnd + 1) * mss <= incr) {
+      kcp->cwnd = ikcp_sat32((incr + mss - 1) / mss);
+    }
+  }
+  if (kcp->cwnd > kcp->rmt_wnd) {
+    kcp->cwnd = kcp->rmt_wnd;
+    kcp->incr = ikcp_sat32((IUINT64)kcp->rmt_wnd * mss);
+  }
+}
+
+static void ikcp_cc_default_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout,
+                                 IUINT32 wnd, void *arg)
+{
+  IUINT64 mss = kcp->mss > 0 ? kcp->mss : 1;
+  (void)arg;
+  if (fast > 0) {
+    IUINT32 inflight = kcp->snd_nxt - kcp->snd_una;
+    kcp->ssthresh = ikcp_max(inflight / 2, IKCP_THRESH_MIN);
+    kcp->cwnd = kcp->ssthresh + (IUINT32)kcp->fastresend;
+    kcp->incr = ikcp_sat32((IUINT64)kcp->cwnd * mss);
+  }
+  if (timeout > 0) {
+    kcp->ssthresh = ikcp_max(wnd / 2, IKCP_THRESH_MIN);
+    kcp->cwnd = 1;
+    kcp->incr = (IUINT32)mss;
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * sending side
+ *-------------------------------------------------------------------------*/
+
+/** Largest payload per segment: mss, bounded by what the buffer holds. */
+static IUINT32 ikcp_mss(const ikcpcb *kcp)
+{
+  IUINT32 mss = ikcp_min(kcp->mss, kcp->bufcap - IKCP_OVERHEAD);
+  return mss > 0 ? mss : 1;
+}
+
+int ikcp_send(ikcpcb *kcp, const char *buffer, int len)
+{
+  IUINT32 mss = ikcp_mss(kcp);
+  IKCPSEG *tail = kcp->snd_queue.tail;
+  IKCPSEG *grown = NULL;
+  IKCPSEG *first = NULL;
+  IKCPSEG *last = NULL;
+  IUINT32 topup = 0, rest, count, i, offset = 0;
+
+  if (len < 0) {
+    return -1;
+  }
+  if (kcp->stream && tail != NULL && tail->len < mss) {
+    topup = ikcp_min((IUINT32)len, mss - tail->len);
+  }
+  rest = (IUINT32)len - topup;
+  if (kcp->stream && rest == 0) {
+    count = 0;
+  } else {
+    count = rest / mss + (rest % mss != 0);
+    if (count == 0) {
+      count = 1;
+    }
+  }
+  if (count >= IKCP_FRG_MAX) {
+    return -2;
+  }
+  if (kcp->sndq_max > 0 && kcp->nsnd_que + count > kcp->sndq_max) {
+    return IKCP_ESNDQFULL;
+  }
+
+  /* Allocate everything first so that a failure leaves the queue as it was. */
+  if (topup > 0 && tail->cap < tail->len + topup) {
+    grown = ikcp_seg_new(mss);
+    if (grown == NULL) {
+      return IKCP_ENOMEM;
+    }
+  }
+  for (i = 0; i < count; i++) {
+    IUINT32 size = ikcp_min(rest - i * mss, mss);
+    IKCPSEG *seg = ikcp_seg_new(kcp->stream ? mss : size);
+    if (seg == NULL) {
+      ikcp_free(grown);
+      while (first != NULL) {
+        IKCPSEG *next = first->next;
+        ikcp_free(first);
+        first = next;
+      }
+      return IKCP_ENOMEM;
+    }
+    seg->len = size;
+    seg->frg = kcp->stream ? 0 : count - i - 1;
+    if (last != NULL) {
+      last->next = seg;
+    } else {
+      first = seg;
+    }
+    last = seg;
+  }
+
+  if (topup > 0) {
+    if (grown != NULL) {
+      memcpy(grown->data, tail->data, tail->len);
+      grown->len = tail->len;
+      ikcp_list_del(kcp, tail);
+      ikcp_free(tail);
+      ikcp_list_add(kcp, IKCP_IN_SNDQ, grown);
+      tail = grown;
+    }
+    if (buffer != NULL) {
+      memcpy(tail->data + tail->len, buffer, topup);
+    } else {
+      memset(tail->data + tail->len, 0, topup);
+    }
+    tail->len += topup;
+    offset = topup;
+  }
+  while (first != NULL) {
+    IKCPSEG *seg = first;
+    first = seg->next;
+    if (buffer != NULL) {
+      memcpy(seg->data, buffer + offset, seg->len);
+    } else {
+      memset(seg->data, 0, seg->len);
+    }
+    offset += seg->len;
+    ikcp_list_add(kcp, IKCP_IN_SNDQ, seg);
+    kcp->nsnd_que++;
+  }
+  if (ikcp_canlog(kcp, IKCP_LOG_SEND)) {
+    ikcp_log(kcp, IKCP_LOG_SEND, "send %d bytes in %lu new segments", len,
+             (unsigned long)count);
+  }
+  return len;
+}
+
+/** Forget an in-flight segment (acknowledged). */
+static void ikcp_snd_drop(ikcpcb *kcp, IKCPSEG *seg)
+{
+  kcp->snd_ring[seg->sn & kcp->snd_mask] = NULL;
+  ikcp_list_del(kcp, seg);
+  ikcp_timer_del(kcp, seg);
+  ikcp_free(seg);
+  kcp->nsnd_buf--;
+}
+
+/**
+ * Move snd_una up to the first segment still in flight (snd_nxt when none:
+ * no walk then, whatever a caller wrote into the fields).
+ */
+static void ikcp_snd_shrink(ikcpcb *kcp)
+{
+  if (kcp->nsnd_buf == 0) {
+    kcp->snd_una = kcp->snd_nxt;
+    return;
+  }
+  while (kcp->snd_una != kcp->snd_nxt &&
+         kcp->snd_ring[kcp->snd_una & kcp->snd_mask] == NULL) {
+    kcp->snd_una++;
+  }
+}
+
+/** The peer has everything below @p una (checked <= snd_nxt by the caller). */
+static void ikcp_snd_una(ikcpcb *kcp, IUINT32 una)
+{
+  while (kcp->nsnd_buf > 0 && ikcp_diff(una, kcp->snd_una) > 0) {
+    IKCPSEG *seg = kcp->snd_ring[kcp->snd_una & kcp->snd_mask];
+    if (seg != NULL) {
+      ikcp_snd_drop(kcp, seg);
+    }
+    kcp->snd_una++;
+  }
+  ikcp_snd_shrink(kcp);
+}
+
+static void ikcp_snd_ack(ikcpcb *kcp, IUINT32 sn)
+{
+  IKCPSEG *seg;
+  if (ikcp_diff(sn, kcp->snd_una) < 0 || ikcp_diff(sn, kcp->snd_nxt) >= 0) {
+    return;
+  }
+  seg = kcp->snd_ring[sn & kcp->snd_mask];
+  if (seg != NULL) {
+    ikcp_snd_drop(kcp, seg);
+    ikcp_snd_shrink(kcp);
+  }
+}
+
+/** Whether fast retransmit may still resend @p seg (fastlimit). */
+static int ikcp_fast_allowed(const ikcpcb *kcp, const IKCPSEG *seg)
+{
+  return kcp->fastlimit <= 0 || seg->xmit <= (IUINT32)kcp->fastlimit;
+}
+
+static IUINT32 ikcp_fast_threshold(const ikcpcb *kcp)
+{
+  return kcp->fastresend > 0 ? (IUINT32)kcp->fastresend : 0xffffffffu;
+}
+
+/**
+ * Insert @p seg into the watch list, which is kept in sn order. The search
+ * starts at *@p cursor (NULL: the head) and *@p cursor is left on @p seg,
+ * so inserting segments in increasing sn costs one pass in all.
+ */
+static void ikcp_watch_insert(ikcpcb *kcp, IKCPSEG *seg, IKCPSEG **cursor)
+{
+  struct IKCPLIST *l = &kcp->watch;
+  IKCPSEG *at = *cursor != NULL ? *cursor : l->head;
+  while (at != NULL && ikcp_diff(at->sn, seg->sn) < 0) {
+    at = at->next;
+  }
+  seg->list = IKCP_IN_WATCH;
+  seg->next = at;
+  seg->prev = at != NULL ? at->prev : l->tail;
+  if (seg->prev != NULL) {
+    seg->prev->next = seg;
+  } else {
+    l->head = seg;
+  }
+  if (at != NULL) {
+    at->prev = seg;
+  } else {
+    l->tail = seg;
+  }
+  *cursor = seg;
+}
+
+/**
+ * Move a segment to the list its fast-ack count calls for: watch while
+ * below the threshold, due once it may be resent fast, none when fastlimit
+ * forbids that for good (only its timer can resend it then).
+ */
+static void ikcp_snd_recount(ikcpcb *kcp, IKCPSEG *seg, IKCPSEG **cursor)
+{
+  ikcp_list_del(kcp, seg);
+  if (seg->fastack < ikcp_fast_threshold(kcp)) {
+    ikcp_watch_insert(kcp, seg, cursor);
+  } else {
+    ikcp_list_add(kcp, ikcp_fast_allowed(kcp, seg) ? IKCP_IN_DUE : IKCP_IN_NONE, seg);
+  }
+}
+
+/**
+ * Count one skip for every segment in flight below @p maxack, as the
+ * reference does once per input with ACKs. Only segments still below the
+ * threshold are on the watch list, in sn order: the walk visits exactly the
+ * segments it counts, and each leaves the list after `fastresend` counts.
+ */
+static void ikcp_snd_fastack(ikcpcb *kcp, IUINT32 maxack)
+{
+  IKCPSEG *seg = kcp->watch.head;
+  while (seg != NULL && ikcp_diff(seg->sn, maxack) < 0) {
+    IKCPSEG *next = seg->next;
+    seg->fastack++;
+    if (seg->fastack >= ikcp_fast_threshold(kcp)) {
+      ikcp_list_del(kcp, seg);
+      ikcp_list_add(kcp, ikcp_fast_allowed(kcp, seg) ? IKCP_IN_DUE : IKCP_IN_NONE, seg);
+    }
+    seg = next;
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * flush
+ *-------------------------------------------------------------------------*/
+
+static void ikcp_output(ikcpcb *kcp, const char *buf, int len)
+{
+  if (len <= 0 || kcp->output == NULL) {
+    return;
+  }
+  kcp->stats.bytes_out += (IUINT64)len;
+  if (ikcp_canlog(kcp, IKCP_LOG_OUTPUT)) {
+    ikcp_log(kcp, IKCP_LOG_OUTPUT, "[RO] %d bytes", len);
+  }
+  kcp->output(buf, len, kcp, kcp->user);
+}
+
+/** Make room for @p need bytes, sending what is buffered if it would not fit. */
+static char *ikcp_room(ikcpcb *kcp, char *ptr, IUINT32 need)
+{
+  IUINT32 limit = ikcp_min(kcp->mtu, kcp->bufcap);
+  IUINT32 used = (IUINT32)(ptr - kcp->buffer);
+  if (used > 0 && used + need > limit) {
+    ikcp_output(kcp, kcp->buffer, (int)used);
+    return kcp->buffer;
+  }
+  return ptr;
+}
+
+static char *ikcp_put_header(char *p, const ikcpcb *kcp, IUINT32 cmd, IUINT32 frg,
+                             IUINT32 wnd, IUINT32 ts, IUINT32 sn, IUINT32 len)
+{
+  p = ikcp_put32(p, kcp->conv);
+  p = ikcp_put8(p, cmd);
+  p = ikcp_put8(p, frg);
+  p = ikcp_put16(p, wnd);
+  p = ikcp_put32(p, ts);
+  p = ikcp_put32(p, sn);
+  p = ikcp_put32(p, kcp->rcv_nxt);
+  return ikcp_put32(p, len);
+}
+
+/** A control segment (ACK, WASK, WINS). */
+static char *ikcp_put_ctrl(ikcpcb *kcp, char *ptr, IUINT32 cmd, IUINT32 wnd,
+                           IUINT32 ts, IUINT32 sn)
+{
+  ptr = ikcp_room(kcp, ptr, IKCP_OVERHEAD);
+  kcp->stats.segs_out++;
+  return ikcp_put_header(ptr, kcp, cmd, 0, wnd, ts, sn, 0);
+}
+
+static char *ikcp_put_push(ikcpcb *kcp, char *ptr, IKCPSEG *seg, IUINT32 wnd)
+{
+  ptr = ikcp_room(kcp, ptr, IKCP_OVERHEAD + seg->len);
+  seg->ts = kcp->current;
+  ptr = ikcp_put_header(ptr, kcp, IKCP_CMD_PUSH, seg->frg, wnd, seg->ts,
+                        seg->sn, seg->len);
+  memcpy(ptr, seg->data, seg->len);
+  ptr += seg->len;
+  kcp->stats.segs_out++;
+  kcp->stats.data_segs_out++;
+  if (seg->xmit >= kcp->dead_link) {
+    kcp->state = (IUINT32)-1;
+  }
+  if (ikcp_canlog(kcp, IKCP_LOG_OUT_DATA)) {
+    ikcp_log(kcp, IKCP_LOG_OUT_DATA, "output psh: sn=%lu ts=%lu xmit=%lu",
+             (unsigned long)seg->sn, (unsigned long)seg->ts,
+             (unsigned long)seg->xmit);
+  }
+  return ptr;
+}
+
+/** Free receive window to advertise, as the 16-bit wnd field holds it. */
+static IUINT32 ikcp_wnd_unused(const ikcpcb *kcp)
+{
+  if (kcp->nrcv_que >= kcp->rcv_wnd) {
+    return 0;
+  }
+  return ikcp_min(kcp->rcv_wnd - kcp->nrcv_que, 0xffffu);
+}
+
+/** Sift step of ikcp_sort_resends(): max-heap on sortkey over seg[0..n). */
+static void ikcp_sort_sift(IKCPSEG **seg, IUINT32 i, IUINT32 n)
+{
+  IKCPSEG *top = seg[i];
+  for (;;) {
+    IUINT32 child = 2 * i + 1;
+    if (child >= n) {
+      break;
+    }
+    if (child + 1 < n && seg[child + 1]->sortkey > seg[child]->sortkey) {
+      child++;
+    }
+    if (seg[child]->sortkey <= top->sortkey) {
+      break;
+    }
+    seg[i] = seg[child];
+    i = child;
+  }
+  seg[i] = top;
+}
+
+/**
+ * Heapsort @p n segments by sortkey: in place and without allocating (libc
+ * qsort may call malloc, bypassing ikcp_allocator).
+ */
+static void ikcp_sort_resends(IKCPSEG **seg, IUINT32 n)
+{
+  IUINT32 i;
+  for (i = n / 2; i > 0; i--) {
+    ikcp_sort_sift(seg, i - 1, n);
+  }
+  for (i = n; i > 1; i--) {
+    IKCPSEG *max = seg[0];
+    seg[0] = seg[i - 1];
+    seg[i - 1] = max;
+    ikcp_sort_sift(seg, 0, i - 1);
+  }
+}
+
+/** Window probing when the peer's window is 0 (reference timing). */
+static void ikcp_probe_tick(ikcpcb *kcp)
+{
+  if (kcp->rmt_wnd != 0) {
+    kcp->ts_probe = 0;
+    kcp->probe_wait = 0;
+    return;
+  }
+  if (kcp->probe_wait == 0) {
+    kcp->probe_wait = IKCP_PROBE_INIT;
+    kcp->ts_probe = kcp->current + kcp->probe_wait;
+  } else if (ikcp_diff(kcp->current, kcp->ts_probe) >= 0) {
+    if (kcp->probe_wait < IKCP_PROBE_INIT) {
+      kcp->probe_wait = IKCP_PROBE_INIT;
+    }
+    kcp->probe_wait += kcp->probe_wait / 2;
+    if (kcp->probe_wait > IKCP_PROBE_LIMIT) {
+      kcp->probe_wait = IKCP_PROBE_LIMIT;
+    }
+    kcp->ts_probe = kcp->current + kcp->probe_wait;
+    kcp->probe |= IKCP_ASK_SEND;
+  }
+}
+
+/** Gather the segments this flush resends, in sn order. Returns how many. */
+static IUINT32 ikcp_collect_resends(ikcpcb *kcp)
+{
+  IUINT32 threshold = ikcp_fast_threshold(kcp);
+  IUINT32 n = 0;
+  IKCPSEG *seg, *next, *cursor = NULL;
+
+  while (kcp->ntimers > 0 &&
+         ikcp_diff(kcp->current, kcp->timers[0]->resendts) >= 0) {
+    seg = kcp->timers[0];
+    ikcp_timer_del(kcp, seg);
+    seg->why = IKCP_RESEND_TIMEOUT;
+    kcp->scratch[n++] = seg;
+  }
+  for (seg = kcp->due.head; seg != NULL; seg = next) {
+    next = seg->next;
+    if (seg->why == IKCP_RESEND_TIMEOUT) {
+      continue;
+    }
+    if (seg->fastack >= threshold && ikcp_fast_allowed(kcp, seg)) {
+      seg->why = IKCP_RESEND_FAST;
+      kcp->scratch[n++] = seg;
+    } else {
+      ikcp_snd_recount(kcp, seg, &cursor);
+      cursor = NULL;
+    }
+  }
+  if (n > 1) {
+    IUINT32 i;
+    for (i = 0; i < n; i++) {
+      kcp->scratch[i]->sortkey = kcp->scratch[i]->sn - kcp->snd_una;
+    }
+    ikcp_sort_resends(kcp->scratch, n);
+  }
+  return n;
+}
+
+void ikcp_flush(ikcpcb *kcp)
+{
+  char *ptr = kcp->buffer;
+  IKCPSEG *cursor = NULL;
+  IUINT32 wnd, limit, rtomin, n, i;
+  IUINT32 ack_sn = 0, ack_ts = 0, fast = 0, timeout = 0;
+
+  if (kcp->updated == 0) {
+    return;
+  }
+  wnd = ikcp_wnd_unused(kcp);
+
+  for (i = 0; i < kcp->nacks; i++) {
+    ack_sn = kcp->acks[i].sn;
+    ack_ts = kcp->acks[i].ts;
+    kcp->ack_slot[ack_sn & kcp->rcv_mask] = 0;
+    ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_ACK, wnd, ack_ts, ack_sn);
+  }
+  if (kcp->nacks > 0 && ikcp_canlog(kcp, IKCP_LOG_OUT_ACK)) {
+    ikcp_log(kcp, IKCP_LOG_OUT_ACK, "output ack: %lu acks",
+             (unsigned long)kcp->nacks);
+  }
+  kcp->nacks = 0;
+
+  /* Probes carry the sn/ts of the last ACK of this flush, as the reference's. */
+  ikcp_probe_tick(kcp);
+  if (kcp->probe & IKCP_ASK_SEND) {
+    ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_WASK, wnd, ack_ts, ack_sn);
+    if (ikcp_canlog(kcp, IKCP_LOG_OUT_PROBE)) {
+      ikcp_log(kcp, IKCP_LOG_OUT_PROBE, "output probe");
+    }
+  }
+  if (kcp->probe & IKCP_ASK_TELL) {
+    ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_WINS, wnd, ack_ts, ack_sn);
+    if (ikcp_canlog(kcp, IKCP_LOG_OUT_WINS)) {
+      ikcp_log(kcp, IKCP_LOG_OUT_WINS, "output wins: %lu", (unsigned long)wnd);
+    }
+  }
+  kcp->probe = 0;
+
+  ikcp_snd_reserve(kcp, kcp->snd_wnd);
+  ikcp_snd_shrink(kcp);
+  limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
+  if (kcp->nocwnd == 0) {
+    limit = ikcp_min(limit, kcp->cwnd);
+  }
+  limit = ikcp_min(limit, kcp->snd_mask + 1);
+  rtomin = kcp->nodelay == 0 ? (IUINT32)kcp->rx_rto >> 3 : 0;
+
+  /* Retransmissions first, in sn order: their sn are below every new
+   * segment's. A timer resend keeps its fast-ack count (as the reference)
+   * and its place; a fast resend starts counting again. */
+  n = ikcp_collect_resends(kcp);
+  for (i = 0; i < n; i++) {
+    IKCPSEG *seg = kcp->scratch[i];
+    seg->xmit++;
+    if (seg->why == IKCP_RESEND_TIMEOUT) {
+      IUINT32 step;
+      kcp->xmit++;
+      if (kcp->nodelay == 0) {
+        step = seg->rto;
+      } else if (kcp->nodelay == 1) {
+        step = seg->rto / 2;
+      } else {
+        step = (IUINT32)kcp->rx_rto / 2;
+      }
+      seg->rto = ikcp_min(seg->rto + step, IKCP_RTO_MAX);
+      timeout++;
+      kcp->stats.retrans_timeout++;
+      if (seg->list != IKCP_IN_WATCH) {
+        ikcp_snd_recount(kcp, seg, &cursor);
+      }
+    } else {
+      ikcp_timer_del(kcp, seg);
+      seg->fastack = 0;
+      fast++;
+      kcp->stats.retrans_fast++;
+      ikcp_snd_recount(kcp, seg, &cursor);
+    }
+    seg->why = IKCP_RESEND_NO;
+    seg->resendts = kcp->current + seg->rto;
+    ikcp_timer_add(kcp, seg);
+    ptr = ikcp_put_push(kcp, ptr, seg, wnd);
+  }
+
+  while (kcp->snd_queue.head != NULL &&
+         ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
+    IKCPSEG *seg = kcp->snd_queue.head;
+    ikcp_list_del(kcp, seg);
+    kcp->nsnd_que--;
+    seg->sn = kcp->snd_nxt++;
+    kcp->snd_ring[seg->sn & kcp->snd_mask] = seg;
+    kcp->nsnd_buf++;
+    seg->xmit = 1;
+    seg->fastack = 0;
+    seg->rto = kcp->rx_rto > 0 ? (IUINT32)kcp->rx_rto : 1;
+    seg->resendts = kcp->current + seg->rto + rtomin;
+    ikcp_timer_add(kcp, seg);
+    ptr = ikcp_put_push(kcp, ptr, seg, wnd);
+    ikcp_list_add(kcp, IKCP_IN_WATCH, seg);
+  }
+
+  if (ptr > kcp->buffer) {
+    ikcp_output(kcp, kcp->buffer, (int)(ptr - kcp->buffer));
+  }
+  if ((fast > 0 || timeout > 0) && kcp->cc.on_loss != NULL) {
+    kcp->cc.on_loss(kcp, fast, timeout, limit, kcp->cc.arg);
+  }
+  if (kcp->cwnd < 1) {
+    kcp->cwnd = 1;
+    kcp->incr = kcp->mss;
+  }
+}
+
+void ikcp_update(ikcpcb *kcp, IUINT32 current)
+{
+  IINT32 slap;
+  kcp->current = current;
+  if (kcp->updated == 0) {
+    kcp->updated = 1;
+    kcp->ts_flush = current;
+  }
+  slap = ikcp_diff(current, kcp->ts_flush);
+  if (slap >= IKCP_CLOCK_JUMP || slap < -IKCP_CLOCK_JUMP) {
+    kcp->ts_flush = current;
+    slap = 0;
+  }
+  if (slap >= 0) {
+    kcp->ts_flush += kcp->interval;
+    if (ikcp_diff(current, kcp->ts_flush) >= 0) {
+      kcp->ts_flush = current + kcp->interval;
+    }
+    ikcp_flush(kcp);
+  } else if (kcp->ntimers > 0 &&
+             ikcp_diff(current, kcp->timers[0]->resendts) >= 0) {
+    /* ikcp_check() promised this resend time: honour it between ticks. */
+    ikcp_flush(kcp);
+  }
+}
+
+IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current)
+{
+  IUINT32 ts_flush = kcp->ts_flush;
+  IINT32 tm_flush, wait;
+
+  if (kcp->updated == 0) {
+    return current;
+  }
+  tm_flush = ikcp_diff(ts_flush, current);
+  if (tm_flush <= 0 || tm_flush > IKCP_CLOCK_JUMP) {
+    return current;
+  }
+  wait = tm_flush;
+  if (kcp->ntimers > 0) {
+    IINT32 tm_packet = ikcp_diff(kcp->timers[0]->resendts, current);
+    if (tm_packet <= 0) {
+      return current;
+    }
+    if (tm_packet < wait) {
+      wait = tm_packet;
+    }
+  }
+  if ((IUINT32)wait > kcp->interval) {
+    wait = (IINT32)kcp->interval;
+  }
+  return current + (IUINT32)wait;
+}
+
+/*---------------------------------------------------------------------------
+ * receiving side
+ *-------------------------------------------------------------------------*/
+
+/**
+ * Queue an ACK for @p sn; a repeated sn only refreshes its ts. At most a
+ * receive window of ACKs wait for a flush: more distinct sn than that in one
+ * interval is not something a peer inside the window can cause, and the ones
+ * dropped are resent by the peer and acked then.
+ */
+static void ikcp_ack_push(ikcpcb *kcp, IUINT32 sn, IUINT32 ts)
+{
+  IUINT32 *slot = &kcp->ack_slot[sn & kcp->rcv_mask];
+  if (*slot != 0 && kcp->acks[*slot - 1].sn == sn) {
+    kcp->acks[*slot - 1].ts = ts;
+    return;
+  }
+  if (kcp->nacks >= ikcp_rcv_window(kcp)) {
+    return;
+  }
+  kcp->acks[kcp->nacks].sn = sn;
+  kcp->acks[kcp->nacks].ts = ts;
+  *slot = ++kcp->nacks;
+}
+
+/** Move in-order segments to the receive queue while it has room. */
+static void ikcp_rcv_advance(ikcpcb *kcp)
+{
+  while (kcp->nrcv_que < kcp->rcv_wnd) {
+    IKCPSEG **slot = &kcp->rcv_ring[kcp->rcv_nxt & kcp->rcv_mask];
+    IKCPSEG *seg = *slot;
+    if (seg == NULL || seg->sn != kcp->rcv_nxt) {
+      break;
+    }
+    *slot = NULL;
+    kcp->nrcv_buf--;
+    ikcp_list_add(kcp, IKCP_IN_RCVQ, seg);
+    kcp->nrcv_que++;
+    kcp->rcv_nxt++;
+  }
+}
+
+static void ikcp_rtt_sample(ikcpcb *kcp, IINT32 rtt)
+{
+  IINT64 srtt = kcp->rx_srtt, rttval = kcp->rx_rttval, rto;
+  /* A forged or ancient ts must not blow up the estimator. */
+  if (rtt > IKCP_RTO_MAX) {
+    rtt = IKCP_RTO_MAX;
+  }
+  if (srtt <= 0 || srtt > IKCP_RTO_MAX || rttval < 0 || rttval > IKCP_RTO_MAX) {
+    srtt = 0;
+  }
+  if (srtt == 0) {
+    srtt = rtt;
+    rttval = rtt / 2;
+  } else {
+    IINT64 delta = rtt - srtt;
+    if (delta < 0) {
+      delta = -delta;
+    }
+    rttval = (3 * rttval + delta) / 4;
+    srtt = (7 * srtt + rtt) / 8;
+    if (srtt < 1) {
+      srtt = 1;
+    }
+  }
+  rto = srtt + (IINT64)ikcp_max(kcp->interval, (IUINT32)(4 * rttval));
+  if (rto < kcp->rx_minrto) {
+    rto = kcp->rx_minrto;
+  }
+  if (rto > IKCP_RTO_MAX) {
+    rto = IKCP_RTO_MAX;
+  }
+  kcp->rx_srtt = (IINT32)srtt;
+  kcp->rx_rttval = (IINT32)rttval;
+  kcp->rx_rto = (IINT32)rto;
+}
+
+/**
+ * Whether a well-formed segment may touch the state at all: una and ACK sn
+ * must not be beyond what was sent, nor an ACK sn older than anything the
+ * send ring ever held; a PUSH must be inside the receive window, or at most
+ * a ring's worth below it (a resend whose ACK was lost), and completable.
+ * A segment that fails changes nothing, not even rmt_wnd.
+ */
+static int ikcp_segment_ok(ikcpcb *kcp, IUINT32 cmd, IUINT32 frg, IUINT32 sn,
+                           IUINT32 una)
+{
+  if (ikcp_diff(una, kcp->snd_nxt) > 0) {
+    kcp->stats.out_of_window++;
+    return 0;
+  }
+  if (cmd == IKCP_CMD_ACK &&
+      (ikcp_diff(sn, kcp->snd_nxt) >= 0 ||
+       ikcp_diff(sn, kcp->snd_una - (kcp->snd_mask + 1)) < 0)) {
+    kcp->stats.out_of_window++;
+    return 0;
+  }
+  if (cmd == IKCP_CMD_PUSH) {
+    if (ikcp_diff(sn, kcp->rcv_nxt + ikcp_rcv_window(kcp)) >= 0 ||
+        ikcp_diff(sn, kcp->rcv_nxt - (kcp->rcv_mask + 1)) < 0) {
+      kcp->stats.out_of_window++;
+      return 0;
+    }
+    if (frg >= kcp->rcv_wnd) {
+      kcp->stats.malformed++;
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/** A PUSH inside the window. Returns 0 or IKCP_ENOMEM (dropped, not acked). */
+static int ikcp_input_push(ikcpcb *kcp, IUINT32 frg, IUINT32 ts, IUINT32 sn,
+                           const char *data, IUINT32 len)
+{
+  if (ikcp_diff(sn, kcp->rcv_nxt) >= 0) {
+    IKCPSEG **slot = &kcp->rcv_ring[sn & kcp->rcv_mask];
+    if (*slot != NULL) {
+      kcp->stats.dup_segs++;
+    } else {
+      IKCPSEG *seg = ikcp_seg_new(len);
+      if (seg == NULL) {
+        return IKCP_ENOMEM;
+      }
+      seg->sn = sn;
+      seg->ts = ts;
+      seg->frg = frg;
+      seg->len = len;
+      memcpy(seg->data, data, len);
+      *slot = seg;
+      kcp->nrcv_buf++;
+    }
+  } else {
+    kcp->stats.dup_segs++;
+  }
+  ikcp_ack_push(kcp, sn, ts);
+  ikcp_rcv_advance(kcp);
+  return 0;
+}
+
+int ikcp_input(ikcpcb *kcp, const char *data, long size)
+{
+  IUINT32 prev_una = kcp->snd_una;
+  IUINT32 maxack = 0;
+  int have_ack = 0, ret = 0;
+
+  if (data != NULL && size > 0) {
+    kcp->stats.bytes_in += (IUINT64)size;
+  }
+  if (data == NULL || size < IKCP_OVERHEAD) {
+    kcp->stats.malformed++;
+    return -1;
+  }
+  if (ikcp_canlog(kcp, IKCP_LOG_INPUT)) {
+    ikcp_log(kcp, IKCP_LOG_INPUT, "[RI] %ld bytes", size);
+  }
+  ikcp_rcv_reserve(kcp, kcp->rcv_wnd);
+
+  while (size >= IKCP_OVERHEAD) {
+    IUINT32 conv = ikcp_get32(data);
+    IUINT32 cmd = (unsigned char)data[4];
+    IUINT32 frg = (unsigned char)data[5];
+    IUINT32 wnd = ikcp_get16(data + 6);
+    IUINT32 ts = ikcp_get32(data + 8);
+    IUINT32 sn = ikcp_get32(data + 12);
+    IUINT32 una = ikcp_get32(data + 16);
+    IUINT32 len = ikcp_get32(data + 20);
+    const char *body = data + IKCP_OVERHEAD;
+
+    if (conv != kcp->conv) {
+      ret = -1;
+      break;
+    }
+    if ((unsigned long)(size - IKCP_OVERHEAD) < (unsigned long)len || len > INT_MAX) {
+      ret = -2;
+      break;
+    }
+    if (cmd < IKCP_CMD_PUSH || cmd > IKCP_CMD_WINS) {
+      ret = -3;
+      break;
+    }
+    data = body + len;
+    size -= IKCP_OVERHEAD;
+    size -= (long)len;
+    kcp->stats.segs_in++;
+    if (cmd == IKCP_CMD_PUSH) {
+      kcp->stats.data_segs_in++;
+    }
+    if (!ikcp_segment_ok(kcp, cmd, frg, sn, una)) {
+      continue;
+    }
+    kcp->rmt_wnd = wnd;
+    ikcp_snd_una(kcp, una);
+
+    switch (cmd) {
+    case IKCP_CMD_ACK:
+      if (ikcp_diff(kcp->current, ts) >= 0) {
+        ikcp_rtt_sample(kcp, ikcp_diff(kcp->current, ts));
+      }
+      ikcp_snd_ack(kcp, sn);
+      if (!have_ack || ikcp_diff(sn, maxack) > 0) {
+        have_ack = 1;
+        maxack = sn;
+      }
+      if (ikcp_canlog(kcp, IKCP_LOG_IN_ACK)) {
+        ikcp_log(kcp, IKCP_LOG_IN_ACK, "input ack: sn=%lu rtt=%ld rto=%ld",
+                 (unsigned long)sn, (long)ikcp_diff(kcp->current, ts),
+                 (long)kcp->rx_rto);
+      }
+      break;
+    case IKCP_CMD_PUSH:
+      if (ikcp_canlog(kcp, IKCP_LOG_IN_DATA)) {
+        ikcp_log(kcp, IKCP_LOG_IN_DATA, "input psh: sn=%lu ts=%lu",
+                 (unsigned long)sn, (unsigned long)ts);
+      }
+      if (ikcp_input_push(kcp, frg, ts, sn, body, len) != 0) {
+        ret = IKCP_ENOMEM;
+      }
+      break;
+    case IKCP_CMD_WASK:
+      kcp->probe |= IKCP_ASK_TELL;
+      if (ikcp_canlog(kcp, IKCP_LOG_IN_PROBE)) {
+        ikcp_log(kcp, IKCP_LOG_IN_PROBE, "input probe");
+      }
+      break;
+    default:
+      if (ikcp_canlog(kcp, IKCP_LOG_IN_WINS)) {
+        ikcp_log(kcp, IKCP_LOG_IN_WINS, "input wins: %lu", (unsigned long)wnd);
+      }
+      break;
+    }
+  }
+  if (ret == -1 || ret == -2 || ret == -3) {
+    kcp->stats.malformed++;
+  }
+
+  if (have_ack && kcp->fastresend > 0) {
+    ikcp_snd_fastack(kcp, maxack);
+  }
+  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && kcp->cc.on_ack != NULL) {
+    kcp->cc.on_ack(kcp, kcp->snd_una - prev_una, kcp->cc.arg);
+  }
+  return ret;
+}
+
+/*---------------------------------------------------------------------------
+ * reading
+ *-------------------------------------------------------------------------*/
+
+/**
+ * Bytes of the next whole message and how many segments it spans; -1 when
+ * it is not complete. A message ends at frg 0 or at the end of the queue
+ * (what a confused peer may leave), and never exceeds INT_MAX bytes.
+ */
+static int ikcp_msg_span(const ikcpcb *kcp, IUINT32 *nseg)
+{
+  const IKCPSEG *seg = kcp->rcv_queue.head;
+  IUINT64 total = 0;
+  IUINT32 count = 0;
+  if (seg == NULL) {
+    return -1;
+  }
+  if (kcp->nrcv_que < seg->frg + 1) {
+    return -1;
+  }
+  for (; seg != NULL; seg = seg->next) {
+    if (count > 0 && total + seg->len > INT_MAX) {
+      break;
+    }
+    total += seg->len;
+    count++;
+    if (seg->frg == 0) {
+      break;
+    }
+  }
+  *nseg = count;
+  return (int)total;
+}
+
+int ikcp_peeksize(const ikcpcb *kcp)
+{
+  IUINT32 nseg;
+  return ikcp_msg_span(kcp, &nseg);
+}
+
+int ikcp_recv(ikcpcb *kcp, char *buffer, int len)
+{
+  int peek = len < 0;
+  int size, recover;
+  IUINT32 nseg, i, offset = 0;
+  IKCPSEG *seg;
+
+  if (kcp->rcv_queue.head == NULL) {
+    return -1;
+  }
+  if (len < 0) {
+    len = len == INT_MIN ? INT_MAX : -len;
+  }
+  size = ikcp_msg_span(kcp, &nseg);
+  if (size < 0) {
+    return -2;
+  }
+  if (size > len) {
+    return -3;
+  }
+  recover = kcp->nrcv_que >= kcp->rcv_wnd;
+
+  seg = kcp->rcv_queue.head;
+  for (i = 0; i < nseg; i++) {
+    IKCPSEG *next = seg->next;
+    if (buffer != NULL) {
+      memcpy(buffer + offset, seg->data, seg->len);
+    }
+    offset += seg->len;
+    if (ikcp_canlog(kcp, IKCP_LOG_RECV)) {
+      ikcp_log(kcp, IKCP_LOG_RECV, "recv sn=%lu", (unsigned long)seg->sn);
+    }
+    if (!peek) {
+      ikcp_list_del(kcp, seg);
+      ikcp_free(seg);
+      kcp->nrcv_que--;
+    }
+    seg = next;
+  }
+
+  ikcp_rcv_advance(kcp);
+  if (recover && kcp->nrcv_que < kcp->rcv_wnd) {
+    kcp->probe |= IKCP_ASK_TELL;
+  }
+  return size;
+}

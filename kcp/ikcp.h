@@ -1,0 +1,294 @@
+/**
+ * @file
+ * KCP engine: a reliable ARQ over any datagram output, wire compatible with
+ * the reference implementation (skywind3000/kcp) and kcp-go.
+ *
+ * The API keeps the reference's names, types and public fields so that code
+ * written for the reference header compiles unchanged, in C and C++. The
+ * engine's own state sits after the public fields and is not part of the
+ * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
+ * ikcp_profile(), ikcp_setcc() hooks and the IKCP_E* codes.
+ *
+ * The engine does no I/O and no system calls: the caller feeds datagrams to
+ * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
+ * datagrams through the output callback.
+ */
+#ifndef IKCP_H
+#define IKCP_H
+
+#include <stddef.h>
+#include <stdlib.h>
+
+/* Integer types under the reference's names. */
+typedef unsigned int ISTDUINT32;
+typedef int ISTDINT32;
+
+#ifndef __IINT8_DEFINED
+#define __IINT8_DEFINED
+typedef signed char IINT8;
+#endif
+
+#ifndef __IUINT8_DEFINED
+#define __IUINT8_DEFINED
+typedef unsigned char IUINT8;
+#endif
+
+#ifndef __IINT16_DEFINED
+#define __IINT16_DEFINED
+typedef short IINT16;
+#endif
+
+#ifndef __IUINT16_DEFINED
+#define __IUINT16_DEFINED
+typedef unsigned short IUINT16;
+#endif
+
+#ifndef __IINT32_DEFINED
+#define __IINT32_DEFINED
+typedef ISTDINT32 IINT32;
+#endif
+
+#ifndef __IUINT32_DEFINED
+#define __IUINT32_DEFINED
+typedef ISTDUINT32 IUINT32;
+#endif
+
+#ifndef __IINT64_DEFINED
+#define __IINT64_DEFINED
+typedef long long IINT64;
+#endif
+
+#ifndef __IUINT64_DEFINED
+#define __IUINT64_DEFINED
+typedef unsigned long long IUINT64;
+#endif
+
+/* Log masks for ikcpcb.logmask, as in the reference. */
+#define IKCP_LOG_OUTPUT    1
+#define IKCP_LOG_INPUT     2
+#define IKCP_LOG_SEND      4
+#define IKCP_LOG_RECV      8
+#define IKCP_LOG_IN_DATA   16
+#define IKCP_LOG_IN_ACK    32
+#define IKCP_LOG_IN_PROBE  64
+#define IKCP_LOG_IN_WINS   128
+#define IKCP_LOG_OUT_DATA  256
+#define IKCP_LOG_OUT_ACK   512
+#define IKCP_LOG_OUT_PROBE 1024
+#define IKCP_LOG_OUT_WINS  2048
+
+/** ikcp_send(): the send queue cap set by ikcp_setsndqmax() would be exceeded. */
+#define IKCP_ESNDQFULL (-4)
+/** An allocation failed; nothing was changed by the call that returns it. */
+#define IKCP_ENOMEM    (-5)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct IKCPCB;
+struct IKCPSEG;
+
+/** Counters of one control block, read with ikcp_getstats(). */
+typedef struct IKCPSTATS {
+  IUINT64 segs_in;         /**< well-formed segments given to ikcp_input() */
+  IUINT64 segs_out;        /**< segments handed to the output callback */
+  IUINT64 bytes_in;        /**< datagram bytes given to ikcp_input() */
+  IUINT64 bytes_out;       /**< datagram bytes handed to the output callback */
+  IUINT64 data_segs_in;    /**< well-formed PUSH segments received */
+  IUINT64 data_segs_out;   /**< PUSH segments sent, retransmissions included */
+  IUINT64 retrans_timeout; /**< retransmissions on timer expiry */
+  IUINT64 retrans_fast;    /**< fast retransmissions (skipped by later ACKs) */
+  IUINT64 dup_segs;        /**< PUSH segments already received */
+  IUINT64 out_of_window;   /**< PUSH outside the window, ACK sn or una beyond snd_nxt */
+  IUINT64 malformed;       /**< datagrams rejected (-1/-2/-3), PUSH with frg >= rcv_wnd */
+} IKCPSTATS;
+
+/**
+ * Pluggable congestion control (ikcp_setcc()). The hooks own kcp->cwnd,
+ * kcp->ssthresh and kcp->incr; the engine only reads kcp->cwnd (unless
+ * nocwnd) and keeps it at least 1.
+ */
+typedef struct IKCPCC {
+  /** snd_una advanced by @p acked segments during one ikcp_input(). */
+  void (*on_ack)(struct IKCPCB *kcp, IUINT32 acked, void *arg);
+  /**
+   * One flush resent @p fast segments by fast retransmit and @p timeout by
+   * timer; @p wnd is the send window that flush used.
+   */
+  void (*on_loss)(struct IKCPCB *kcp, IUINT32 fast, IUINT32 timeout,
+                  IUINT32 wnd, void *arg);
+  void *arg; /**< passed back to both hooks */
+} IKCPCC;
+
+/** A queue of segments (engine internal). */
+struct IKCPLIST {
+  struct IKCPSEG *head;
+  struct IKCPSEG *tail;
+};
+
+/** A pending ACK (engine internal). */
+struct IKCPACK {
+  IUINT32 sn;
+  IUINT32 ts;
+};
+
+/**
+ * The KCP control block. The fields up to writelog are the reference's, in
+ * its order and types (ts_recent and ts_lastack are unused there too).
+ */
+struct IKCPCB {
+  IUINT32 conv, mtu, mss, state;
+  IUINT32 snd_una, snd_nxt, rcv_nxt;
+  IUINT32 ts_recent, ts_lastack, ssthresh;
+  IINT32 rx_rttval, rx_srtt, rx_rto, rx_minrto;
+  IUINT32 snd_wnd, rcv_wnd, rmt_wnd, cwnd, probe;
+  IUINT32 current, interval, ts_flush, xmit;
+  IUINT32 nrcv_buf, nsnd_buf;
+  IUINT32 nrcv_que, nsnd_que;
+  IUINT32 nodelay, updated;
+  IUINT32 ts_probe, probe_wait;
+  IUINT32 dead_link, incr;
+  void *user;
+  char *buffer;
+  int fastresend;
+  int fastlimit;
+  int nocwnd, stream;
+  int logmask;
+  int (*output)(const char *buf, int len, struct IKCPCB *kcp, void *user);
+  void (*writelog)(const char *log, struct IKCPCB *kcp, void *user);
+
+  /* Engine internal state below: not API, may change. */
+  IUINT32 bufcap;              /* bytes in buffer, >= mtu, never shrinks */
+  IUINT32 sndq_max;            /* send queue cap, 0 = none */
+  struct IKCPLIST snd_queue;   /* not yet sent */
+  struct IKCPLIST rcv_queue;   /* in order, for ikcp_recv */
+  struct IKCPLIST watch;       /* in flight, below the fast-ack threshold, sn order */
+  struct IKCPLIST due;         /* in flight, fast retransmit due */
+  struct IKCPSEG **snd_ring;   /* in flight by sn & snd_mask */
+  struct IKCPSEG **timers;     /* in flight, min-heap on resendts */
+  struct IKCPSEG **scratch;    /* flush: segments to resend */
+  IUINT32 ntimers;             /* entries in timers */
+  IUINT32 snd_mask;
+  struct IKCPSEG **rcv_ring;   /* out of order by sn & rcv_mask */
+  struct IKCPACK *acks;        /* ACKs for the next flush */
+  IUINT32 *ack_slot;           /* 1 + index in acks by sn & rcv_mask */
+  IUINT32 rcv_mask;
+  IUINT32 nacks;
+  IKCPCC cc;
+  IKCPSTATS stats;
+};
+
+typedef struct IKCPCB ikcpcb;
+
+/**
+ * Create a control block for conversation @p conv; @p user is passed back
+ * to the output and log callbacks. Returns NULL when out of memory.
+ */
+ikcpcb *ikcp_create(IUINT32 conv, void *user);
+
+/** Free the control block and every segment it holds. */
+void ikcp_release(ikcpcb *kcp);
+
+/** Set the callback that puts a datagram on the wire. */
+void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
+                                               ikcpcb *kcp, void *user));
+
+/**
+ * Take the next whole message. Returns its size; -1 nothing queued, -2 no
+ * whole message yet, -3 @p len too small (nothing consumed). A negative
+ * @p len peeks at most -len bytes without consuming.
+ */
+int ikcp_recv(ikcpcb *kcp, char *buffer, int len);
+
+/**
+ * Queue a message (or stream bytes). Returns the bytes queued, -1 for a
+ * negative @p len, -2 when it needs 128 or more fragments, IKCP_ESNDQFULL,
+ * IKCP_ENOMEM; on error nothing is queued.
+ */
+int ikcp_send(ikcpcb *kcp, const char *buffer, int len);
+
+/**
+ * Advance the clock to @p current (ms) and flush when the interval tick or
+ * a retransmission timer is due.
+ */
+void ikcp_update(ikcpcb *kcp, IUINT32 current);
+
+/**
+ * When ikcp_update() is next needed: @p current if now, else the next flush
+ * tick or retransmission timer, never further than interval away.
+ */
+IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current);
+
+/**
+ * Feed one received datagram. Returns 0, or -1 (conv mismatch or shorter
+ * than a header), -2 (segment length beyond the datagram), -3 (unknown
+ * command), IKCP_ENOMEM (a segment dropped, the peer will resend it).
+ */
+int ikcp_input(ikcpcb *kcp, const char *data, long size);
+
+/** Send pending ACKs, probes and data now (after the first ikcp_update()). */
+void ikcp_flush(ikcpcb *kcp);
+
+/** Size of the next whole message, or -1 when none is complete. */
+int ikcp_peeksize(const ikcpcb *kcp);
+
+/** Set the MTU (>= 50): 0, -1 for a bad value, -2 when out of memory. */
+int ikcp_setmtu(ikcpcb *kcp, int mtu);
+
+/**
+ * Set the send and receive windows (segments; <= 0 leaves one alone, the
+ * receive window is at least 128). 0, or IKCP_ENOMEM (nothing changed).
+ */
+int ikcp_wndsize(ikcpcb *kcp, int sndwnd, int rcvwnd);
+
+/** Segments queued or in flight, not yet acknowledged. */
+int ikcp_waitsnd(const ikcpcb *kcp);
+
+/**
+ * Tune latency: @p nodelay 0/1/2 (min RTO 100 or 30, RTO backoff), flush
+ * @p interval ms (10..5000), fast @p resend after that many skips (0 off),
+ * @p nc 1 disables congestion window. A negative argument leaves its setting.
+ */
+int ikcp_nodelay(ikcpcb *kcp, int nodelay, int interval, int resend, int nc);
+
+/** Log through writelog when @p mask is in logmask. */
+void ikcp_log(ikcpcb *kcp, int mask, const char *fmt, ...);
+
+/** Replace malloc/free for every later allocation of the engine (NULL = libc). */
+void ikcp_allocator(void *(*new_malloc)(size_t), void (*new_free)(void *));
+
+/** The conv of a datagram (at least 4 bytes). */
+IUINT32 ikcp_getconv(const void *ptr);
+
+/** Set the flush interval (10..5000 ms). */
+int ikcp_interval(ikcpcb *kcp, int interval);
+
+/**
+ * Install congestion control hooks (copied); NULL restores the built-in
+ * reference behaviour (slow start, then about mss*mss/incr per ACK;
+ * halve on fast retransmit, back to 1 on timeout). Returns 0.
+ */
+int ikcp_setcc(ikcpcb *kcp, const IKCPCC *cc);
+
+/**
+ * Cap the send queue at @p max_segments (0 = unlimited, the default): a
+ * send that would exceed it fails with IKCP_ESNDQFULL. 0, or -1 if < 0.
+ */
+int ikcp_setsndqmax(ikcpcb *kcp, int max_segments);
+
+/** Copy the counters of @p kcp. */
+void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out);
+
+/**
+ * Apply a kcptun profile: "normal" (0,40,2,1), "fast" (0,30,2,1), "fast2"
+ * (1,20,2,1), "fast3" (1,10,2,1) as ikcp_nodelay() arguments. 0, or -1 for
+ * an unknown name (nothing changed).
+ */
+int ikcp_profile(ikcpcb *kcp, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IKCP_H */
