@@ -1,0 +1,36 @@
+# robust.sh - shared by the tests/tap_robust_*.sh scripts (issue #5); source
+# after netns.sh and tap_helpers.sh. ./minimal must run with --stats 0 and
+# its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
+#
+#   stats_now                 SIGUSR1, wait for the fresh "kcpecho:" line
+#   mstat PREFIX NAME         a counter of the newest line starting with PREFIX
+#                             ("kcpecho:", "tcpecho:", "tap"): the word after NAME
+#   rss_kb PID / hwm_kb PID   resident set now / its peak, in kB
+#   tapdev FIELD              the namespace side of tap0: tx_packets, tx_dropped, ...
+#   jget KEY FILE             a number from kcp_client's one-line JSON report
+#   json_line FILE            that report, for the log
+
+ROBUST_LOG=
+
+# (the count is re-read on every poll: a predicate function, not "$(...)"
+# arguments, which wait_for would evaluate only once)
+ROBUST_BEFORE=0
+robust_fresh() { [ "$(grep -c '^kcpecho:' "$ROBUST_LOG")" -gt "$ROBUST_BEFORE" ]; }
+stats_now() {
+  ROBUST_BEFORE=$(grep -c '^kcpecho:' "$ROBUST_LOG")
+  kill -USR1 "$MINIMAL_PID" 2>/dev/null || return 1
+  wait_for 5 robust_fresh
+}
+
+mstat() {
+  grep "^$1" "$ROBUST_LOG" | tail -n 1 |
+    awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { v = $(i + 1); gsub(/[^0-9]/, "", v); print v; exit } }'
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+tapdev() { nsx cat "/sys/class/net/tap0/statistics/$1"; }
+
+jget() { grep -o "\"$1\":[0-9.]*" "$2" | head -n 1 | cut -d: -f2; }
+json_line() { head -c 2000 "$1"; }

@@ -1,0 +1,419 @@
+/**
+ * @file
+ * Flood a KCP port with hostile datagrams, for the robustness tests
+ * (tests/tap_robust_*.sh). A plain POSIX host tool: no engine, no lwIP.
+ *
+ *   kcp_flood [options] HOST PORT
+ *
+ * Two modes:
+ * - garbage: datagrams no KCP session can take, in six kinds taken in turn
+ *   (random bytes, truncated headers, a `len` larger than the datagram,
+ *   unknown commands, segments of random conversations that cannot open a
+ *   session, a valid stray segment followed by a bad one). A correct server
+ *   counts each as malformed or dropped and answers none.
+ * - sessions: valid first segments (PUSH, sn 0, one small message) from
+ *   COUNT distinct (source port, conv) pairs, each of which may open a
+ *   session: the test of the session cap and the idle timeout.
+ *
+ * Source ports vary because the datagrams rotate over --sockets UDP sockets,
+ * each bound to its own ephemeral port; replies (sessions mode) are read
+ * and thrown away so they do not pile up in the kernel.
+ *
+ * The result is one line on stdout, parsed by the tests:
+ *   kcp_flood: mode M sent N errors E sockets S seconds T random R trunc T
+ *   hugelen H badcmd B stray S tail T replies R
+ * errors: sendto() failures (the datagram did not leave).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KCP_FLOOD_HDR       24
+#define KCP_FLOOD_MAX_DGRAM 1472   /* one Ethernet frame: no IP fragments */
+#define KCP_FLOOD_MAX_SOCKS 1024
+#define KCP_FLOOD_PAYLOAD   16     /* message size of a flooded session */
+
+enum kcp_flood_cmd {
+  KCP_FLOOD_PUSH = 81,
+  KCP_FLOOD_ACK = 82,
+  KCP_FLOOD_WASK = 83,
+  KCP_FLOOD_WINS = 84
+};
+
+/** Kinds of garbage, sent in turn so every kind gets a fair share. */
+enum kcp_flood_kind {
+  KCP_FLOOD_RANDOM,   /**< random bytes of random length */
+  KCP_FLOOD_TRUNC,    /**< a header cut short (1..23 bytes) */
+  KCP_FLOOD_HUGELEN,  /**< whole header whose len exceeds what follows */
+  KCP_FLOOD_BADCMD,   /**< whole header, unknown cmd */
+  KCP_FLOOD_STRAY,    /**< parses, but matches no session and cannot open one */
+  KCP_FLOOD_TAIL,     /**< a stray segment followed by a truncated one */
+  KCP_FLOOD_NKINDS
+};
+
+static const char *const kcp_flood_kind_names[KCP_FLOOD_NKINDS] = {
+  "random", "trunc", "hugelen", "badcmd", "stray", "tail"
+};
+
+struct kcp_flood_opts {
+  int sessions;        /**< sessions mode instead of garbage */
+  unsigned long count;
+  unsigned sockets;
+  uint32_t seed;
+  uint32_t conv_base;  /**< sessions mode: first conv */
+  unsigned long pps;   /**< datagrams per second, 0 = as fast as sendto goes */
+};
+
+/** xorshift32: reproducible from --seed, cheap enough for 100k datagrams. */
+static uint32_t
+kcp_flood_rand(uint32_t *state)
+{
+  uint32_t x = *state;
+
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  *state = x;
+  return x;
+}
+
+static void
+kcp_flood_put32(uint8_t *p, uint32_t v)
+{
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+
+/** Write a 24-byte KCP header at p. */
+static void
+kcp_flood_header(uint8_t *p, uint32_t conv, uint8_t cmd, uint8_t frg, uint16_t wnd,
+                 uint32_t ts, uint32_t sn, uint32_t una, uint32_t len)
+{
+  kcp_flood_put32(p, conv);
+  p[4] = cmd;
+  p[5] = frg;
+  p[6] = (uint8_t)wnd;
+  p[7] = (uint8_t)(wnd >> 8);
+  kcp_flood_put32(p + 8, ts);
+  kcp_flood_put32(p + 12, sn);
+  kcp_flood_put32(p + 16, una);
+  kcp_flood_put32(p + 20, len);
+}
+
+static void
+kcp_flood_fill(uint8_t *p, size_t n, uint32_t *rng)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++) {
+    p[i] = (uint8_t)kcp_flood_rand(rng);
+  }
+}
+
+/** A cmd byte that is none of 81..84. */
+static uint8_t
+kcp_flood_bad_cmd(uint32_t *rng)
+{
+  uint8_t c = (uint8_t)kcp_flood_rand(rng);
+
+  return (c >= KCP_FLOOD_PUSH && c <= KCP_FLOOD_WINS) ? (uint8_t)(c + 4) : c;
+}
+
+/**
+ * A segment that parses but can open no session: ACK, WASK, WINS, or a PUSH
+ * with sn != 0, of a random conv.
+ */
+static size_t
+kcp_flood_stray(uint8_t *p, uint32_t *rng)
+{
+  uint32_t r = kcp_flood_rand(rng);
+  uint8_t cmd = (uint8_t)(KCP_FLOOD_PUSH + r % 4);
+  uint32_t len = 0;
+  uint32_t sn = kcp_flood_rand(rng);
+
+  if (cmd == KCP_FLOOD_PUSH) {
+    len = (r >> 8) % 64;
+    sn |= 1;
+  }
+  kcp_flood_header(p, kcp_flood_rand(rng), cmd, 0, (uint16_t)(r >> 16),
+                   kcp_flood_rand(rng), sn, kcp_flood_rand(rng), len);
+  kcp_flood_fill(p + KCP_FLOOD_HDR, len, rng);
+  return KCP_FLOOD_HDR + len;
+}
+
+/** Build one garbage datagram of the given kind; returns its length. */
+static size_t
+kcp_flood_garbage(uint8_t *p, enum kcp_flood_kind kind, uint32_t *rng)
+{
+  size_t n;
+  uint32_t extra;
+
+  switch (kind) {
+  case KCP_FLOOD_RANDOM:
+    n = 1 + kcp_flood_rand(rng) % KCP_FLOOD_MAX_DGRAM;
+    kcp_flood_fill(p, n, rng);
+    return n;
+  case KCP_FLOOD_TRUNC:
+    n = 1 + kcp_flood_rand(rng) % (KCP_FLOOD_HDR - 1);
+    kcp_flood_header(p, kcp_flood_rand(rng), KCP_FLOOD_PUSH, 0, 128, 0, 0, 0, 0);
+    return n;
+  case KCP_FLOOD_HUGELEN:
+    extra = kcp_flood_rand(rng) % 64;
+    kcp_flood_header(p, kcp_flood_rand(rng), KCP_FLOOD_PUSH, 0, 128, 0, 0, 0,
+                     (kcp_flood_rand(rng) & 1) ? 0xffffffffu : extra + 1 + kcp_flood_rand(rng) % 2000);
+    kcp_flood_fill(p + KCP_FLOOD_HDR, extra, rng);
+    return KCP_FLOOD_HDR + extra;
+  case KCP_FLOOD_BADCMD:
+    kcp_flood_header(p, kcp_flood_rand(rng), kcp_flood_bad_cmd(rng), 0, 128, 0, 0, 0, 0);
+    return KCP_FLOOD_HDR;
+  case KCP_FLOOD_STRAY:
+    return kcp_flood_stray(p, rng);
+  case KCP_FLOOD_TAIL:
+  default:
+    n = kcp_flood_stray(p, rng);
+    extra = 1 + kcp_flood_rand(rng) % (KCP_FLOOD_HDR - 1);
+    kcp_flood_fill(p + n, extra, rng);
+    return n + extra;
+  }
+}
+
+/** A first segment of a new conversation: PUSH, sn 0, one whole message. */
+static size_t
+kcp_flood_first_push(uint8_t *p, uint32_t conv, uint32_t *rng)
+{
+  kcp_flood_header(p, conv, KCP_FLOOD_PUSH, 0, 128, kcp_flood_rand(rng), 0, 0,
+                   KCP_FLOOD_PAYLOAD);
+  kcp_flood_fill(p + KCP_FLOOD_HDR, KCP_FLOOD_PAYLOAD, rng);
+  return KCP_FLOOD_HDR + KCP_FLOOD_PAYLOAD;
+}
+
+static uint64_t
+kcp_flood_now_us(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/** Read and discard whatever arrived on the sockets; returns datagrams read. */
+static unsigned long
+kcp_flood_drain(const int *fds, unsigned n)
+{
+  static uint8_t sink[2048];
+  unsigned long got = 0;
+  unsigned i;
+
+  for (i = 0; i < n; i++) {
+    while (recv(fds[i], sink, sizeof(sink), MSG_DONTWAIT) >= 0) {
+      got++;
+    }
+  }
+  return got;
+}
+
+static void
+kcp_flood_usage(FILE *out)
+{
+  fprintf(out,
+    "usage: kcp_flood [options] HOST PORT\n"
+    "  --mode garbage|sessions  what to send (garbage)\n"
+    "  --count N       datagrams to send (100000; 1..100000000)\n"
+    "  --sockets N     source sockets (ports) to rotate over (64; 1..1024)\n"
+    "  --seed N        seed of the contents (1)\n"
+    "  --conv-base N   sessions mode: conv of the first pair (0x50000000)\n"
+    "  --pps N         datagrams per second, 0 = unlimited (0)\n"
+    "  -h, --help      this text\n");
+}
+
+static int
+kcp_flood_parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+  char *end;
+  unsigned long v;
+
+  errno = 0;
+  v = strtoul(s, &end, 0);
+  if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi) {
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static int
+kcp_flood_parse(int argc, char **argv, struct kcp_flood_opts *o, struct sockaddr_in *dst)
+{
+  static const struct option longopts[] = {
+    {"mode", required_argument, NULL, 'M'},
+    {"count", required_argument, NULL, 'c'},
+    {"sockets", required_argument, NULL, 's'},
+    {"seed", required_argument, NULL, 'S'},
+    {"conv-base", required_argument, NULL, 'b'},
+    {"pps", required_argument, NULL, 'p'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}
+  };
+  unsigned long v, port;
+  int c;
+
+  o->sessions = 0;
+  o->count = 100000;
+  o->sockets = 64;
+  o->seed = 1;
+  o->conv_base = 0x50000000u;
+  o->pps = 0;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'M':
+      if (strcmp(optarg, "garbage") == 0) {
+        o->sessions = 0;
+      } else if (strcmp(optarg, "sessions") == 0) {
+        o->sessions = 1;
+      } else {
+        fprintf(stderr, "kcp_flood: invalid --mode '%s': expected garbage or sessions\n", optarg);
+        return -1;
+      }
+      break;
+    case 'c':
+      if (kcp_flood_parse_ulong(optarg, 1, 100000000ul, &o->count) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --count '%s'\n", optarg);
+        return -1;
+      }
+      break;
+    case 's':
+      if (kcp_flood_parse_ulong(optarg, 1, KCP_FLOOD_MAX_SOCKS, &v) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --sockets '%s'\n", optarg);
+        return -1;
+      }
+      o->sockets = (unsigned)v;
+      break;
+    case 'S':
+      if (kcp_flood_parse_ulong(optarg, 0, 0xffffffffu, &v) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --seed '%s'\n", optarg);
+        return -1;
+      }
+      o->seed = (uint32_t)v;
+      break;
+    case 'b':
+      if (kcp_flood_parse_ulong(optarg, 0, 0xffffffffu, &v) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --conv-base '%s'\n", optarg);
+        return -1;
+      }
+      o->conv_base = (uint32_t)v;
+      break;
+    case 'p':
+      if (kcp_flood_parse_ulong(optarg, 0, 100000000ul, &o->pps) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --pps '%s'\n", optarg);
+        return -1;
+      }
+      break;
+    case 'h':
+      kcp_flood_usage(stdout);
+      exit(0);
+    default:
+      return -1;
+    }
+  }
+  if (argc - optind != 2) {
+    fprintf(stderr, "kcp_flood: expected HOST PORT\n");
+    return -1;
+  }
+  memset(dst, 0, sizeof(*dst));
+  dst->sin_family = AF_INET;
+  if (inet_pton(AF_INET, argv[optind], &dst->sin_addr) != 1 ||
+      kcp_flood_parse_ulong(argv[optind + 1], 1, 65535, &port) < 0) {
+    fprintf(stderr, "kcp_flood: invalid HOST '%s' or PORT '%s'\n", argv[optind], argv[optind + 1]);
+    return -1;
+  }
+  dst->sin_port = htons((uint16_t)port);
+  if (o->seed == 0) {
+    o->seed = 0x9e3779b9u; /* xorshift's one fixed point */
+  }
+  return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+  struct kcp_flood_opts o;
+  struct sockaddr_in dst;
+  static int fds[KCP_FLOOD_MAX_SOCKS];
+  static uint8_t buf[KCP_FLOOD_MAX_DGRAM];
+  unsigned long kinds[KCP_FLOOD_NKINDS] = {0};
+  unsigned long i, sent = 0, errors = 0, replies = 0;
+  uint64_t start;
+  uint32_t rng;
+  unsigned k;
+
+  if (kcp_flood_parse(argc, argv, &o, &dst) < 0) {
+    kcp_flood_usage(stderr);
+    return 2;
+  }
+  rng = o.seed;
+  for (k = 0; k < o.sockets; k++) {
+    struct sockaddr_in any;
+
+    memset(&any, 0, sizeof(any));
+    any.sin_family = AF_INET;
+    fds[k] = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fds[k] < 0 || bind(fds[k], (struct sockaddr *)&any, sizeof(any)) < 0) {
+      fprintf(stderr, "kcp_flood: socket %u: %s\n", k, strerror(errno));
+      return 1;
+    }
+  }
+  start = kcp_flood_now_us();
+  for (i = 0; i < o.count; i++) {
+    int fd = fds[i % o.sockets];
+    size_t n;
+
+    if (o.sessions) {
+      n = kcp_flood_first_push(buf, o.conv_base + (uint32_t)(i / o.sockets), &rng);
+    } else {
+      enum kcp_flood_kind kind = (enum kcp_flood_kind)(i % KCP_FLOOD_NKINDS);
+
+      n = kcp_flood_garbage(buf, kind, &rng);
+      kinds[kind]++;
+    }
+    if (sendto(fd, buf, n, 0, (struct sockaddr *)&dst, sizeof(dst)) == (ssize_t)n) {
+      sent++;
+    } else {
+      errors++;
+    }
+    if (i % 256 == 255) {
+      replies += kcp_flood_drain(fds, o.sockets);
+      if (o.pps > 0) {
+        /* pace in batches: sleep until this batch is due */
+        uint64_t due = start + (uint64_t)(i + 1) * 1000000u / o.pps;
+        uint64_t now = kcp_flood_now_us();
+
+        if (due > now) {
+          usleep((useconds_t)(due - now));
+        }
+      }
+    }
+  }
+  replies += kcp_flood_drain(fds, o.sockets);
+  printf("kcp_flood: mode %s sent %lu errors %lu sockets %u seconds %.3f",
+         o.sessions ? "sessions" : "garbage", sent, errors, o.sockets,
+         (double)(kcp_flood_now_us() - start) / 1e6);
+  for (k = 0; k < KCP_FLOOD_NKINDS; k++) {
+    printf(" %s %lu", kcp_flood_kind_names[k], kinds[k]);
+  }
+  printf(" replies %lu\n", replies);
+  for (k = 0; k < o.sockets; k++) {
+    close(fds[k]);
+  }
+  return errors == 0 ? 0 : 1;
+}
