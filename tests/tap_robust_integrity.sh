@@ -12,7 +12,7 @@
 # Windows: 512 segments at both ends (--kcp-wnd / --wnd). With the default
 # 128 the emulated 40 ms round trip caps this link at about 0.9 MB/s (100 MB
 # would take 2 minutes per mode); with 1024 the emulator's delay queue
-# (LINKEMU_QUEUE_MAX, 1024 frames) overflows on window bursts, adding about
+# (--link-queue, default 1024 frames) overflows on window bursts, adding about
 # 16 % "queue-full" loss, and 100 MB took 65-82 s per mode. With 512, 100 MB
 # took 30 s (message) and 21 s (stream) with the 2 cores shared (load 1.4),
 # about 60 s for the whole script.

@@ -3,6 +3,12 @@
  * TCP echo service on the raw API: every byte a client sends is sent back
  * on the same connection, for many clients at once. Runs in the lwIP core
  * thread.
+ *
+ * Connections cannot be hoarded: one on which no data moved in either
+ * direction for the idle timeout is closed, at the cap the longest-idle one
+ * is evicted for a newcomer, and TCP keepalive finds peers that vanished
+ * without a FIN or RST. The counters printed by tcpecho_raw_stats_print()
+ * add up: accepted = active + closed + reset + aborted + idle + evicted.
  */
 #ifndef TCPECHO_RAW_H
 #define TCPECHO_RAW_H
@@ -10,12 +16,23 @@
 #include "lwip/arch.h"
 #include "lwip/err.h"
 
-/** Connections served at once; more are refused with a RST. Together with
- *  the per-connection bound (about TCP_WND buffered by us plus TCP_SND_BUF
- *  queued in lwIP) this caps the memory the service can be made to hold. */
+/** Connections served at once. Together with the per-connection bound
+ *  (about TCP_WND buffered by us plus TCP_SND_BUF queued in lwIP) this caps
+ *  the memory the service can be made to hold. A newcomer at the cap takes
+ *  the place of the longest-idle connection, or is refused with a RST when
+ *  every connection moved data within TCPECHO_RAW_EVICT_MIN_MS. */
 #define TCPECHO_RAW_MAX_CONNS 200
 
-err_t tcpecho_raw_init(u16_t port);
+/** At the cap, only a connection idle at least this long (ms) is evicted:
+ *  one that just moved data is in use, and evicting it would let two
+ *  clients knock each other out in turn. */
+#define TCPECHO_RAW_EVICT_MIN_MS 1000
+
+/** Idle timeout (seconds) when the caller has no opinion, and its range. */
+#define TCPECHO_RAW_IDLE_DEFAULT 60
+#define TCPECHO_RAW_IDLE_MAX 86400
+
+err_t tcpecho_raw_init(u16_t port, u32_t idle_sec);
 void tcpecho_raw_stats_print(void);
 
 #endif /* TCPECHO_RAW_H */

@@ -53,6 +53,7 @@ struct minimal_opts {
   const char *pcap_file;
   struct linkemu_config emu;
   u32_t stats_sec;
+  u32_t tcp_idle_sec;
   int debug;
   struct kcpecho_config kcp;
 };
@@ -70,7 +71,9 @@ enum {
   OPT_KCP_WND,
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
-  OPT_KCP_MAX
+  OPT_KCP_MAX,
+  OPT_TCP_IDLE,
+  OPT_LINK_QUEUE
 };
 
 static const struct option minimal_longopts[] = {
@@ -94,6 +97,8 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
+  {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {NULL, 0, NULL, 0}
 };
 
@@ -117,6 +122,10 @@ minimal_usage(FILE *out)
     "      --dup PCT        deliver frames twice with this probability (0..100)\n"
     "      --reorder PCT    hold frames back past later ones (0..100)\n"
     "      --seed N         seed of the link emulation (1; 0..4294967295)\n"
+    "      --link-queue N   frames the link emulation holds back at once, both\n"
+    "                       ways together (%u; 1..%u); beyond that a frame to\n"
+    "                       delay or reorder is dropped, counted as queue-full, on\n"
+    "                       top of --loss (large windows with --delay need more)\n"
     "      --stats SEC      print counters every SEC seconds (0: only on SIGUSR1)\n"
     "  -d, --debug          print one line per frame crossing the tap\n"
     "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
@@ -125,11 +134,14 @@ minimal_usage(FILE *out)
     "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
     "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
+    "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    MINIMAL_MAX_MS, MINIMAL_MAX_MS);
+    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
 }
 
 /** Report a bad option value and exit 2. */
@@ -232,6 +244,8 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   minimal_parse_ip4("--gateway", "192.168.0.1", &o->gw);
   o->tap = (env_tap != NULL && env_tap[0] != '\0') ? env_tap : "tap0";
   o->emu.seed = 1;
+  o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
+  o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   kcpecho_config_default(&o->kcp);
 
   while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
@@ -278,6 +292,10 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_SEED:
       o->emu.seed = minimal_parse_u32("--seed", optarg, 0, 0xffffffffUL, "an integer 0..4294967295");
       break;
+    case OPT_LINK_QUEUE:
+      o->emu.queue_max = minimal_parse_u32("--link-queue", optarg, 1, LINKEMU_QUEUE_LIMIT,
+                                           "frames 1..65536");
+      break;
     case OPT_STATS:
       o->stats_sec = minimal_parse_u32("--stats", optarg, 0, MINIMAL_MAX_STATS_SEC, "seconds 0..86400");
       break;
@@ -308,6 +326,10 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      break;
+    case OPT_TCP_IDLE:
+      o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
+                                          "seconds 1..86400");
       break;
     default:
       /* getopt_long already named the offending option */
@@ -406,8 +428,9 @@ minimal_start_stack(const struct minimal_opts *o)
          o->tap, ip, mask, gw, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
   if (!linkemu_is_transparent(&o->emu)) {
     printf("minimal: link emulation, each way: loss %g%% delay %u ms jitter %u ms dup %g%% "
-           "reorder %g%% seed %u\n", o->emu.loss_pct, (unsigned)o->emu.delay_ms,
-           (unsigned)o->emu.jitter_ms, o->emu.dup_pct, o->emu.reorder_pct, (unsigned)o->emu.seed);
+           "reorder %g%% seed %u; queue %u frames both ways\n", o->emu.loss_pct, (unsigned)o->emu.delay_ms,
+           (unsigned)o->emu.jitter_ms, o->emu.dup_pct, o->emu.reorder_pct, (unsigned)o->emu.seed,
+           (unsigned)o->emu.queue_max);
   }
   if (o->pcap_file != NULL) {
     printf("minimal: capturing to %s (received frames before emulation, sent frames after)\n",
@@ -424,7 +447,7 @@ minimal_start_stack(const struct minimal_opts *o)
     minimal_die("UDP echo", err);
   }
   printf("minimal: UDP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
-  err = tcpecho_raw_init(MINIMAL_ECHO_PORT);
+  err = tcpecho_raw_init(MINIMAL_ECHO_PORT, o->tcp_idle_sec);
   if (err != ERR_OK) {
     minimal_die("TCP echo", err);
   }

@@ -12,6 +12,7 @@
  */
 #include "linkemu.h"
 
+#include "lwip/mem.h"
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 
@@ -67,24 +68,38 @@ linkemu_is_transparent(const struct linkemu_config *cfg)
 
 /**
  * Initialise emu; deliver_in/deliver_out receive the frames that survive.
+ * The queue's slots are allocated here, once, so that a burst never costs
+ * an allocation per frame; linkemu_deinit() frees them.
  * @param arg passed to both deliver functions
+ * @return ERR_OK, ERR_VAL for a queue_max above LINKEMU_QUEUE_LIMIT, or
+ *         ERR_MEM
  */
-void
+err_t
 linkemu_init(struct linkemu *emu, const struct linkemu_config *cfg,
              linkemu_deliver_fn deliver_in, linkemu_deliver_fn deliver_out, void *arg)
 {
-  int i;
+  u32_t n = cfg->queue_max != 0 ? cfg->queue_max : LINKEMU_QUEUE_DEFAULT;
+  u32_t i;
 
   memset(emu, 0, sizeof(*emu));
+  if (n > LINKEMU_QUEUE_LIMIT) {
+    return ERR_VAL;
+  }
+  emu->slots = (struct linkemu_frame *)mem_calloc((mem_size_t)n, sizeof(*emu->slots));
+  if (emu->slots == NULL) {
+    return ERR_MEM;
+  }
   emu->cfg = *cfg;
+  emu->cfg.queue_max = n;
   emu->rng = linkemu_seed_state(cfg->seed);
   emu->deliver[LINKEMU_IN] = deliver_in;
   emu->deliver[LINKEMU_OUT] = deliver_out;
   emu->deliver_arg = arg;
-  for (i = LINKEMU_QUEUE_MAX - 1; i >= 0; i--) {
-    emu->slots[i].next = emu->free_list;
-    emu->free_list = &emu->slots[i];
+  for (i = n; i > 0; i--) {
+    emu->slots[i - 1].next = emu->free_list;
+    emu->free_list = &emu->slots[i - 1];
   }
+  return ERR_OK;
 }
 
 static void linkemu_timer(void *arg);
@@ -213,7 +228,8 @@ linkemu_submit(struct linkemu *emu, enum linkemu_dir dir, struct pbuf *p)
   }
 }
 
-/** Drop every waiting frame and stop the timer; call in the core thread. */
+/** Drop every waiting frame, stop the timer and free the queue; call in
+ *  the core thread. */
 void
 linkemu_deinit(struct linkemu *emu)
 {
@@ -227,8 +243,10 @@ linkemu_deinit(struct linkemu *emu)
 
     emu->queue = f->next;
     pbuf_free(f->p);
-    f->p = NULL;
-    f->next = emu->free_list;
-    emu->free_list = f;
+  }
+  emu->free_list = NULL;
+  if (emu->slots != NULL) {
+    mem_free(emu->slots);
+    emu->slots = NULL;
   }
 }

@@ -12,11 +12,17 @@
 #define LINKEMU_H
 
 #include "lwip/arch.h"
+#include "lwip/err.h"
 #include "lwip/pbuf.h"
 
-/** Frames that may wait at once, both directions together. A full queue
- *  drops the frame (counted): memory stays bounded whatever the delay. */
-#define LINKEMU_QUEUE_MAX 1024
+/** Frames that may wait at once, both directions together, unless
+ *  linkemu_config.queue_max says otherwise. A full queue drops the frame
+ *  (counted as queue_full): memory stays bounded whatever the delay, at
+ *  about 1.6 kB per full-size frame. */
+#define LINKEMU_QUEUE_DEFAULT 1024
+
+/** Largest queue_max accepted: about 100 MB of waiting full-size frames. */
+#define LINKEMU_QUEUE_LIMIT 65536
 
 /** A reordered frame is held back this much longer than the slowest frame
  *  jitter alone could produce, so frames sent in the next few ms pass it. */
@@ -30,6 +36,7 @@ struct linkemu_config {
   u32_t delay_ms;     /**< one-way delay added to every frame */
   u32_t jitter_ms;    /**< delay varies uniformly by +-jitter_ms (floored at 0) */
   u32_t seed;         /**< PRNG seed: equal seeds, equal frame sequences, equal fates */
+  u32_t queue_max;    /**< waiting frames, 1..LINKEMU_QUEUE_LIMIT; 0: LINKEMU_QUEUE_DEFAULT */
 };
 
 /** The two directions, named from lwIP's point of view. */
@@ -70,10 +77,10 @@ struct linkemu {
   struct linkemu_frame *free_list; /**< unused slots */
   u8_t timer_armed;
   struct linkemu_stats stats[LINKEMU_NDIR];
-  struct linkemu_frame slots[LINKEMU_QUEUE_MAX];
+  struct linkemu_frame *slots;     /**< queue_max frames, allocated by linkemu_init() */
 };
 
-void linkemu_init(struct linkemu *emu, const struct linkemu_config *cfg,
+err_t linkemu_init(struct linkemu *emu, const struct linkemu_config *cfg,
                   linkemu_deliver_fn deliver_in, linkemu_deliver_fn deliver_out, void *arg);
 void linkemu_submit(struct linkemu *emu, enum linkemu_dir dir, struct pbuf *p);
 void linkemu_deinit(struct linkemu *emu);

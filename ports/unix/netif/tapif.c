@@ -191,16 +191,21 @@ tapif_linkoutput(struct netif *netif, struct pbuf *p)
 /**
  * netif init function for netif_add(); netif->state must be a struct tapif
  * that tapif_open() succeeded on. Runs in the core thread.
+ * @return ERR_OK, or linkemu_init()'s error (no memory for its queue)
  */
 err_t
 tapif_netif_init(struct netif *netif)
 {
   struct tapif *tap = (struct tapif *)netif->state;
   const ip4_addr_t *ip = netif_ip4_addr(netif);
+  err_t err;
 
   LWIP_ASSERT("tapif_netif_init: no tap", tap != NULL && tap->fd >= 0);
+  err = linkemu_init(&tap->emu, &tap->emu_cfg, tapif_deliver_in, tapif_deliver_out, tap);
+  if (err != ERR_OK) {
+    return err;
+  }
   tap->netif = netif;
-  linkemu_init(&tap->emu, &tap->emu_cfg, tapif_deliver_in, tapif_deliver_out, tap);
   netif->name[0] = 't';
   netif->name[1] = 'p';
   netif->output = etharp_output;
