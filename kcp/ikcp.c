@@ -18,6 +18,10 @@
  * - Out-of-order received segments sit in a ring indexed by sn (capacity
  *   >= the receive window); pending ACKs are deduplicated per sn and their
  *   list is bounded by that capacity.
+ * - The flush buffer and both sides' arrays are allocated on first need and
+ *   freed only by ikcp_trim() (when they hold nothing): an idle control
+ *   block is its struct alone, a busy one allocates nothing per message
+ *   beyond its segments.
  */
 #include "ikcp.h"
 
@@ -339,99 +343,186 @@ static void ikcp_timer_del(ikcpcb *kcp, IKCPSEG *seg)
 }
 
 /*---------------------------------------------------------------------------
- * ring capacity
+ * ring capacity and lazy allocation
+ *
+ * snd_mask and rcv_mask always hold the capacity the rings have, or will
+ * have once allocated: validation and window limits read only them, so
+ * behaviour does not depend on whether the arrays exist. The arrays (and
+ * the flush buffer) are allocated when something first needs them and kept
+ * until ikcp_trim(), so an idle control block costs its struct alone and a
+ * busy one does not allocate per message.
  *-------------------------------------------------------------------------*/
 
-/** Grow the send side to hold @p want segments in flight. 0 or -1. */
+/**
+ * The send side's arrays, @p cap entries each, in one allocation: the ring,
+ * the timer heap and the flush's resend scratch; the ring zeroed.
+ */
+static IKCPSEG **ikcp_snd_block(IUINT32 cap)
+{
+  IKCPSEG **block = (IKCPSEG **)ikcp_malloc(3 * (size_t)cap * sizeof(IKCPSEG *));
+  if (block != NULL) {
+    memset(block, 0, cap * sizeof(IKCPSEG *));
+  }
+  return block;
+}
+
+static void ikcp_snd_attach(ikcpcb *kcp, IKCPSEG **block, IUINT32 cap)
+{
+  kcp->snd_ring = block;
+  kcp->timers = block + cap;
+  kcp->scratch = block + 2 * (size_t)cap;
+  kcp->snd_mask = cap - 1;
+}
+
+/**
+ * Raise the send side's capacity to @p want segments in flight: only
+ * recorded while its arrays are not allocated, else they move to the new
+ * size. 0, or -1 (beyond IKCP_RING_MAX, or out of memory: nothing changed).
+ */
 static int ikcp_snd_reserve(ikcpcb *kcp, IUINT32 want)
 {
   IUINT32 cap = kcp->snd_mask + 1;
   IUINT32 ncap, i;
-  IKCPSEG **ring, **timers, **scratch;
+  IKCPSEG **old = kcp->snd_ring;
+  IKCPSEG **old_timers = kcp->timers;
+  IKCPSEG **block;
 
-  if (kcp->snd_ring != NULL && want <= cap) {
+  if (want <= cap) {
     return 0;
   }
   ncap = ikcp_ring_size(want);
   if (ncap == 0) {
     return -1;
   }
-  ring = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
-  timers = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
-  scratch = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
-  if (ring == NULL || timers == NULL || scratch == NULL) {
-    ikcp_free(ring);
-    ikcp_free(timers);
-    ikcp_free(scratch);
+  if (old == NULL) {
+    kcp->snd_mask = ncap - 1;
+    return 0;
+  }
+  block = ikcp_snd_block(ncap);
+  if (block == NULL) {
     return -1;
   }
-  memset(ring, 0, ncap * sizeof(IKCPSEG *));
-  if (kcp->snd_ring != NULL) {
-    for (i = 0; i < cap; i++) {
-      IKCPSEG *seg = kcp->snd_ring[i];
-      if (seg != NULL) {
-        ring[seg->sn & (ncap - 1)] = seg;
-      }
+  ikcp_snd_attach(kcp, block, ncap);
+  for (i = 0; i < cap; i++) {
+    if (old[i] != NULL) {
+      kcp->snd_ring[old[i]->sn & kcp->snd_mask] = old[i];
     }
-    memcpy(timers, kcp->timers, kcp->ntimers * sizeof(IKCPSEG *));
   }
-  ikcp_free(kcp->snd_ring);
-  ikcp_free(kcp->timers);
-  ikcp_free(kcp->scratch);
-  kcp->snd_ring = ring;
-  kcp->timers = timers;
-  kcp->scratch = scratch;
-  kcp->snd_mask = ncap - 1;
+  memcpy(kcp->timers, old_timers, kcp->ntimers * sizeof(IKCPSEG *));
+  ikcp_free(old);
   return 0;
 }
 
-/** Grow the receive side to hold a window of @p want segments. 0 or -1. */
+/** Allocate the send side's arrays at the recorded capacity. 0 or -1. */
+static int ikcp_snd_alloc(ikcpcb *kcp)
+{
+  IKCPSEG **block;
+  if (kcp->snd_ring != NULL) {
+    return 0;
+  }
+  block = ikcp_snd_block(kcp->snd_mask + 1);
+  if (block == NULL) {
+    return -1;
+  }
+  ikcp_snd_attach(kcp, block, kcp->snd_mask + 1);
+  return 0;
+}
+
+/** Bytes of the receive side's arrays for @p cap entries. */
+static size_t ikcp_rcv_bytes(IUINT32 cap)
+{
+  return (size_t)cap * (sizeof(IKCPSEG *) + sizeof(struct IKCPACK) + sizeof(IUINT32));
+}
+
+/**
+ * Point the receive side at @p block of @p cap entries each: the ring of
+ * out-of-order segments, then the pending ACKs, then the ACK slot per sn
+ * (each part's offset is aligned for the next one's type).
+ */
+static void ikcp_rcv_attach(ikcpcb *kcp, IKCPSEG **block, IUINT32 cap)
+{
+  kcp->rcv_ring = block;
+  kcp->acks = (struct IKCPACK *)(void *)(block + cap);
+  kcp->ack_slot = (IUINT32 *)(void *)(kcp->acks + cap);
+  kcp->rcv_mask = cap - 1;
+}
+
+/** The receive side's arrays in one allocation, ring and slots zeroed. */
+static IKCPSEG **ikcp_rcv_block(IUINT32 cap)
+{
+  IKCPSEG **block = (IKCPSEG **)ikcp_malloc(ikcp_rcv_bytes(cap));
+  if (block != NULL) {
+    memset(block, 0, cap * sizeof(IKCPSEG *));
+    memset((char *)block + ikcp_rcv_bytes(cap) - cap * sizeof(IUINT32), 0,
+           cap * sizeof(IUINT32));
+  }
+  return block;
+}
+
+/**
+ * Raise the receive side's capacity to a window of @p want segments: only
+ * recorded while its arrays are not allocated, else they move to the new
+ * size. 0, or -1 (beyond IKCP_RING_MAX, or out of memory: nothing changed).
+ */
 static int ikcp_rcv_reserve(ikcpcb *kcp, IUINT32 want)
 {
   IUINT32 cap = kcp->rcv_mask + 1;
   IUINT32 ncap, i;
-  IKCPSEG **ring;
-  struct IKCPACK *acks;
-  IUINT32 *slot;
+  IKCPSEG **old = kcp->rcv_ring;
+  struct IKCPACK *old_acks = kcp->acks;
+  IKCPSEG **block;
 
-  if (kcp->rcv_ring != NULL && want <= cap) {
+  if (want <= cap) {
     return 0;
   }
   ncap = ikcp_ring_size(want);
   if (ncap == 0) {
     return -1;
   }
-  ring = (IKCPSEG **)ikcp_malloc(ncap * sizeof(IKCPSEG *));
-  acks = (struct IKCPACK *)ikcp_malloc(ncap * sizeof(struct IKCPACK));
-  slot = (IUINT32 *)ikcp_malloc(ncap * sizeof(IUINT32));
-  if (ring == NULL || acks == NULL || slot == NULL) {
-    ikcp_free(ring);
-    ikcp_free(acks);
-    ikcp_free(slot);
+  if (old == NULL) {
+    kcp->rcv_mask = ncap - 1;
+    return 0;
+  }
+  block = ikcp_rcv_block(ncap);
+  if (block == NULL) {
     return -1;
   }
-  memset(ring, 0, ncap * sizeof(IKCPSEG *));
-  memset(slot, 0, ncap * sizeof(IUINT32));
-  if (kcp->rcv_ring != NULL) {
-    for (i = 0; i < cap; i++) {
-      IKCPSEG *seg = kcp->rcv_ring[i];
-      if (seg != NULL) {
-        ring[seg->sn & (ncap - 1)] = seg;
-      }
-    }
-    for (i = 0; i < kcp->nacks; i++) {
-      acks[i] = kcp->acks[i];
-      slot[acks[i].sn & (ncap - 1)] = i + 1;
+  ikcp_rcv_attach(kcp, block, ncap);
+  for (i = 0; i < cap; i++) {
+    if (old[i] != NULL) {
+      kcp->rcv_ring[old[i]->sn & kcp->rcv_mask] = old[i];
     }
   }
-  ikcp_free(kcp->rcv_ring);
-  ikcp_free(kcp->acks);
-  ikcp_free(kcp->ack_slot);
-  kcp->rcv_ring = ring;
-  kcp->acks = acks;
-  kcp->ack_slot = slot;
-  kcp->rcv_mask = ncap - 1;
+  for (i = 0; i < kcp->nacks; i++) {
+    kcp->acks[i] = old_acks[i];
+    kcp->ack_slot[old_acks[i].sn & kcp->rcv_mask] = i + 1;
+  }
+  ikcp_free(old);
   return 0;
+}
+
+/** Allocate the receive side's arrays at the recorded capacity. 0 or -1. */
+static int ikcp_rcv_alloc(ikcpcb *kcp)
+{
+  IKCPSEG **block;
+  if (kcp->rcv_ring != NULL) {
+    return 0;
+  }
+  block = ikcp_rcv_block(kcp->rcv_mask + 1);
+  if (block == NULL) {
+    return -1;
+  }
+  ikcp_rcv_attach(kcp, block, kcp->rcv_mask + 1);
+  return 0;
+}
+
+/** Allocate the flush buffer (bufcap bytes) unless it is. 0 or -1. */
+static int ikcp_buffer_alloc(ikcpcb *kcp)
+{
+  if (kcp->buffer == NULL) {
+    kcp->buffer = (char *)ikcp_malloc(kcp->bufcap);
+  }
+  return kcp->buffer != NULL ? 0 : -1;
 }
 
 /** The receive window actually usable (rcv_wnd unless the ring could not grow). */
@@ -467,13 +558,10 @@ ikcpcb *ikcp_create(IUINT32 conv, void *user)
   kcp->dead_link = IKCP_DEADLINK;
   kcp->cc.on_ack = ikcp_cc_default_ack;
   kcp->cc.on_loss = ikcp_cc_default_loss;
-  kcp->buffer = (char *)ikcp_malloc(IKCP_MTU_DEF);
+  /* Sizes only: the buffer and the rings are allocated on first need. */
   kcp->bufcap = IKCP_MTU_DEF;
-  if (kcp->buffer == NULL || ikcp_snd_reserve(kcp, IKCP_WND_SND) != 0 ||
-      ikcp_rcv_reserve(kcp, IKCP_WND_RCV) != 0) {
-    ikcp_release(kcp);
-    return NULL;
-  }
+  kcp->snd_mask = ikcp_ring_size(IKCP_WND_SND) - 1;
+  kcp->rcv_mask = ikcp_ring_size(IKCP_WND_RCV) - 1;
   return kcp;
 }
 
@@ -496,13 +584,31 @@ void ikcp_release(ikcpcb *kcp)
     }
   }
   ikcp_free(kcp->snd_ring);
-  ikcp_free(kcp->timers);
-  ikcp_free(kcp->scratch);
   ikcp_free(kcp->rcv_ring);
-  ikcp_free(kcp->acks);
-  ikcp_free(kcp->ack_slot);
   ikcp_free(kcp->buffer);
   ikcp_free(kcp);
+}
+
+void ikcp_trim(ikcpcb *kcp)
+{
+  ikcp_free(kcp->buffer);
+  kcp->buffer = NULL;
+  if (kcp->nsnd_que == 0 && kcp->nsnd_buf == 0) {
+    /* No segment cut for a larger mtu is left to send. */
+    kcp->bufcap = kcp->mtu;
+  }
+  if (kcp->nsnd_buf == 0) {
+    ikcp_free(kcp->snd_ring);
+    kcp->snd_ring = NULL;
+    kcp->timers = NULL;
+    kcp->scratch = NULL;
+  }
+  if (kcp->nrcv_buf == 0 && kcp->nacks == 0) {
+    ikcp_free(kcp->rcv_ring);
+    kcp->rcv_ring = NULL;
+    kcp->acks = NULL;
+    kcp->ack_slot = NULL;
+  }
 }
 
 void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
@@ -527,15 +633,18 @@ int ikcp_setmtu(ikcpcb *kcp, int mtu)
   if (mtu < IKCP_MTU_MIN || mtu < IKCP_OVERHEAD) {
     return -1;
   }
-  /* The buffer never shrinks: segments cut for a larger mtu may still be
-   * queued or in flight, and each must fit the buffer on its own. */
+  /* The buffer does not shrink here: segments cut for a larger mtu may still
+   * be queued or in flight, and each must fit the buffer on its own. Not
+   * allocated yet, it only records the size. */
   if ((IUINT32)mtu > kcp->bufcap) {
-    char *buffer = (char *)ikcp_malloc((size_t)mtu);
-    if (buffer == NULL) {
-      return -2;
+    if (kcp->buffer != NULL) {
+      char *buffer = (char *)ikcp_malloc((size_t)mtu);
+      if (buffer == NULL) {
+        return -2;
+      }
+      ikcp_free(kcp->buffer);
+      kcp->buffer = buffer;
     }
-    ikcp_free(kcp->buffer);
-    kcp->buffer = buffer;
     kcp->bufcap = (IUINT32)mtu;
   }
   kcp->mtu = (IUINT32)mtu;
@@ -865,7 +974,8 @@ static void ikcp_snd_una(ikcpcb *kcp, IUINT32 una)
 static void ikcp_snd_ack(ikcpcb *kcp, IUINT32 sn)
 {
   IKCPSEG *seg;
-  if (ikcp_diff(sn, kcp->snd_una) < 0 || ikcp_diff(sn, kcp->snd_nxt) >= 0) {
+  if (kcp->nsnd_buf == 0 || ikcp_diff(sn, kcp->snd_una) < 0 ||
+      ikcp_diff(sn, kcp->snd_nxt) >= 0) {
     return;
   }
   seg = kcp->snd_ring[sn & kcp->snd_mask];
@@ -1129,16 +1239,21 @@ static IUINT32 ikcp_collect_resends(ikcpcb *kcp)
   return n;
 }
 
-void ikcp_flush(ikcpcb *kcp)
+/** Whether a flush may have anything to write, and so needs the buffer. */
+static int ikcp_flush_has_output(const ikcpcb *kcp)
+{
+  return kcp->nacks > 0 || kcp->probe != 0 || kcp->nsnd_buf > 0 ||
+         kcp->snd_queue.head != NULL;
+}
+
+/** The writing part of ikcp_flush(): the buffer is allocated. */
+static void ikcp_flush_output(ikcpcb *kcp)
 {
   char *ptr = kcp->buffer;
   IKCPSEG *cursor = NULL;
   IUINT32 wnd, limit, rtomin, n, i;
   IUINT32 ack_sn = 0, ack_ts = 0, fast = 0, timeout = 0;
 
-  if (kcp->updated == 0) {
-    return;
-  }
   wnd = ikcp_wnd_unused(kcp);
 
   for (i = 0; i < kcp->nacks; i++) {
@@ -1154,7 +1269,6 @@ void ikcp_flush(ikcpcb *kcp)
   kcp->nacks = 0;
 
   /* Probes carry the sn/ts of the last ACK of this flush, as the reference's. */
-  ikcp_probe_tick(kcp);
   if (kcp->probe & IKCP_ASK_SEND) {
     ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_WASK, wnd, ack_ts, ack_sn);
     if (ikcp_canlog(kcp, IKCP_LOG_OUT_PROBE)) {
@@ -1169,7 +1283,6 @@ void ikcp_flush(ikcpcb *kcp)
   }
   kcp->probe = 0;
 
-  ikcp_snd_reserve(kcp, kcp->snd_wnd);
   ikcp_snd_shrink(kcp);
   limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
   if (kcp->nocwnd == 0) {
@@ -1214,21 +1327,24 @@ void ikcp_flush(ikcpcb *kcp)
     ptr = ikcp_put_push(kcp, ptr, seg, wnd);
   }
 
-  while (kcp->snd_queue.head != NULL &&
-         ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
-    IKCPSEG *seg = kcp->snd_queue.head;
-    ikcp_list_del(kcp, seg);
-    kcp->nsnd_que--;
-    seg->sn = kcp->snd_nxt++;
-    kcp->snd_ring[seg->sn & kcp->snd_mask] = seg;
-    kcp->nsnd_buf++;
-    seg->xmit = 1;
-    seg->fastack = 0;
-    seg->rto = kcp->rx_rto > 0 ? (IUINT32)kcp->rx_rto : 1;
-    seg->resendts = kcp->current + seg->rto + rtomin;
-    ikcp_timer_add(kcp, seg);
-    ptr = ikcp_put_push(kcp, ptr, seg, wnd);
-    ikcp_list_add(kcp, IKCP_IN_WATCH, seg);
+  /* New data goes into the send ring; without one it waits in the queue. */
+  if (kcp->snd_queue.head != NULL && ikcp_snd_alloc(kcp) == 0) {
+    while (kcp->snd_queue.head != NULL &&
+           ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
+      IKCPSEG *seg = kcp->snd_queue.head;
+      ikcp_list_del(kcp, seg);
+      kcp->nsnd_que--;
+      seg->sn = kcp->snd_nxt++;
+      kcp->snd_ring[seg->sn & kcp->snd_mask] = seg;
+      kcp->nsnd_buf++;
+      seg->xmit = 1;
+      seg->fastack = 0;
+      seg->rto = kcp->rx_rto > 0 ? (IUINT32)kcp->rx_rto : 1;
+      seg->resendts = kcp->current + seg->rto + rtomin;
+      ikcp_timer_add(kcp, seg);
+      ptr = ikcp_put_push(kcp, ptr, seg, wnd);
+      ikcp_list_add(kcp, IKCP_IN_WATCH, seg);
+    }
   }
 
   if (ptr > kcp->buffer) {
@@ -1236,6 +1352,23 @@ void ikcp_flush(ikcpcb *kcp)
   }
   if ((fast > 0 || timeout > 0) && kcp->cc.on_loss != NULL) {
     kcp->cc.on_loss(kcp, fast, timeout, limit, kcp->cc.arg);
+  }
+}
+
+void ikcp_flush(ikcpcb *kcp)
+{
+  if (kcp->updated == 0) {
+    return;
+  }
+  /* Decided before anything is written, so that a flush with nothing to
+   * write allocates nothing. Without a buffer, ACKs, probes and data wait
+   * for the next flush. */
+  ikcp_probe_tick(kcp);
+  ikcp_snd_reserve(kcp, kcp->snd_wnd);
+  if (ikcp_flush_has_output(kcp) && ikcp_buffer_alloc(kcp) == 0) {
+    ikcp_flush_output(kcp);
+  } else {
+    ikcp_snd_shrink(kcp);
   }
   if (kcp->cwnd < 1) {
     kcp->cwnd = 1;
@@ -1325,7 +1458,7 @@ static void ikcp_ack_push(ikcpcb *kcp, IUINT32 sn, IUINT32 ts)
 /** Move in-order segments to the receive queue while it has room. */
 static void ikcp_rcv_advance(ikcpcb *kcp)
 {
-  while (kcp->nrcv_que < kcp->rcv_wnd) {
+  while (kcp->nrcv_buf > 0 && kcp->nrcv_que < kcp->rcv_wnd) {
     IKCPSEG **slot = &kcp->rcv_ring[kcp->rcv_nxt & kcp->rcv_mask];
     IKCPSEG *seg = *slot;
     if (seg == NULL || seg->sn != kcp->rcv_nxt) {
@@ -1409,10 +1542,16 @@ static int ikcp_segment_ok(ikcpcb *kcp, IUINT32 cmd, IUINT32 frg, IUINT32 sn,
   return 1;
 }
 
-/** A PUSH inside the window. Returns 0 or IKCP_ENOMEM (dropped, not acked). */
+/**
+ * A PUSH inside the window. Returns 0 or IKCP_ENOMEM (dropped, not acked:
+ * no memory for the segment or for the receive ring).
+ */
 static int ikcp_input_push(ikcpcb *kcp, IUINT32 frg, IUINT32 ts, IUINT32 sn,
                            const char *data, IUINT32 len)
 {
+  if (ikcp_rcv_alloc(kcp) != 0) {
+    return IKCP_ENOMEM;
+  }
   if (ikcp_diff(sn, kcp->rcv_nxt) >= 0) {
     IKCPSEG **slot = &kcp->rcv_ring[sn & kcp->rcv_mask];
     if (*slot != NULL) {

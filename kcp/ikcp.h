@@ -7,7 +7,7 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_setcc() hooks and the IKCP_E* codes.
+ * ikcp_profile(), ikcp_setcc() hooks, ikcp_trim() and the IKCP_E* codes.
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -150,7 +150,7 @@ struct IKCPCB {
   IUINT32 ts_probe, probe_wait;
   IUINT32 dead_link, incr;
   void *user;
-  char *buffer;
+  char *buffer;               /* NULL until a flush has something to write */
   int fastresend;
   int fastlimit;
   int nocwnd, stream;
@@ -159,21 +159,21 @@ struct IKCPCB {
   void (*writelog)(const char *log, struct IKCPCB *kcp, void *user);
 
   /* Engine internal state below: not API, may change. */
-  IUINT32 bufcap;              /* bytes in buffer, >= mtu, never shrinks */
+  IUINT32 bufcap;              /* bytes buffer has (or gets), >= mtu */
   IUINT32 sndq_max;            /* send queue cap, 0 = none */
   struct IKCPLIST snd_queue;   /* not yet sent */
   struct IKCPLIST rcv_queue;   /* in order, for ikcp_recv */
   struct IKCPLIST watch;       /* in flight, below the fast-ack threshold, sn order */
   struct IKCPLIST due;         /* in flight, fast retransmit due */
-  struct IKCPSEG **snd_ring;   /* in flight by sn & snd_mask */
-  struct IKCPSEG **timers;     /* in flight, min-heap on resendts */
-  struct IKCPSEG **scratch;    /* flush: segments to resend */
+  struct IKCPSEG **snd_ring;   /* in flight by sn & snd_mask; NULL until needed */
+  struct IKCPSEG **timers;     /* in flight, min-heap on resendts (in snd_ring's block) */
+  struct IKCPSEG **scratch;    /* flush: segments to resend (in snd_ring's block) */
   IUINT32 ntimers;             /* entries in timers */
-  IUINT32 snd_mask;
-  struct IKCPSEG **rcv_ring;   /* out of order by sn & rcv_mask */
-  struct IKCPACK *acks;        /* ACKs for the next flush */
-  IUINT32 *ack_slot;           /* 1 + index in acks by sn & rcv_mask */
-  IUINT32 rcv_mask;
+  IUINT32 snd_mask;            /* ring capacity - 1, also while not allocated */
+  struct IKCPSEG **rcv_ring;   /* out of order by sn & rcv_mask; NULL until needed */
+  struct IKCPACK *acks;        /* ACKs for the next flush (in rcv_ring's block) */
+  IUINT32 *ack_slot;           /* 1 + index in acks by sn & rcv_mask (same block) */
+  IUINT32 rcv_mask;            /* ring capacity - 1, also while not allocated */
   IUINT32 nacks;
   IKCPCC cc;
   IKCPSTATS stats;
@@ -183,12 +183,26 @@ typedef struct IKCPCB ikcpcb;
 
 /**
  * Create a control block for conversation @p conv; @p user is passed back
- * to the output and log callbacks. Returns NULL when out of memory.
+ * to the output and log callbacks. Returns NULL when out of memory. Only
+ * the struct is allocated: the flush buffer and the send and receive rings
+ * come on first need (a flush with something to write, the first segment
+ * sent or received), so idle control blocks are cheap.
  */
 ikcpcb *ikcp_create(IUINT32 conv, void *user);
 
 /** Free the control block and every segment it holds. */
 void ikcp_release(ikcpcb *kcp);
+
+/**
+ * Give back what an idle control block does not need: the flush buffer
+ * always, the send ring and timer heap when nothing is in flight (nsnd_buf
+ * 0), the receive ring and ACK list when no segment waits out of order
+ * (nrcv_buf 0) and no ACK is pending (nacks 0). Queued and received
+ * messages are kept. The next use allocates again, so call this on a
+ * session that has been idle a while, not per message. Not from inside the
+ * output callback.
+ */
+void ikcp_trim(ikcpcb *kcp);
 
 /** Set the callback that puts a datagram on the wire. */
 void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
@@ -223,22 +237,32 @@ IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current);
 /**
  * Feed one received datagram. Returns 0, or -1 (conv mismatch or shorter
  * than a header), -2 (segment length beyond the datagram), -3 (unknown
- * command), IKCP_ENOMEM (a segment dropped, the peer will resend it).
+ * command), IKCP_ENOMEM (a PUSH dropped unacked for want of memory for it
+ * or for the receive ring, the peer will resend it; the rest is processed).
  */
 int ikcp_input(ikcpcb *kcp, const char *data, long size);
 
-/** Send pending ACKs, probes and data now (after the first ikcp_update()). */
+/**
+ * Send pending ACKs, probes and data now (after the first ikcp_update()).
+ * The flush buffer and the send ring are allocated when first needed; if
+ * that fails nothing is lost: ACKs, probes and data wait for a later flush.
+ */
 void ikcp_flush(ikcpcb *kcp);
 
 /** Size of the next whole message, or -1 when none is complete. */
 int ikcp_peeksize(const ikcpcb *kcp);
 
-/** Set the MTU (>= 50): 0, -1 for a bad value, -2 when out of memory. */
+/**
+ * Set the MTU (>= 50): 0, -1 for a bad value, -2 when out of memory (only
+ * when the flush buffer is allocated and must grow; else just recorded).
+ */
 int ikcp_setmtu(ikcpcb *kcp, int mtu);
 
 /**
  * Set the send and receive windows (segments; <= 0 leaves one alone, the
  * receive window is at least 128). 0, or IKCP_ENOMEM (nothing changed).
+ * Rings not allocated yet (new or trimmed control block) only record the
+ * size, so IKCP_ENOMEM then means a window beyond 2^24.
  */
 int ikcp_wndsize(ikcpcb *kcp, int sndwnd, int rcvwnd);
 

@@ -2,8 +2,9 @@
  * @file
  * Unit tests of the KCP engine (kcp/ikcp.c): wire bytes against hand-built
  * segments, every error code, the bounds the engine adds over the
- * reference, and in-memory two-endpoint transfers with a deterministic
- * loss / reorder / duplicate pattern.
+ * reference, in-memory two-endpoint transfers with a deterministic
+ * loss / reorder / duplicate pattern, and lazy allocation with ikcp_trim()
+ * (allocations counted and made to fail through ikcp_allocator).
  */
 #include <check.h>
 #include <limits.h>
@@ -1376,12 +1377,25 @@ END_TEST
  *-------------------------------------------------------------------------*/
 
 static long alloc_live;
-static long alloc_budget;
+static long alloc_budget;   /* mallocs that may still succeed, -1 unlimited */
+static long alloc_calls;    /* mallocs asked for, failed ones included */
+static long alloc_fail_nth; /* the one call (counted from 0) that fails, -1 none */
+static size_t alloc_bytes;  /* bytes of the successful mallocs */
+
+static void alloc_reset(long budget, long fail_nth)
+{
+  alloc_live = 0;
+  alloc_budget = budget;
+  alloc_calls = 0;
+  alloc_fail_nth = fail_nth;
+  alloc_bytes = 0;
+}
 
 static void *counting_malloc(size_t size)
 {
   void *p;
-  if (alloc_budget == 0) {
+  long call = alloc_calls++;
+  if (alloc_budget == 0 || call == alloc_fail_nth) {
     return NULL;
   }
   if (alloc_budget > 0) {
@@ -1390,6 +1404,7 @@ static void *counting_malloc(size_t size)
   p = malloc(size);
   if (p != NULL) {
     alloc_live++;
+    alloc_bytes += size;
   }
   return p;
 }
@@ -1405,8 +1420,7 @@ static void counting_free(void *ptr)
 START_TEST(test_allocator_balanced)
 {
   struct pair *p;
-  alloc_live = 0;
-  alloc_budget = -1;
+  alloc_reset(-1, -1);
   ikcp_allocator(counting_malloc, counting_free);
   p = pair_new(4);
   p->imp.drop_every = 5;
@@ -1432,8 +1446,7 @@ START_TEST(test_allocator_failures)
     ikcpcb *kcp;
     IUINT32 que;
     int r;
-    alloc_live = 0;
-    alloc_budget = budget;
+    alloc_reset(budget, -1);
     kcp = ikcp_create(6, &box);
     if (kcp == NULL) {
       ck_assert_int_eq(alloc_live, 0);
@@ -1462,6 +1475,398 @@ START_TEST(test_allocator_failures)
     outbox_clear(&box);
     ck_assert_int_eq(alloc_live, 0);
   }
+  ikcp_allocator(NULL, NULL);
+}
+END_TEST
+
+/*---------------------------------------------------------------------------
+ * lazy allocation and ikcp_trim()
+ *-------------------------------------------------------------------------*/
+
+/** Whether @p kcp holds no buffer and no ring (queued segments aside). */
+static int kcp_bare(const ikcpcb *kcp)
+{
+  return kcp->buffer == NULL && kcp->snd_ring == NULL && kcp->rcv_ring == NULL;
+}
+
+START_TEST(test_lazy_create)
+{
+  struct outbox box = { 0 };
+  char buf[16];
+  ikcpcb *kcp;
+  IUINT32 t;
+  ikcp_allocator(counting_malloc, counting_free);
+  alloc_reset(-1, -1);
+  kcp = make_kcp(3, &box);
+  ck_assert_int_eq(alloc_calls, 1);
+  ck_assert_uint_eq(alloc_bytes, sizeof(ikcpcb));
+  ck_assert(kcp_bare(kcp));
+  /* settings, empty reads and idle flushes allocate nothing either */
+  ck_assert_int_eq(ikcp_wndsize(kcp, 4096, 4096), 0);
+  ck_assert_int_eq(ikcp_setmtu(kcp, 3000), 0);
+  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 10, 2, 1), 0);
+  ck_assert_int_eq(ikcp_recv(kcp, buf, sizeof(buf)), -1);
+  ck_assert_int_eq(ikcp_peeksize(kcp), -1);
+  for (t = 0; t < 5000; t += 10) {
+    ikcp_update(kcp, t);
+  }
+  ikcp_flush(kcp);
+  ikcp_trim(kcp);
+  ck_assert_int_eq(box.n, 0);
+  ck_assert_int_eq(alloc_calls, 1);
+  ck_assert(kcp_bare(kcp));
+  ck_assert_uint_eq(kcp->snd_mask + 1, 4096);
+  ck_assert_uint_eq(kcp->rcv_mask + 1, 4096);
+  ck_assert_uint_eq(kcp->cwnd, 1);
+  /* beyond the rings' limit fails even when only recorded */
+  ck_assert_int_eq(ikcp_wndsize(kcp, 1 << 25, 0), IKCP_ENOMEM);
+  ck_assert_uint_eq(kcp->snd_wnd, 4096);
+  /* the first data allocates the buffer and the send ring, at the recorded
+   * sizes, and not the receive side */
+  ck_assert_int_eq(ikcp_send(kcp, "x", 1), 1);
+  ikcp_update(kcp, t);
+  ck_assert_int_eq(box.n, 1);
+  ck_assert_ptr_nonnull(kcp->buffer);
+  ck_assert_ptr_nonnull(kcp->snd_ring);
+  ck_assert_ptr_null(kcp->rcv_ring);
+  ck_assert_uint_eq(kcp->snd_mask + 1, 4096);
+  ck_assert_uint_eq(kcp->bufcap, 3000);
+  ck_assert_int_eq(alloc_live, 4);
+  ikcp_release(kcp);
+  ck_assert_int_eq(alloc_live, 0);
+  outbox_clear(&box);
+  ikcp_allocator(NULL, NULL);
+}
+END_TEST
+
+static void outbox_same(const struct outbox *x, const struct outbox *y)
+{
+  int i;
+  ck_assert_int_eq(x->n, y->n);
+  for (i = 0; i < x->n; i++) {
+    ck_assert_int_eq(x->len[i], y->len[i]);
+    ck_assert_int_eq(memcmp(x->data[i], y->data[i], (size_t)x->len[i]), 0);
+  }
+}
+
+/** Receive everything @p x and @p y (same state) hold; returns how many. */
+static int recv_same(ikcpcb *x, ikcpcb *y)
+{
+  static char in1[4000], in2[4000];
+  int r, n = 0;
+  while ((r = ikcp_recv(x, in1, sizeof(in1))) >= 0) {
+    ck_assert_int_eq(ikcp_recv(y, in2, sizeof(in2)), r);
+    ck_assert_int_eq(memcmp(in1, in2, (size_t)r), 0);
+    n++;
+  }
+  ck_assert_int_eq(ikcp_recv(y, in2, sizeof(in2)), r);
+  return n;
+}
+
+/**
+ * Trimming changes no byte on the wire: two pairs run the same lossy,
+ * bursty exchange both ways, one trimmed at every step whatever its state.
+ */
+START_TEST(test_trim_same_wire)
+{
+  struct pair *p = pair_new(41), *q = pair_new(41);
+  static char out[4000];
+  struct pair *both[2];
+  IKCPSTATS s1, s2;
+  int step, k, sent = 0, got = 0, back = 0;
+  both[0] = p;
+  both[1] = q;
+  for (k = 0; k < 2; k++) {
+    both[k]->imp.drop_every = 5;
+    both[k]->imp.drop_phase = 2;
+    both[k]->imp.dup_every = 7;
+    both[k]->imp.reverse = 1;
+    ck_assert_int_eq(ikcp_nodelay(both[k]->a, 1, 10, 2, 1), 0);
+  }
+  for (step = 0; step < 5000 && !(got == 200 && back == 200 && kcp_bare(q->a) &&
+                                   kcp_bare(q->b)); step++) {
+    int n;
+    /* bursts of ten messages with idle time between them */
+    if (step % 50 == 0 && sent < 200) {
+      for (n = 0; n < 10; n++, sent++) {
+        int len = 1 + (sent * 577) % (int)sizeof(out);
+        fill_msg(out, len, sent);
+        for (k = 0; k < 2; k++) {
+          ck_assert_int_eq(ikcp_send(both[k]->a, out, len), len);
+        }
+      }
+    }
+    for (k = 0; k < 2; k++) {
+      both[k]->now += 10;
+      ikcp_update(both[k]->a, both[k]->now);
+      ikcp_update(both[k]->b, both[k]->now);
+    }
+    outbox_same(&p->box_a, &q->box_a);
+    outbox_same(&p->box_b, &q->box_b);
+    ikcp_trim(q->a);
+    ikcp_trim(q->b);
+    for (k = 0; k < 2; k++) {
+      deliver(&both[k]->box_a, both[k]->b, &both[k]->count_ab, &both[k]->imp);
+      deliver(&both[k]->box_b, both[k]->a, &both[k]->count_ba, &both[k]->imp);
+    }
+    n = recv_same(p->b, q->b);
+    got += n;
+    for (k = 0; k < 2; k++) {
+      int i;
+      for (i = 0; i < n; i++) {
+        ck_assert_int_eq(ikcp_send(both[k]->b, "ok", 2), 2);
+      }
+    }
+    back += recv_same(p->a, q->a);
+    ikcp_trim(q->a);
+    ikcp_trim(q->b);
+  }
+  ck_assert_int_eq(got, 200);
+  ck_assert_int_eq(back, 200);
+  ikcp_getstats(p->a, &s1);
+  ikcp_getstats(q->a, &s2);
+  ck_assert_int_eq(memcmp(&s1, &s2, sizeof(s1)), 0);
+  ck_assert_uint_gt(s1.retrans_timeout + s1.retrans_fast, 0);
+  ck_assert(kcp_bare(q->a));
+  ck_assert(kcp_bare(q->b));
+  pair_free(p);
+  pair_free(q);
+}
+END_TEST
+
+/** ikcp_trim() keeps what is in flight, out of order, pending or unread. */
+START_TEST(test_trim_keeps_data)
+{
+  struct pair *p;
+  static char out[3000], in[3000];
+  long calls;
+  int i;
+  ikcp_allocator(counting_malloc, counting_free);
+  alloc_reset(-1, -1);
+  p = pair_new(23);
+  ck_assert_int_eq(ikcp_nodelay(p->a, 1, 10, 2, 1), 0);
+  ck_assert_int_eq(ikcp_nodelay(p->b, 1, 10, 2, 1), 0);
+  for (i = 0; i < 5; i++) {
+    fill_msg(out, sizeof(out), i);
+    ck_assert_int_eq(ikcp_send(p->a, out, sizeof(out)), (int)sizeof(out));
+  }
+  p->now += 10;
+  ikcp_update(p->a, p->now);
+  ck_assert_int_eq(p->box_a.n, 15);
+  /* in flight: the send ring stays, the buffer goes */
+  ikcp_trim(p->a);
+  ck_assert_ptr_null(p->a->buffer);
+  ck_assert_ptr_nonnull(p->a->snd_ring);
+  ck_assert_uint_eq(p->a->nsnd_buf, 15);
+  /* b misses the first datagram: 14 segments out of order, 14 ACKs pending */
+  p->imp.drop_every = 1000;
+  deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
+  ck_assert_uint_eq(p->b->nrcv_buf, 14);
+  ck_assert_uint_eq(p->b->nacks, 14);
+  ikcp_trim(p->b);
+  ck_assert_ptr_nonnull(p->b->rcv_ring);
+  ck_assert_ptr_null(p->b->snd_ring);
+  ck_assert_uint_eq(p->b->nacks, 14);
+  p->now += 10;
+  ikcp_update(p->b, p->now);
+  ck_assert_int_eq(count_cmd(&p->box_b, 82), 14);
+  /* ACKs gone, but the ring holds the segments still out of order */
+  ikcp_trim(p->b);
+  ck_assert_ptr_nonnull(p->b->rcv_ring);
+  ck_assert_uint_eq(p->b->nrcv_buf, 14);
+  p->imp.drop_every = 0;
+  deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
+  ikcp_trim(p->a);
+  ck_assert_uint_eq(p->a->nsnd_buf, 1);
+  ck_assert_ptr_nonnull(p->a->snd_ring);
+  /* the resend fills the gap, with trims all along */
+  for (i = 0; i < 200 && ikcp_waitsnd(p->a) > 0; i++) {
+    pair_step(p, 10);
+    ikcp_trim(p->a);
+    ikcp_trim(p->b);
+  }
+  ck_assert_int_eq(ikcp_waitsnd(p->a), 0);
+  pair_step(p, 10);
+  ikcp_trim(p->a);
+  ikcp_trim(p->b);
+  ck_assert(kcp_bare(p->a));
+  ck_assert(kcp_bare(p->b));
+  /* the two structs and the 15 segments b has not been asked for */
+  ck_assert_uint_eq(p->b->nrcv_que, 15);
+  ck_assert_int_eq(alloc_live, 2 + 15);
+  for (i = 0; i < 5; i++) {
+    ck_assert_int_eq(ikcp_recv(p->b, in, sizeof(in)), (int)sizeof(in));
+    fill_msg(out, sizeof(out), i);
+    ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
+  }
+  ck_assert_int_eq(alloc_live, 2);
+  /* idle flushes after a trim allocate nothing */
+  calls = alloc_calls;
+  for (i = 0; i < 100; i++) {
+    pair_step(p, 10);
+  }
+  ck_assert_int_eq(alloc_calls, calls);
+  /* traffic after a trim, both ways */
+  p->imp.drop_every = 9;
+  p->imp.drop_phase = 4;
+  transfer(p, 100, 5000, 30, 60000);
+  ck_assert_int_eq(ikcp_send(p->b, "back", 4), 4);
+  for (i = 0; i < 200 && ikcp_peeksize(p->a) < 0; i++) {
+    pair_step(p, 10);
+  }
+  ck_assert_int_eq(ikcp_recv(p->a, in, sizeof(in)), 4);
+  ck_assert_int_eq(memcmp(in, "back", 4), 0);
+  pair_free(p);
+  ck_assert_int_eq(alloc_live, 0);
+  ikcp_allocator(NULL, NULL);
+}
+END_TEST
+
+/** What test_lazy_alloc_failure saw fail, per kind. */
+struct lazy_seen {
+  int send;
+  int input;
+  int flush;
+  int wnd;
+  int mtu;
+};
+
+static void lazy_deliver(struct outbox *box, ikcpcb *to, struct lazy_seen *seen)
+{
+  int i;
+  for (i = 0; i < box->n; i++) {
+    int r = ikcp_input(to, box->data[i], box->len[i]);
+    ck_assert(r == 0 || r == IKCP_ENOMEM);
+    seen->input += r != 0;
+  }
+  outbox_clear(box);
+}
+
+/** A flush left ACKs or data behind for want of its buffer or send ring. */
+static void lazy_after_flush(const ikcpcb *kcp, struct lazy_seen *seen)
+{
+  if ((kcp->buffer == NULL && (kcp->nacks > 0 || kcp->nsnd_que > 0)) ||
+      (kcp->snd_ring == NULL && kcp->nsnd_que > 0)) {
+    seen->flush++;
+  }
+}
+
+static void lazy_send(ikcpcb *kcp, int len, int id, struct lazy_seen *seen)
+{
+  static char out[3000];
+  int r;
+  fill_msg(out, len, id);
+  r = ikcp_send(kcp, out, len);
+  if (r == IKCP_ENOMEM) {
+    seen->send++;
+    r = ikcp_send(kcp, out, len);
+  }
+  ck_assert_int_eq(r, len);
+}
+
+static int lazy_recv(ikcpcb *kcp, int len, int id)
+{
+  static char out[3000], in[3000];
+  int r, n = 0;
+  while ((r = ikcp_recv(kcp, in, sizeof(in))) >= 0) {
+    ck_assert_int_eq(r, len);
+    fill_msg(out, len, id);
+    ck_assert_int_eq(memcmp(in, out, (size_t)len), 0);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Three rounds of one message each way, both ends trimmed after each, so
+ * every lazy allocation (buffer, send ring, receive ring) happens again
+ * each round; a window and an mtu change while the arrays are allocated.
+ * Every call returns a documented code and nothing is lost: a failed send
+ * is retried, a dropped PUSH resent, a deferred flush done later.
+ */
+static void lazy_scenario(struct pair *p, struct lazy_seen *seen)
+{
+  int round;
+  for (round = 0; round < 3; round++) {
+    int len_ab = 2000 + round, len_ba = 100 + round;
+    int got_ab = 0, got_ba = 0, step, r;
+    lazy_send(p->a, len_ab, round, seen);
+    lazy_send(p->b, len_ba, 10 + round, seen);
+    for (step = 0; step < 1000; step++) {
+      p->now += 10;
+      ikcp_update(p->a, p->now);
+      lazy_after_flush(p->a, seen);
+      ikcp_update(p->b, p->now);
+      lazy_after_flush(p->b, seen);
+      if (step == 0 && round == 1) {
+        r = ikcp_wndsize(p->a, 64, 256);
+        ck_assert(r == 0 || r == IKCP_ENOMEM);
+        ck_assert_uint_eq(p->a->snd_wnd, r == 0 ? 64 : 32);
+        seen->wnd += r != 0;
+      }
+      if (step == 0 && round == 2) {
+        r = ikcp_setmtu(p->b, 2000);
+        ck_assert(r == 0 || r == -2);
+        ck_assert_uint_eq(p->b->mtu, r == 0 ? 2000 : 1400);
+        seen->mtu += r != 0;
+      }
+      lazy_deliver(&p->box_a, p->b, seen);
+      lazy_deliver(&p->box_b, p->a, seen);
+      got_ab += lazy_recv(p->b, len_ab, round);
+      got_ba += lazy_recv(p->a, len_ba, 10 + round);
+      if (got_ab && got_ba && ikcp_waitsnd(p->a) == 0 && ikcp_waitsnd(p->b) == 0 &&
+          p->a->nacks == 0 && p->b->nacks == 0) {
+        break;
+      }
+    }
+    ck_assert_int_eq(got_ab, 1);
+    ck_assert_int_eq(got_ba, 1);
+    ikcp_trim(p->a);
+    ikcp_trim(p->b);
+    ck_assert(kcp_bare(p->a));
+    ck_assert(kcp_bare(p->b));
+  }
+}
+
+static struct pair *lazy_pair(void)
+{
+  struct pair *p = pair_new(51);
+  ck_assert_int_eq(ikcp_nodelay(p->a, 1, 10, 2, 1), 0);
+  ck_assert_int_eq(ikcp_nodelay(p->b, 1, 10, 2, 1), 0);
+  return p;
+}
+
+/** The Nth allocation after creation fails, for every N a run makes. */
+START_TEST(test_lazy_alloc_failure)
+{
+  struct lazy_seen none = { 0 }, seen = { 0 };
+  struct pair *p;
+  long total, n;
+  ikcp_allocator(counting_malloc, counting_free);
+  alloc_reset(-1, -1);
+  p = lazy_pair();
+  alloc_calls = 0;
+  lazy_scenario(p, &none);
+  total = alloc_calls;
+  pair_free(p);
+  ck_assert_int_eq(alloc_live, 0);
+  ck_assert_int_eq(none.send + none.input + none.flush + none.wnd + none.mtu, 0);
+  ck_assert_int_gt(total, 20);
+  for (n = 0; n < total; n++) {
+    alloc_reset(-1, -1);
+    p = lazy_pair();
+    alloc_calls = 0;
+    alloc_fail_nth = n;
+    lazy_scenario(p, &seen);
+    pair_free(p);
+    ck_assert_int_eq(alloc_live, 0);
+  }
+  /* every kind of lazy allocation was made to fail at least once */
+  ck_assert_int_gt(seen.send, 0);
+  ck_assert_int_gt(seen.input, 0);
+  ck_assert_int_gt(seen.flush, 0);
+  ck_assert_int_gt(seen.wnd, 0);
+  ck_assert_int_gt(seen.mtu, 0);
   ikcp_allocator(NULL, NULL);
 }
 END_TEST
@@ -1569,6 +1974,10 @@ static Suite *ikcp_suite(void)
   tcase_add_test(hooks, test_allocator_balanced);
   tcase_add_test(hooks, test_allocator_failures);
   tcase_add_test(hooks, test_setcc);
+  tcase_add_test(hooks, test_lazy_create);
+  tcase_add_test(hooks, test_trim_same_wire);
+  tcase_add_test(hooks, test_trim_keeps_data);
+  tcase_add_test(hooks, test_lazy_alloc_failure);
   suite_add_tcase(s, hooks);
   return s;
 }
