@@ -1,0 +1,150 @@
+/**
+ * @file
+ * KCP echo service on kcp_lwip: any conv, each whole message sent back as
+ * one message on the session it came from.
+ *
+ * Back-pressure instead of loss: when the reply does not fit the session's
+ * send queue, the message is refused and stays in the engine, which then
+ * advertises a smaller window, so a fast client is slowed down rather than
+ * having echoes dropped.
+ */
+#include "kcpecho.h"
+
+#include "kcp_lwip.h"
+#include "lwip/opt.h"
+#include "lwip/ip_addr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/** Send-queue cap per session, in windows: room for one window of replies
+    queued behind one window in flight. */
+#define KCPECHO_SNDQ_WINDOWS 2
+
+static struct kcp_pcb *kcpecho_pcb;
+static struct kcpecho_config kcpecho_cfg;
+
+void
+kcpecho_config_default(struct kcpecho_config *cfg)
+{
+  cfg->port = 8000;
+  cfg->profile = "fast";
+  cfg->wnd = 128;
+  cfg->mtu = 1400;
+  cfg->idle_sec = 60;
+  cfg->max_sessions = 1024;
+}
+
+static err_t
+kcpecho_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
+{
+  err_t err;
+
+  LWIP_UNUSED_ARG(arg);
+  err = kcp_write(s, data, len);
+  if (err == ERR_VAL) {
+    /* Our mss is smaller than the sender's: the reply would need more
+       fragments than KCP allows, now and on every retry. */
+    kcp_close(s);
+    return ERR_ABRT;
+  }
+  return err;
+}
+
+static err_t
+kcpecho_accept(void *arg, struct kcp_session *s, err_t err)
+{
+  ikcpcb *kcp = kcp_session_ikcp(s);
+
+  LWIP_UNUSED_ARG(arg);
+  if (err != ERR_OK || kcp == NULL) {
+    return ERR_VAL;
+  }
+  if (ikcp_profile(kcp, kcpecho_cfg.profile) != 0 ||
+      ikcp_wndsize(kcp, kcpecho_cfg.wnd, kcpecho_cfg.wnd) != 0 ||
+      ikcp_setmtu(kcp, kcpecho_cfg.mtu) != 0) {
+    return ERR_MEM;
+  }
+  kcp_recv(s, kcpecho_recv);
+  return ERR_OK;
+}
+
+/* A profile name is checked on a scratch engine so that only the engine
+   knows the list of profiles. */
+static int
+kcpecho_profile_valid(const char *name)
+{
+  ikcpcb *kcp;
+  int ok;
+
+  if (name == NULL) {
+    return 0;
+  }
+  kcp = ikcp_create(0, NULL);
+  if (kcp == NULL) {
+    return 0;
+  }
+  ok = ikcp_profile(kcp, name) == 0;
+  ikcp_release(kcp);
+  return ok;
+}
+
+err_t
+kcpecho_init(const struct kcpecho_config *cfg)
+{
+  struct kcp_pcb *pcb;
+  err_t err;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (kcpecho_pcb != NULL) {
+    return ERR_USE;
+  }
+  if (cfg == NULL || cfg->wnd < 1 || cfg->wnd > 32768 || cfg->mtu < 50 ||
+      cfg->mtu > KCP_DGRAM_MAX || cfg->idle_sec < 1 || cfg->idle_sec > 1000000 ||
+      cfg->max_sessions < 1 || !kcpecho_profile_valid(cfg->profile)) {
+    return ERR_VAL;
+  }
+  kcpecho_cfg = *cfg;
+  pcb = kcp_new();
+  if (pcb == NULL) {
+    return ERR_MEM;
+  }
+  err = kcp_bind(pcb, IP_ANY_TYPE, cfg->port);
+  if (err != ERR_OK) {
+    kcp_remove(pcb);
+    return err;
+  }
+  kcp_set_max_sessions(pcb, (u32_t)cfg->max_sessions);
+  kcp_set_idle(pcb, cfg->idle_sec * 1000);
+  kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, KCPECHO_SNDQ_WINDOWS * (u32_t)cfg->wnd));
+  kcp_accept(pcb, kcpecho_accept);
+  kcpecho_pcb = pcb;
+  return ERR_OK;
+}
+
+void
+kcpecho_stats_print(void)
+{
+  struct kcp_stats st;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (kcpecho_pcb == NULL) {
+    memset(&st, 0, sizeof(st));
+  } else {
+    kcp_stats_get(kcpecho_pcb, &st);
+  }
+  printf("kcpecho: sessions %"U32_F" opened %"U32_F" closed %"U32_F" idle %"U32_F
+         " dead %"U32_F" refused %"U32_F" in %"U32_F" out %"U32_F
+         " bytes_in %llu bytes_out %llu segs_in %llu segs_out %llu"
+         " data_in %llu data_out %llu dropped %"U32_F" malformed %"U32_F
+         " send_err %"U32_F" retrans %llu fast_retrans %llu dup %llu sess_in %"U32_F"\n",
+         st.sessions, st.opened, st.closed, st.closed_idle, st.closed_dead, st.refused,
+         st.dgram_in, st.dgram_out,
+         (unsigned long long)st.engine.bytes_in, (unsigned long long)st.engine.bytes_out,
+         (unsigned long long)st.engine.segs_in, (unsigned long long)st.engine.segs_out,
+         (unsigned long long)st.engine.data_segs_in, (unsigned long long)st.engine.data_segs_out,
+         st.dropped, st.malformed, st.send_err,
+         (unsigned long long)st.engine.retrans_timeout, (unsigned long long)st.engine.retrans_fast,
+         (unsigned long long)st.engine.dup_segs, st.sess_in);
+  fflush(stdout);
+}

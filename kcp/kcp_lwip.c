@@ -1,0 +1,1028 @@
+/**
+ * @file
+ * KCP sessions on an lwIP raw-API udp_pcb: demultiplexing datagrams to
+ * sessions, driving each engine's clock, and keeping sessions bounded.
+ *
+ * Per kcp_pcb:
+ * - a hash table of sessions keyed by (address, port, conv), grown by
+ *   doubling so chains stay short with thousands of sessions;
+ * - a binary min-heap of sessions ordered by their next wake-up, and one
+ *   sys_timeout armed at its top, so the cost of time is O(log n) per event
+ *   and nothing scans all sessions;
+ * - a datagram scratch (for chained pbufs) and a message scratch (messages
+ *   are lent to the application from it).
+ *
+ * A session is "serviced" on input, on its heap wake-up, and after a write
+ * outside a callback: the engine's clock is advanced, input fed, whole
+ * messages delivered, then the engine flushed at once so ACKs and replies
+ * leave together without waiting for the next interval tick.
+ */
+#include "kcp_lwip.h"
+
+#include "lwip/udp.h"
+#include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
+#include "lwip/mem.h"
+#include "lwip/def.h"
+#include "lwip/sys.h"
+
+#include <string.h>
+
+#define KCP_HDR_LEN   24
+#define KCP_CMD_PUSH  81
+#define KCP_CMD_WINS  84
+
+/** Hash buckets of a new kcp_pcb; doubled whenever sessions outnumber them. */
+#define KCP_HASH_MIN  64
+/** Heap slots allocated at first; doubled when full. */
+#define KCP_HEAP_MIN  16
+
+/** Largest hash table and heap (entries): keeps their byte sizes far from
+    overflowing size_t, even on 32-bit targets. */
+#define KCP_TABLE_MAX (1UL << 24)
+
+/* Session flags */
+#define KCP_SF_OPEN     0x01 /* accepted or connected: counts as opened/closed */
+#define KCP_SF_BUSY     0x02 /* being serviced: kcp_close() only marks it */
+#define KCP_SF_CLOSING  0x04 /* closed; unlinked, freed when no longer busy */
+#define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
+#define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
+
+/** Wrap-safe "a is earlier than b" for sys_now() times. */
+#define KCP_BEFORE(a, b) ((s32_t)((u32_t)(a) - (u32_t)(b)) < 0)
+
+struct kcp_session {
+  ikcpcb *kcp;
+  struct kcp_pcb *pcb;
+  struct kcp_session *hnext;  /* hash chain */
+  void *arg;
+  kcp_recv_fn recv;
+  kcp_sent_fn sent;
+  kcp_err_fn err;
+  ip_addr_t remote_ip;
+  u16_t remote_port;
+  u8_t flags;
+  u32_t heap_idx;
+  u32_t wake;                 /* sys_now() time of the next service */
+  u32_t last_rx;              /* sys_now() time of the last valid datagram */
+  u32_t dgram_in;
+  u32_t dgram_out;
+  u32_t malformed;
+};
+
+struct kcp_pcb {
+  struct udp_pcb *udp;
+  void *arg;
+  kcp_accept_fn accept;
+  struct kcp_session **buckets;
+  u32_t nbuckets;             /* a power of two */
+  u32_t hash_seed;
+  struct kcp_session **heap;
+  u32_t heap_len;
+  u32_t heap_cap;
+  u32_t max_sessions;
+  u32_t idle_ms;
+  u32_t sndq_max;
+  u32_t timer_due;
+  u8_t timer_armed;
+  u8_t busy;                  /* inside one of its callbacks */
+  u8_t *msgbuf;
+  u32_t msgbuf_len;
+  struct kcp_stats st;        /* st.engine holds closed sessions only */
+  u8_t rxbuf[KCP_DGRAM_MAX];
+};
+
+static void kcp_tmr(void *arg);
+
+/* The engine allocates through lwIP's heap, as everything else here does. */
+static void *
+kcp_mem_alloc(size_t size)
+{
+  if ((size_t)(mem_size_t)size != size) {
+    return NULL;
+  }
+  return mem_malloc((mem_size_t)size);
+}
+
+/* mem_free() asserts on NULL, free() does not: the engine expects free(). */
+static void
+kcp_mem_free(void *ptr)
+{
+  if (ptr != NULL) {
+    mem_free(ptr);
+  }
+}
+
+static u32_t
+kcp_rd32(const u8_t *p)
+{
+  return (u32_t)p[0] | ((u32_t)p[1] << 8) | ((u32_t)p[2] << 16) | ((u32_t)p[3] << 24);
+}
+
+static u32_t
+kcp_mix(u32_t h)
+{
+  h ^= h >> 16;
+  h *= 0x7feb352dUL;
+  h ^= h >> 15;
+  h *= 0x846ca68bUL;
+  h ^= h >> 16;
+  return h;
+}
+
+static u32_t
+kcp_hash(const struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 conv)
+{
+  u32_t h = kcp_mix(pcb->hash_seed ^ (u32_t)conv);
+  h = kcp_mix(h ^ port);
+#if LWIP_IPV6
+  if (IP_IS_V6(ip)) {
+    int i;
+    for (i = 0; i < 4; i++) {
+      h = kcp_mix(h ^ ip_2_ip6(ip)->addr[i]);
+    }
+    return h;
+  }
+#endif
+#if LWIP_IPV4
+  h = kcp_mix(h ^ ip4_addr_get_u32(ip_2_ip4(ip)));
+#endif
+  return h;
+}
+
+static struct kcp_session *
+kcp_lookup(const struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 conv)
+{
+  struct kcp_session *s = pcb->buckets[kcp_hash(pcb, ip, port, conv) & (pcb->nbuckets - 1)];
+  while (s != NULL) {
+    if (s->kcp->conv == conv && s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+      return s;
+    }
+    s = s->hnext;
+  }
+  return NULL;
+}
+
+static void
+kcp_hash_insert(struct kcp_pcb *pcb, struct kcp_session *s)
+{
+  u32_t b = kcp_hash(pcb, &s->remote_ip, s->remote_port, s->kcp->conv) & (pcb->nbuckets - 1);
+  s->hnext = pcb->buckets[b];
+  pcb->buckets[b] = s;
+}
+
+static void
+kcp_hash_remove(struct kcp_pcb *pcb, struct kcp_session *s)
+{
+  struct kcp_session **pp = &pcb->buckets[kcp_hash(pcb, &s->remote_ip, s->remote_port, s->kcp->conv)
+                                          & (pcb->nbuckets - 1)];
+  while (*pp != NULL) {
+    if (*pp == s) {
+      *pp = s->hnext;
+      s->hnext = NULL;
+      return;
+    }
+    pp = &(*pp)->hnext;
+  }
+}
+
+/* Doubles the table once sessions outnumber buckets; on no memory the
+   chains just get longer. */
+static void
+kcp_hash_grow(struct kcp_pcb *pcb)
+{
+  struct kcp_session **nb, **old = pcb->buckets;
+  u32_t n = pcb->nbuckets * 2, i;
+
+  if (pcb->st.sessions < pcb->nbuckets || n > KCP_TABLE_MAX) {
+    return;
+  }
+  nb = (struct kcp_session **)mem_calloc((mem_size_t)n, sizeof(*nb));
+  if (nb == NULL) {
+    return;
+  }
+  pcb->buckets = nb;
+  pcb->nbuckets = n;
+  for (i = 0; i < n / 2; i++) {
+    while (old[i] != NULL) {
+      struct kcp_session *s = old[i];
+      old[i] = s->hnext;
+      kcp_hash_insert(pcb, s);
+    }
+  }
+  mem_free(old);
+}
+
+static void
+kcp_heap_place(struct kcp_pcb *pcb, struct kcp_session *s, u32_t i)
+{
+  pcb->heap[i] = s;
+  s->heap_idx = i;
+}
+
+static void
+kcp_heap_up(struct kcp_pcb *pcb, u32_t i)
+{
+  struct kcp_session *s = pcb->heap[i];
+  while (i > 0) {
+    u32_t parent = (i - 1) / 2;
+    if (!KCP_BEFORE(s->wake, pcb->heap[parent]->wake)) {
+      break;
+    }
+    kcp_heap_place(pcb, pcb->heap[parent], i);
+    i = parent;
+  }
+  kcp_heap_place(pcb, s, i);
+}
+
+static void
+kcp_heap_down(struct kcp_pcb *pcb, u32_t i)
+{
+  struct kcp_session *s = pcb->heap[i];
+  for (;;) {
+    u32_t c = 2 * i + 1;
+    if (c >= pcb->heap_len) {
+      break;
+    }
+    if (c + 1 < pcb->heap_len && KCP_BEFORE(pcb->heap[c + 1]->wake, pcb->heap[c]->wake)) {
+      c++;
+    }
+    if (!KCP_BEFORE(pcb->heap[c]->wake, s->wake)) {
+      break;
+    }
+    kcp_heap_place(pcb, pcb->heap[c], i);
+    i = c;
+  }
+  kcp_heap_place(pcb, s, i);
+}
+
+/* Makes room for one more session in the heap; ERR_MEM leaves it as is. */
+static err_t
+kcp_heap_reserve(struct kcp_pcb *pcb)
+{
+  struct kcp_session **nh;
+  u32_t cap;
+
+  if (pcb->heap_len < pcb->heap_cap) {
+    return ERR_OK;
+  }
+  cap = pcb->heap_cap ? pcb->heap_cap * 2 : KCP_HEAP_MIN;
+  if (cap > KCP_TABLE_MAX) {
+    return ERR_MEM;
+  }
+  nh = (struct kcp_session **)mem_malloc((mem_size_t)(cap * sizeof(*nh)));
+  if (nh == NULL) {
+    return ERR_MEM;
+  }
+  if (pcb->heap_len > 0) {
+    memcpy(nh, pcb->heap, pcb->heap_len * sizeof(*nh));
+  }
+  kcp_mem_free(pcb->heap);
+  pcb->heap = nh;
+  pcb->heap_cap = cap;
+  return ERR_OK;
+}
+
+static void
+kcp_heap_insert(struct kcp_pcb *pcb, struct kcp_session *s)
+{
+  kcp_heap_place(pcb, s, pcb->heap_len++);
+  kcp_heap_up(pcb, s->heap_idx);
+}
+
+static void
+kcp_heap_remove(struct kcp_pcb *pcb, struct kcp_session *s)
+{
+  u32_t i = s->heap_idx;
+  struct kcp_session *last = pcb->heap[--pcb->heap_len];
+  if (last != s) {
+    kcp_heap_place(pcb, last, i);
+    kcp_heap_up(pcb, i);
+    kcp_heap_down(pcb, last->heap_idx);
+  }
+}
+
+static void
+kcp_heap_set(struct kcp_session *s, u32_t wake)
+{
+  s->wake = wake;
+  kcp_heap_up(s->pcb, s->heap_idx);
+  kcp_heap_down(s->pcb, s->heap_idx);
+}
+
+/* Keeps the one sys_timeout at or before the heap's top. A later top (a
+   session removed or pushed back) leaves the timer alone: it fires early,
+   finds nothing due and re-arms, which is cheaper than re-arming each time. */
+static void
+kcp_timer_arm(struct kcp_pcb *pcb)
+{
+  u32_t due, now;
+
+  if (pcb->heap_len == 0) {
+    return;
+  }
+  due = pcb->heap[0]->wake;
+  if (pcb->timer_armed) {
+    if (!KCP_BEFORE(due, pcb->timer_due)) {
+      return;
+    }
+    sys_untimeout(kcp_tmr, pcb);
+  }
+  now = sys_now();
+  pcb->timer_due = due;
+  pcb->timer_armed = 1;
+  /* No wake-up is ever more than idle_ms ahead; the bound also keeps
+     sys_timeout() below its 2^30 ms limit whatever happens to the clock. */
+  sys_timeout(KCP_BEFORE(now, due) ? LWIP_MIN(due - now, pcb->idle_ms) : 0, kcp_tmr, pcb);
+}
+
+static void
+kcp_engine_add(IKCPSTATS *sum, const IKCPSTATS *x)
+{
+  sum->segs_in += x->segs_in;
+  sum->segs_out += x->segs_out;
+  sum->bytes_in += x->bytes_in;
+  sum->bytes_out += x->bytes_out;
+  sum->data_segs_in += x->data_segs_in;
+  sum->data_segs_out += x->data_segs_out;
+  sum->retrans_timeout += x->retrans_timeout;
+  sum->retrans_fast += x->retrans_fast;
+  sum->dup_segs += x->dup_segs;
+  sum->out_of_window += x->out_of_window;
+  sum->malformed += x->malformed;
+}
+
+static void
+kcp_session_free(struct kcp_session *s)
+{
+  IKCPSTATS es;
+
+  ikcp_getstats(s->kcp, &es);
+  kcp_engine_add(&s->pcb->st.engine, &es);
+  ikcp_release(s->kcp);
+  mem_free(s);
+}
+
+/* Takes the session out of the table and the heap; it can no longer be
+   found by input or woken by the timer. */
+static void
+kcp_session_unlink(struct kcp_session *s)
+{
+  struct kcp_pcb *pcb = s->pcb;
+
+  kcp_hash_remove(pcb, s);
+  kcp_heap_remove(pcb, s);
+  pcb->st.sessions--;
+  if (s->flags & KCP_SF_OPEN) {
+    pcb->st.closed++;
+  }
+  s->flags |= KCP_SF_CLOSING;
+}
+
+/* Closes a session for a reason of this module's own: the application
+   learns it through the err callback, after which the session is freed. */
+static void
+kcp_session_abort(struct kcp_session *s, err_t err)
+{
+  kcp_err_fn errf = s->err;
+  void *arg = s->arg;
+  struct kcp_pcb *pcb = s->pcb;
+
+  kcp_session_unlink(s);
+  if (err == ERR_TIMEOUT) {
+    pcb->st.closed_idle++;
+  } else if (err == ERR_ABRT) {
+    pcb->st.closed_dead++;
+  }
+  if (errf != NULL) {
+    pcb->busy++;
+    errf(arg, err);
+    pcb->busy--;
+  }
+  kcp_session_free(s);
+}
+
+static int
+kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+{
+  struct kcp_session *s = (struct kcp_session *)user;
+  struct kcp_pcb *pcb = s->pcb;
+  struct pbuf *p;
+  err_t err;
+
+  LWIP_UNUSED_ARG(kcp);
+  if (len <= 0 || len > 0xFFFF) {
+    pcb->st.send_err++;
+    return -1;
+  }
+  p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+  if (p == NULL) {
+    pcb->st.send_err++;
+    return -1;
+  }
+  pbuf_take(p, buf, (u16_t)len);
+  err = udp_sendto(pcb->udp, p, &s->remote_ip, s->remote_port);
+  pbuf_free(p);
+  if (err != ERR_OK) {
+    pcb->st.send_err++;
+    return -1;
+  }
+  pcb->st.dgram_out++;
+  s->dgram_out++;
+  return 0;
+}
+
+/* Grows the message scratch to hold len bytes; 0 on no memory. */
+static int
+kcp_msgbuf_reserve(struct kcp_pcb *pcb, u32_t len)
+{
+  u8_t *nb;
+
+  if (len <= pcb->msgbuf_len) {
+    return 1;
+  }
+  if ((size_t)(mem_size_t)len != (size_t)len) {
+    return 0;
+  }
+  nb = (u8_t *)mem_malloc((mem_size_t)len);
+  if (nb == NULL) {
+    return 0;
+  }
+  kcp_mem_free(pcb->msgbuf);
+  pcb->msgbuf = nb;
+  pcb->msgbuf_len = len;
+  return 1;
+}
+
+/* Hands every whole message to the application, stopping at the first it
+   refuses (it stays in the engine, peeked, not consumed). A consumed
+   message is dropped with a NULL buffer (as in the reference ikcp_recv),
+   so it is copied once.
+   @return 1 when at least one message was consumed */
+static int
+kcp_deliver(struct kcp_session *s)
+{
+  struct kcp_pcb *pcb = s->pcb;
+  int got = 0;
+  int size;
+
+  s->flags &= (u8_t)~KCP_SF_RXBLOCK;
+  while (!(s->flags & KCP_SF_CLOSING) && (size = ikcp_peeksize(s->kcp)) >= 0) {
+    err_t err = ERR_OK;
+    if (!kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1)) {
+      s->flags |= KCP_SF_RXBLOCK;
+      break;
+    }
+    if (s->recv != NULL) {
+      if (size > 0 && ikcp_recv(s->kcp, (char *)pcb->msgbuf, -size) != size) {
+        break;
+      }
+      pcb->busy++;
+      err = s->recv(s->arg, s, pcb->msgbuf, (u32_t)size);
+      pcb->busy--;
+    }
+    if (s->flags & KCP_SF_CLOSING) {
+      break;
+    }
+    if (err != ERR_OK) {
+      s->flags |= KCP_SF_RXBLOCK;
+      break;
+    }
+    ikcp_recv(s->kcp, NULL, size);
+    got = 1;
+  }
+  return got;
+}
+
+/* Next wake-up: the idle deadline, or sooner the engine's own when it has
+   something to do. An idle session (nothing queued or in flight, nothing
+   refused) is not woken every interval, and gives its engine's buffers
+   back (ikcp_trim), so that thousands of idle sessions cost only their
+   control blocks; the engine re-allocates them on the next datagram. */
+static void
+kcp_schedule(struct kcp_session *s, u32_t now)
+{
+  struct kcp_pcb *pcb = s->pcb;
+  u32_t wake = s->last_rx + pcb->idle_ms;
+
+  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH))) {
+    u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
+    if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
+      t = now + 1;
+    }
+    if (KCP_BEFORE(t, wake)) {
+      wake = t;
+    }
+  } else {
+    ikcp_trim(s->kcp);
+  }
+  kcp_heap_set(s, wake);
+  kcp_timer_arm(pcb);
+}
+
+/* Flushes the engine when input, a consumed message or a write left
+   something to send (ACKs, a window update, data). */
+static void
+kcp_flush_pending(struct kcp_session *s)
+{
+  if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) == KCP_SF_FLUSH) {
+    s->flags &= (u8_t)~KCP_SF_FLUSH;
+    ikcp_flush(s->kcp);
+  }
+}
+
+/* Advances the engine's clock, feeds one datagram (if any), delivers
+   messages, flushes, reports freed send space, and schedules the next
+   wake-up; or closes the session when its link is dead. */
+static void
+kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
+{
+  struct kcp_pcb *pcb = s->pcb;
+  ikcpcb *kcp = s->kcp;
+  u32_t now = sys_now();
+  IUINT32 queued = kcp->nsnd_que;
+
+  s->flags |= KCP_SF_BUSY;
+  ikcp_update(kcp, now);
+  if (dgram != NULL) {
+    int r = ikcp_input(kcp, (const char *)dgram, (long)len);
+    s->dgram_in++;
+    if (r < 0 && r != IKCP_ENOMEM) {
+      s->malformed++;
+      pcb->st.malformed++;
+    } else {
+      pcb->st.sess_in++;
+      s->last_rx = now;
+    }
+    s->flags |= KCP_SF_FLUSH;
+  }
+  if (kcp_deliver(s)) {
+    s->flags |= KCP_SF_FLUSH;
+  }
+  kcp_flush_pending(s);
+  if (!(s->flags & KCP_SF_CLOSING) && kcp->nsnd_que < queued) {
+    if (s->sent != NULL) {
+      pcb->busy++;
+      s->sent(s->arg, s, pcb->sndq_max > kcp->nsnd_que ? pcb->sndq_max - kcp->nsnd_que : 0);
+      pcb->busy--;
+    }
+    if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
+      s->flags |= KCP_SF_FLUSH;
+    }
+    kcp_flush_pending(s);
+  }
+  s->flags &= (u8_t)~KCP_SF_BUSY;
+  if (s->flags & KCP_SF_CLOSING) {
+    kcp_session_free(s);
+  } else if (kcp->state == (IUINT32)-1) {
+    kcp_session_abort(s, ERR_ABRT);
+  } else {
+    kcp_schedule(s, now);
+  }
+}
+
+static void
+kcp_tmr(void *arg)
+{
+  struct kcp_pcb *pcb = (struct kcp_pcb *)arg;
+  u32_t now = sys_now();
+  u32_t budget = pcb->heap_len;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  pcb->timer_armed = 0;
+  while (budget-- > 0 && pcb->heap_len > 0 && !KCP_BEFORE(now, pcb->heap[0]->wake)) {
+    struct kcp_session *s = pcb->heap[0];
+    if ((u32_t)(now - s->last_rx) >= pcb->idle_ms) {
+      kcp_session_abort(s, ERR_TIMEOUT);
+    } else {
+      kcp_service(s, NULL, 0);
+    }
+  }
+  kcp_timer_arm(pcb);
+}
+
+/* A session not yet in any counter: the caller decides whether it opens. */
+static struct kcp_session *
+kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 conv)
+{
+  struct kcp_session *s;
+  u32_t now = sys_now();
+
+  if (pcb->st.sessions >= pcb->max_sessions || kcp_heap_reserve(pcb) != ERR_OK) {
+    return NULL;
+  }
+  s = (struct kcp_session *)mem_calloc(1, sizeof(*s));
+  if (s == NULL) {
+    return NULL;
+  }
+  s->pcb = pcb;
+  s->arg = pcb->arg;
+  s->kcp = ikcp_create(conv, s);
+  if (s->kcp == NULL) {
+    mem_free(s);
+    return NULL;
+  }
+  ikcp_setoutput(s->kcp, kcp_output);
+  ikcp_setsndqmax(s->kcp, (int)LWIP_MIN(pcb->sndq_max, 0x7fffffffUL));
+  ikcp_update(s->kcp, now);
+  ip_addr_copy(s->remote_ip, *ip);
+  s->remote_port = port;
+  s->last_rx = now;
+  s->wake = now + pcb->idle_ms;
+  pcb->st.sessions++;
+  kcp_hash_grow(pcb);
+  kcp_hash_insert(pcb, s);
+  kcp_heap_insert(pcb, s);
+  return s;
+}
+
+/* Whether the first segment of a datagram for no session may open one:
+   1 yes, 0 no (dropped), -1 it does not parse (malformed). */
+static int
+kcp_opens_session(const u8_t *d, u16_t len)
+{
+  u8_t cmd = d[4];
+
+  if (cmd < KCP_CMD_PUSH || cmd > KCP_CMD_WINS || kcp_rd32(d + 20) > (u32_t)(len - KCP_HDR_LEN)) {
+    return -1;
+  }
+  return cmd == KCP_CMD_PUSH && kcp_rd32(d + 12) == 0;
+}
+
+/* A datagram from a key with no session: open one if allowed. */
+static struct kcp_session *
+kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *ip, u16_t port)
+{
+  struct kcp_session *s;
+  int verdict = kcp_opens_session(d, len);
+  err_t err;
+
+  if (verdict < 0) {
+    pcb->st.malformed++;
+    return NULL;
+  }
+  if (verdict == 0 || pcb->accept == NULL) {
+    pcb->st.dropped++;
+    return NULL;
+  }
+  s = kcp_session_new(pcb, ip, port, kcp_rd32(d));
+  if (s == NULL) {
+    pcb->st.refused++;
+    return NULL;
+  }
+  s->flags |= KCP_SF_BUSY;
+  pcb->busy++;
+  err = pcb->accept(pcb->arg, s, ERR_OK);
+  pcb->busy--;
+  s->flags &= (u8_t)~KCP_SF_BUSY;
+  if (err != ERR_OK || (s->flags & KCP_SF_CLOSING)) {
+    if (!(s->flags & KCP_SF_CLOSING)) {
+      kcp_session_unlink(s);
+    }
+    kcp_session_free(s);
+    pcb->st.refused++;
+    return NULL;
+  }
+  s->flags |= KCP_SF_OPEN;
+  pcb->st.opened++;
+  return s;
+}
+
+static void
+kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  struct kcp_pcb *pcb = (struct kcp_pcb *)arg;
+  struct kcp_session *s;
+  const u8_t *d;
+  u16_t len = p->tot_len;
+
+  LWIP_UNUSED_ARG(upcb);
+  LWIP_ASSERT_CORE_LOCKED();
+  pcb->st.dgram_in++;
+  if (len < KCP_HDR_LEN || len > KCP_DGRAM_MAX ||
+      (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
+    pcb->st.malformed++;
+    pbuf_free(p);
+    return;
+  }
+  s = kcp_lookup(pcb, addr, port, kcp_rd32(d));
+  if (s == NULL) {
+    s = kcp_accept_new(pcb, d, len, addr, port);
+  }
+  if (s != NULL) {
+    kcp_service(s, d, len);
+  }
+  pbuf_free(p);
+}
+
+/**
+ * Creates a kcp_pcb on a new dual-stack udp_pcb. It sends and receives once
+ * bound (kcp_bind()), or after its first kcp_connect() (ephemeral port).
+ * Also routes the engine's allocations to mem_malloc()/mem_free() (a
+ * process-wide setting of ikcp_allocator()), so that sessions draw on the
+ * same heap as the rest of lwIP.
+ * @return the new pcb, or NULL when out of memory
+ */
+struct kcp_pcb *
+kcp_new(void)
+{
+  struct kcp_pcb *pcb;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  pcb = (struct kcp_pcb *)mem_calloc(1, sizeof(*pcb));
+  if (pcb == NULL) {
+    return NULL;
+  }
+  pcb->buckets = (struct kcp_session **)mem_calloc(KCP_HASH_MIN, sizeof(*pcb->buckets));
+  pcb->udp = udp_new_ip_type(IPADDR_TYPE_ANY);
+  if (pcb->buckets == NULL || pcb->udp == NULL) {
+    if (pcb->udp != NULL) {
+      udp_remove(pcb->udp);
+    }
+    kcp_mem_free(pcb->buckets);
+    mem_free(pcb);
+    return NULL;
+  }
+  ikcp_allocator(kcp_mem_alloc, kcp_mem_free);
+  pcb->nbuckets = KCP_HASH_MIN;
+#ifdef LWIP_RAND
+  /* Peers cannot aim their keys at one bucket without knowing the seed. */
+  pcb->hash_seed = LWIP_RAND();
+#endif
+  pcb->max_sessions = KCP_DEFAULT_MAX_SESSIONS;
+  pcb->idle_ms = KCP_DEFAULT_IDLE_MS;
+  pcb->sndq_max = KCP_DEFAULT_SNDQ_MAX;
+  udp_recv(pcb->udp, kcp_udp_recv, pcb);
+  return pcb;
+}
+
+/**
+ * Binds the pcb's udp_pcb, as udp_bind() does.
+ * @param ipaddr local address (IP_ANY_TYPE for all)
+ * @param port local port (0 for an ephemeral one)
+ */
+err_t
+kcp_bind(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_bind: invalid pcb", pcb != NULL, return ERR_ARG;);
+  return udp_bind(pcb->udp, ipaddr, port);
+}
+
+/**
+ * Closes every session (their err callbacks get ERR_CLSD), the udp_pcb, and
+ * frees the pcb. Not to be called from one of this pcb's callbacks.
+ */
+void
+kcp_remove(struct kcp_pcb *pcb)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_remove: invalid pcb", pcb != NULL, return;);
+  LWIP_ASSERT("kcp_remove: called from a callback of this pcb", pcb->busy == 0);
+  while (pcb->heap_len > 0) {
+    kcp_session_abort(pcb->heap[0], ERR_CLSD);
+  }
+  if (pcb->timer_armed) {
+    sys_untimeout(kcp_tmr, pcb);
+  }
+  udp_remove(pcb->udp);
+  mem_free(pcb->buckets);
+  kcp_mem_free(pcb->heap);
+  kcp_mem_free(pcb->msgbuf);
+  mem_free(pcb);
+}
+
+/**
+ * Sets the argument of the accept callback, and the initial argument of
+ * every session opened afterwards (kcp_session_arg() changes it).
+ */
+void
+kcp_arg(struct kcp_pcb *pcb, void *arg)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_arg: invalid pcb", pcb != NULL, return;);
+  pcb->arg = arg;
+}
+
+/**
+ * Sets the accept callback. Only a pcb with one opens sessions for peers;
+ * without it the pcb serves its kcp_connect() sessions only.
+ */
+void
+kcp_accept(struct kcp_pcb *pcb, kcp_accept_fn accept)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_accept: invalid pcb", pcb != NULL, return;);
+  pcb->accept = accept;
+}
+
+/**
+ * Caps live sessions: once reached, datagrams that would open a new one are
+ * dropped and counted as refused; existing sessions are not affected.
+ * Lowering it below the live count closes nothing.
+ */
+void
+kcp_set_max_sessions(struct kcp_pcb *pcb, u32_t max)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_max_sessions: invalid pcb", pcb != NULL, return;);
+  pcb->max_sessions = max;
+}
+
+/**
+ * Sets the idle timeout: a session that received no valid datagram for
+ * idle_ms is closed (err callback: ERR_TIMEOUT), even with data in flight,
+ * so that a vanished peer does not hold memory for the many minutes a
+ * backed-off dead-link detection can take. Keep it well above the largest
+ * retransmission timeout expected (seconds on a lossy, loaded link).
+ * Applies to sessions at their next wake-up. Bounded so wake-ups stay
+ * comparable on u32_t clocks.
+ */
+void
+kcp_set_idle(struct kcp_pcb *pcb, u32_t idle_ms)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_idle: invalid pcb", pcb != NULL, return;);
+  pcb->idle_ms = LWIP_MAX(1, LWIP_MIN(idle_ms, 0x3fffffffUL));
+}
+
+/**
+ * Sets the send-queue cap (segments waiting for the window) of sessions
+ * opened afterwards; kcp_write() fails with ERR_MEM beyond it.
+ */
+void
+kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_sndq_max: invalid pcb", pcb != NULL, return;);
+  pcb->sndq_max = LWIP_MAX(1, segments);
+}
+
+/**
+ * Opens a session to a peer (active open). Nothing is sent until the first
+ * kcp_write(); the peer's replies reach the session through this pcb.
+ * @param conv conversation id, agreed with the peer or chosen at random
+ * @param out the new session
+ * @return ERR_USE when that (address, port, conv) already has a session,
+ *         ERR_MEM at the session cap or out of memory
+ */
+err_t
+kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port, IUINT32 conv,
+            struct kcp_session **out)
+{
+  struct kcp_session *s;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_connect: invalid arguments", pcb != NULL && ipaddr != NULL && out != NULL,
+             return ERR_ARG;);
+  if (kcp_lookup(pcb, ipaddr, port, conv) != NULL) {
+    return ERR_USE;
+  }
+  s = kcp_session_new(pcb, ipaddr, port, conv);
+  if (s == NULL) {
+    pcb->st.refused++;
+    return ERR_MEM;
+  }
+  s->flags |= KCP_SF_OPEN;
+  pcb->st.opened++;
+  kcp_timer_arm(pcb);
+  *out = s;
+  return ERR_OK;
+}
+
+/** Copies the pcb's counters, the engine's summed over all its sessions. */
+void
+kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st)
+{
+  u32_t i;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_stats_get: invalid arguments", pcb != NULL && st != NULL, return;);
+  *st = pcb->st;
+  for (i = 0; i < pcb->heap_len; i++) {
+    IKCPSTATS es;
+    ikcp_getstats(pcb->heap[i]->kcp, &es);
+    kcp_engine_add(&st->engine, &es);
+  }
+}
+
+/** Sets the argument passed to this session's callbacks. */
+void
+kcp_session_arg(struct kcp_session *s, void *arg)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_session_arg: invalid session", s != NULL, return;);
+  s->arg = arg;
+}
+
+/** Sets the receive callback; without one, messages are consumed and discarded. */
+void
+kcp_recv(struct kcp_session *s, kcp_recv_fn recv)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_recv: invalid session", s != NULL, return;);
+  s->recv = recv;
+}
+
+/** Sets the callback told when send-queue space is freed. */
+void
+kcp_sent(struct kcp_session *s, kcp_sent_fn sent)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_sent: invalid session", s != NULL, return;);
+  s->sent = sent;
+}
+
+/** Sets the callback told when this module closes the session. */
+void
+kcp_err(struct kcp_session *s, kcp_err_fn err)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_err: invalid session", s != NULL, return;);
+  s->err = err;
+}
+
+/**
+ * Queues one message. It leaves at once when called from a callback of the
+ * session (with the ACKs of what was just received), else at the next timer
+ * tick of the core thread, without waiting for the engine's interval.
+ * @return ERR_OK; ERR_MEM when the send queue is full (retry after the sent
+ *         callback) or out of memory; ERR_VAL when the message needs more
+ *         fragments than KCP allows; ERR_CLSD on a closed session
+ */
+err_t
+kcp_write(struct kcp_session *s, const void *data, u32_t len)
+{
+  int r;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_write: invalid arguments", s != NULL && (data != NULL || len == 0),
+             return ERR_ARG;);
+  if (s->flags & KCP_SF_CLOSING) {
+    return ERR_CLSD;
+  }
+  if (len > 0x7fffffffUL) {
+    return ERR_VAL;
+  }
+  r = ikcp_send(s->kcp, (const char *)data, (int)len);
+  if (r == IKCP_ESNDQFULL) {
+    return ERR_MEM;
+  }
+  if (r == -2) {
+    return ERR_VAL;
+  }
+  if (r < 0) {
+    return ERR_MEM;
+  }
+  s->flags |= KCP_SF_FLUSH;
+  if (!(s->flags & KCP_SF_BUSY)) {
+    kcp_heap_set(s, sys_now());
+    kcp_timer_arm(s->pcb);
+  }
+  return ERR_OK;
+}
+
+/**
+ * Closes the session and frees it (now, or when the callback that called
+ * this returns). KCP has no close handshake: data not yet acknowledged is
+ * dropped, and the peer's session ends by its own idle timeout. For a clean
+ * end, close once the sent callback shows nothing left in flight.
+ */
+void
+kcp_close(struct kcp_session *s)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_close: invalid session", s != NULL, return;);
+  if (s->flags & KCP_SF_CLOSING) {
+    return;
+  }
+  kcp_session_unlink(s);
+  if (!(s->flags & KCP_SF_BUSY)) {
+    kcp_session_free(s);
+  }
+}
+
+/**
+ * The session's engine, for settings (ikcp_nodelay, ikcp_wndsize,
+ * ikcp_setmtu, ikcp_profile) and reading its state. Sending, receiving and
+ * the clock belong to this module: do not call ikcp_send/recv/input/update.
+ */
+ikcpcb *
+kcp_session_ikcp(struct kcp_session *s)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_session_ikcp: invalid session", s != NULL, return NULL;);
+  return s->kcp;
+}
+
+/** Copies the session's counters. */
+void
+kcp_session_stats_get(const struct kcp_session *s, struct kcp_session_stats *st)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_session_stats_get: invalid arguments", s != NULL && st != NULL, return;);
+  ikcp_getstats(s->kcp, &st->engine);
+  st->dgram_in = s->dgram_in;
+  st->dgram_out = s->dgram_out;
+  st->malformed = s->malformed;
+}

@@ -1,0 +1,156 @@
+/**
+ * @file
+ * KCP sessions on an lwIP raw-API udp_pcb.
+ *
+ * The engine (ikcp.h) knows one conversation and nothing about sockets,
+ * time or memory limits. This module is the session layer it lacks, written
+ * in the style of lwIP's raw tcp/udp API: a kcp_pcb owns one udp_pcb and a
+ * table of kcp_session, each session one ikcpcb talking to one peer.
+ *
+ * Threading: every function here, and every callback it makes, runs in the
+ * lwIP core thread (LWIP_ASSERT_CORE_LOCKED()). From another thread use
+ * tcpip_callback() or LOCK_TCPIP_CORE().
+ *
+ * Sessions are keyed by (remote address, remote port, conv); lookups go
+ * through a hash table, and timing through one sys_timeout per kcp_pcb armed
+ * at the earliest wake-up of a binary min-heap of sessions. A session with
+ * nothing in flight and nothing queued is woken only by its idle deadline
+ * and keeps only its control blocks (the engine's buffers are trimmed):
+ * about 0.8 KB of RSS per idle session (tests/tap_kcp_memory.sh).
+ *
+ * What is done with datagrams that match no session:
+ * - The first segment must parse (24-byte header, known cmd, len fits) or the
+ *   datagram is dropped and counted as malformed.
+ * - Only a PUSH with sn == 0 opens a session (and only on a pcb that has an
+ *   accept callback, while below the session cap; otherwise "refused").
+ * - Anything else (ACK, WASK, WINS, or a PUSH with sn != 0) is dropped and
+ *   counted as "dropped", and nothing is sent back.
+ * Why sn == 0: a segment with a later sn belongs to a conversation this pcb
+ * has forgotten (server restarted, or the session timed out). Adopting it
+ * would ACK data whose earlier messages can never arrive, so the peer would
+ * believe it delivered and then wait forever for replies. Staying silent
+ * instead leaves the peer's segments unacknowledged: its snd_una stops, its
+ * retransmissions reach dead_link, and a client that watches for that (or
+ * for missing progress) opens a new conversation with a new conv, whose
+ * first segment (sn 0) is accepted. The cost: if a server forgets a session
+ * while sn 0 is still being retransmitted, it sees message 0 twice.
+ */
+#ifndef KCP_LWIP_H
+#define KCP_LWIP_H
+
+#include "lwip/opt.h"
+#include "lwip/err.h"
+#include "lwip/ip_addr.h"
+#include "ikcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A udp_pcb carrying KCP sessions: a listener, a client, or both. */
+struct kcp_pcb;
+/** One KCP conversation with one peer (address, port, conv). */
+struct kcp_session;
+
+/** Default session cap of a kcp_pcb. */
+#define KCP_DEFAULT_MAX_SESSIONS 1024
+/** Default idle timeout (ms): a session that received nothing this long is closed. */
+#define KCP_DEFAULT_IDLE_MS      60000
+/** Default send-queue cap per session, in segments (see kcp_write()). */
+#define KCP_DEFAULT_SNDQ_MAX     256
+/** Largest datagram accepted (bytes of UDP payload); KCP mtu must not exceed it. */
+#define KCP_DGRAM_MAX            1500
+
+/**
+ * A new session was opened by a peer's first PUSH. Set its callbacks here;
+ * the datagram that opened it is fed to the engine right after this returns,
+ * so engine settings (window, mtu, profile) made here already apply to it.
+ * @param arg the kcp_pcb's arg (kcp_arg()), also the new session's arg
+ * @param s the new session
+ * @param err ERR_OK
+ * @return ERR_OK to keep the session; anything else refuses it (it is freed,
+ *         the datagram dropped and counted as refused)
+ */
+typedef err_t (*kcp_accept_fn)(void *arg, struct kcp_session *s, err_t err);
+
+/**
+ * A whole message arrived. The bytes are lent for the duration of the call
+ * (a KCP message can reach 127 * mss bytes, more than a pbuf's u16_t
+ * tot_len, so it is not handed over as a pbuf).
+ * @return ERR_OK when the message was consumed. Anything else leaves it in
+ *         the engine: the session stops delivering, which shrinks the window
+ *         it advertises (back-pressure on the peer), and the same message is
+ *         offered again at the session's next activity (input, freed send
+ *         space, or at least every engine interval).
+ */
+typedef err_t (*kcp_recv_fn)(void *arg, struct kcp_session *s,
+                             const void *data, u32_t len);
+
+/**
+ * Send-queue space was freed (the peer acknowledged data or the window
+ * opened): a kcp_write() that failed with ERR_MEM may be retried.
+ * @param space free send-queue slots, in segments
+ */
+typedef void (*kcp_sent_fn)(void *arg, struct kcp_session *s, u32_t space);
+
+/**
+ * The session was closed by this module and is already freed; do not use
+ * it. Not called for kcp_close().
+ * @param err ERR_TIMEOUT: idle timeout; ERR_ABRT: dead link (a segment was
+ *        sent dead_link times unacknowledged); ERR_CLSD: its kcp_pcb was
+ *        removed (kcp_remove())
+ */
+typedef void (*kcp_err_fn)(void *arg, err_t err);
+
+/** Counters of one session; the engine's plus the datagrams it carried. */
+struct kcp_session_stats {
+  IKCPSTATS engine;  /**< ikcp_getstats() of the session */
+  u32_t dgram_in;    /**< datagrams fed to the engine */
+  u32_t dgram_out;   /**< datagrams sent */
+  u32_t malformed;   /**< datagrams the engine rejected (ikcp_input < 0) */
+};
+
+/** Counters of a kcp_pcb, over its whole life. */
+struct kcp_stats {
+  u32_t sessions;     /**< live sessions now */
+  u32_t opened;       /**< sessions opened (accepted or kcp_connect()) */
+  u32_t closed;       /**< sessions closed, for any reason */
+  u32_t closed_idle;  /**< ... by the idle timeout */
+  u32_t closed_dead;  /**< ... by a dead link */
+  u32_t refused;      /**< new sessions refused: cap reached, accept refused, no memory */
+  u32_t dgram_in;     /**< datagrams received */
+  u32_t dgram_out;    /**< datagrams sent */
+  u32_t dropped;      /**< datagrams for no session that could not open one */
+  u32_t malformed;    /**< datagrams that do not parse as KCP, or too large */
+  u32_t sess_in;      /**< datagrams a session's engine took (dgram_in = malformed
+                           + dropped + refused + sess_in, without kcp_connect()) */
+  u32_t send_err;     /**< datagrams lost locally (no pbuf, udp_sendto failed) */
+  IKCPSTATS engine;   /**< engine counters summed over live and closed sessions */
+};
+
+struct kcp_pcb *kcp_new(void);
+err_t kcp_bind(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port);
+void  kcp_remove(struct kcp_pcb *pcb);
+void  kcp_arg(struct kcp_pcb *pcb, void *arg);
+void  kcp_accept(struct kcp_pcb *pcb, kcp_accept_fn accept);
+void  kcp_set_max_sessions(struct kcp_pcb *pcb, u32_t max);
+void  kcp_set_idle(struct kcp_pcb *pcb, u32_t idle_ms);
+void  kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments);
+err_t kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
+                  IUINT32 conv, struct kcp_session **out);
+void  kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st);
+
+void  kcp_session_arg(struct kcp_session *s, void *arg);
+void  kcp_recv(struct kcp_session *s, kcp_recv_fn recv);
+void  kcp_sent(struct kcp_session *s, kcp_sent_fn sent);
+void  kcp_err(struct kcp_session *s, kcp_err_fn err);
+err_t kcp_write(struct kcp_session *s, const void *data, u32_t len);
+void  kcp_close(struct kcp_session *s);
+ikcpcb *kcp_session_ikcp(struct kcp_session *s);
+void  kcp_session_stats_get(const struct kcp_session *s, struct kcp_session_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KCP_LWIP_H */
