@@ -13,6 +13,8 @@ BUILD    := build
 SANBUILD := build-san
 
 .PHONY: all deps check bench demo fuzz clean
+# Keep objects that only feed a test binary, so a second make does no work.
+.SECONDARY:
 all: minimal kcp_client
 
 deps:
@@ -44,11 +46,86 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call objs,$(BUILD),$(TESTSUPPORTFILES) $(
 $(SANBUILD)/tests/%: $(SANBUILD)/tests/%.o $(call objs,$(SANBUILD),$(TESTSUPPORTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) -lm
 
+# The binding's Check test runs the lwIP core in-process: it also links the
+# binding and lwIP.
+$(BUILD)/tests/check_kcp_lwip: $(call objs,$(BUILD),$(KCPLWIPFILES))
+$(BUILD)/tests/check_kcp_lwip: CHECK_LIBS += $(LWIP_LIBS)
+$(SANBUILD)/tests/check_kcp_lwip: $(call objs,$(SANBUILD),$(KCPLWIPFILES))
+$(SANBUILD)/tests/check_kcp_lwip: CHECK_LIBS += $(LWIP_LIBS)
+
+# Interop peers. kcp-go builds offline from Debian's GOPATH tree; its cache
+# lives under build/ because CI runs as root with no usable HOME.
+GOENV := GO111MODULE=off GOPROXY=off GOFLAGS= GOPATH=/usr/share/gocode \
+	HOME=$(CURDIR)/$(BUILD)/go GOCACHE=$(CURDIR)/$(BUILD)/go/cache
+
+$(BUILD)/tests/ikcp_peer: $(call objs,$(BUILD),$(INTEROPFILES) $(KCPFILES))
+	$(CC) $(CFLAGS) -o $@ $^
+
+# Reference-API compatibility programs, C and C++ (see Filelists.mk).
+$(BUILD)/tests/compat_c: tests/compat_c.c $(call objs,$(BUILD),$(KCPFILES))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $^
+
+$(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(INCLUDES) -o $@ $<
+
+# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go
+	@mkdir -p $(BUILD)/go
+	$(GOENV) go build -o $@ ./tests/interop/kcpgo_peer
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+# libFuzzer targets (FUZZTARGETS): clang, ASan and UBSan, objects under
+# build-fuzz/. `make fuzz` runs each for FUZZ_SECONDS on a scratch copy of
+# its corpus, after replaying its past crashes.
+FUZZBUILD    := build-fuzz
+FUZZCC       ?= clang-14
+FUZZFLAGS    := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FUZZBINS     := $(addprefix $(FUZZBUILD)/,$(FUZZTARGETS))
+
+$(FUZZBUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
+
+define FUZZ_LINK
+$(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))
+	$$(FUZZCC) $$(CFLAGS) $$(FUZZFLAGS) -o $$@ $$^ $(FUZZ_$(1:fuzz_%=%)_LIBS)
+endef
+$(foreach t,$(FUZZTARGETS),$(eval $(call FUZZ_LINK,$(t))))
+
+.PHONY: fuzz-build
+fuzz-build: $(FUZZBINS)
+
+# A target that fails to build is reported by run-fuzz.sh; the others still run.
+fuzz:
+	-@$(MAKE) --no-print-directory -k fuzz-build
+	@fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZTARGETS)
+
 check: deps
 	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS)
 	@tests/run-tests.sh $(CHECKBINS) $(CHECKSANBINS) $(SCRIPTTESTS)
 
-clean:
-	rm -rf $(BUILD) $(SANBUILD) minimal kcp_client
+# Benchmarks: each BENCHPROGS entry NAME is bench/NAME.c plus
+# BENCHSUPPORTFILES and the engine; bench/run-bench.sh runs BENCHSCRIPTS.
+BENCHBINS := $(addprefix $(BUILD)/bench/,$(BENCHPROGS))
+$(BUILD)/bench/%.o: INCLUDES += -Itests
 
--include $(shell find $(BUILD) $(SANBUILD) -name '*.d' 2>/dev/null)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(call objs,$(BUILD),$(BENCHSUPPORTFILES) $(KCPFILES))
+	$(CC) $(CFLAGS) -o $@ $^ -lm
+
+bench: deps
+	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)
+	@bench/run-bench.sh $(BENCHSCRIPTS)
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD) minimal kcp_client
+
+-include $(shell find $(BUILD) $(SANBUILD) $(FUZZBUILD) -name '*.d' 2>/dev/null)
