@@ -14,13 +14,85 @@ APPFILES := apps/udpecho/udpecho_raw.c \
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
+	ports/unix/icmpcount.c \
+	ports/unix/pcapdump.c \
+	ports/unix/netif/linkemu.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
-CLIENTFILES := examples/kcp_client/kcp_client.c
+CLIENTFILES := examples/kcp_client/kcp_client.c \
+	examples/kcp_client/kcpc_interactive.c \
+	examples/kcp_client/kcpc_bench.c \
+	examples/kcp_client/kcpc_stats.c \
+	examples/kcp_client/kcpc_payload.c \
+	examples/kcp_client/kcpc_link.c \
+	examples/kcp_client/kcpc_link_kcp.c \
+	examples/kcp_client/kcpc_link_tcp.c
+
+# libFuzzer targets (make fuzz): build-fuzz/NAME from fuzz/NAME.c and the
+# parts listed for it; seeds in fuzz/corpus/NAME, past crashes in
+# fuzz/regressions/NAME.
+FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
+FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
+FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
+	$(KCPLWIPFILES) $(KCPFILES)
+FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=
+# Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
+CHECKTESTS += check_ikcp
+
+# Linked into every Check test: the deterministic link simulator.
+TESTSUPPORTFILES := tests/linksim.c
+# Simulator tests: two endpoints on a seeded virtual link.
+CHECKTESTS += check_sim
+# lwIP binding tests: the lwIP core in-process, sessions over its loopback.
+CHECKTESTS += check_kcp_lwip
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
+# The Unix port (issue #3): ./minimal on a tap in a namespace; exit codes,
+# echo services, link emulation, pcap, relaunch.sh, and valgrind with
+# full-size frames. (tests/tap_rtt.sh measures, so it is not listed.)
+SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
+	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
+# KCP sessions of ./minimal on a tap (issue #4): cap, stray segments, idle
+# timeout; memory and CPU of 10000 idle sessions.
+SCRIPTTESTS += tests/tap_kcp_sessions.sh tests/tap_kcp_memory.sh
+# ./kcp_client (issue #4): its command line (no tap), then against ./minimal.
+SCRIPTTESTS += tests/kcp_client_args.sh tests/tap_kcp_client.sh
+# Reference-API compatibility: a C user of ikcp.h and a C++ file including
+# ikcp.c (as the reference's test.cpp does); each prints PASS/FAIL lines.
+TESTEXTRAS += build/tests/compat_c build/tests/compat_cxx
+SCRIPTTESTS += build/tests/compat_c build/tests/compat_cxx
+
+# Benchmarks (make bench): programs build/bench/NAME from bench/NAME.c, the
+# engine and BENCHSUPPORTFILES; then bench/run-bench.sh runs BENCHSCRIPTS in
+# this order (add yours with +=; extra build targets go in BENCHEXTRAS).
+BENCHPROGS := engine_latency engine_bulk
+BENCHSUPPORTFILES := tests/linksim.c
+BENCHSCRIPTS := bench/engine-bench.sh
+# KCP against TCP and UDP echo through lwIP in ./minimal (issues #4 and #6):
+# udp_echo_bench loads the UDP echo; results and plots in bench/results/.
+BENCHPROGS += udp_echo_bench
+BENCHSCRIPTS += bench/lwip-bench.sh
+
+# Interop with kcp-go (tests/interop): ikcp_peer runs our engine alone over
+# POSIX UDP, kcpgo_peer runs Debian's kcp-go; make check builds both first.
+INTEROPFILES := tests/interop/ikcp_peer.c
+TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
+SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
+SCRIPTTESTS += tests/wireshark_dissector.sh
+# Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
+# and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
+SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
+# Attacks and faults (issue #5): garbage and session floods on the KCP port
+# (flood tool build/tests/tools/kcp_flood), abandoned and never-reading TCP
+# clients, integrity on a lossy link (100 MB per mode, ~60 s; its MB/s in
+# make bench),
+# SIGSEGV under scripts/relaunch.sh during kcp_client --reconnect.
+TESTEXTRAS += build/tests/tools/kcp_flood
+SCRIPTTESTS += tests/tap_robust_garbage.sh tests/tap_robust_sessions.sh \
+	tests/tap_robust_tcp.sh tests/tap_robust_integrity.sh tests/tap_robust_crash.sh
+BENCHSCRIPTS += bench/robust-integrity.sh
