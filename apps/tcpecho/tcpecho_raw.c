@@ -396,6 +396,9 @@ tcpecho_raw_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
   tcpecho_raw_stats.peak = LWIP_MAX(tcpecho_raw_stats.peak, tcpecho_raw_stats.active);
   /* under memory pressure lwIP kills low-priority connections first */
   tcp_setprio(newpcb, TCP_PRIO_MIN);
+  /* An echo answers at once: Nagle would hold each small echo until the
+     previous one is acked, adding a round trip to every request. */
+  tcp_nagle_disable(newpcb);
   ip_set_option(newpcb, SOF_KEEPALIVE);
   newpcb->keep_idle = TCPECHO_RAW_KEEPIDLE_MS;
 #if LWIP_TCP_KEEPALIVE
