@@ -8,7 +8,7 @@
  * - In-flight segments sit in a ring indexed by sn (capacity a power of two
  *   >= the send window), so an ACK or una finds its segments in O(1).
  * - Their retransmission timers sit in a binary min-heap on resendts, so a
- *   flush touches only expired segments and ikcp_check() is O(1).
+ *   flush touches only expired segments.
  * - The fast-retransmit "skipped" count (one per input carrying ACKs, for
  *   every segment below the largest sn acked, as the reference counts) walks
  *   only the "watch" list: in-flight segments still below the threshold, in
@@ -1302,7 +1302,8 @@ static void ikcp_flush_output(ikcpcb *kcp)
       IUINT32 step;
       kcp->xmit++;
       if (kcp->nodelay == 0) {
-        step = seg->rto;
+        /* Never less than the current estimate: RTT may have grown since. */
+        step = ikcp_max(seg->rto, (IUINT32)kcp->rx_rto);
       } else if (kcp->nodelay == 1) {
         step = seg->rto / 2;
       } else {
@@ -1395,34 +1396,25 @@ void ikcp_update(ikcpcb *kcp, IUINT32 current)
       kcp->ts_flush = current + kcp->interval;
     }
     ikcp_flush(kcp);
-  } else if (kcp->ntimers > 0 &&
-             ikcp_diff(current, kcp->timers[0]->resendts) >= 0) {
-    /* ikcp_check() promised this resend time: honour it between ticks. */
-    ikcp_flush(kcp);
   }
 }
 
+/*
+ * Retransmission timers are served by the flush at the next tick, as the
+ * reference's ikcp_update() serves them, so that tick is the only time an
+ * update does anything. The reference also reports an earlier resend time
+ * here, at which its update does nothing, so a loop driven by it spins.
+ */
 IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current)
 {
-  IUINT32 ts_flush = kcp->ts_flush;
-  IINT32 tm_flush, wait;
+  IINT32 wait;
 
   if (kcp->updated == 0) {
     return current;
   }
-  tm_flush = ikcp_diff(ts_flush, current);
-  if (tm_flush <= 0 || tm_flush > IKCP_CLOCK_JUMP) {
+  wait = ikcp_diff(kcp->ts_flush, current);
+  if (wait <= 0 || wait > IKCP_CLOCK_JUMP) {
     return current;
-  }
-  wait = tm_flush;
-  if (kcp->ntimers > 0) {
-    IINT32 tm_packet = ikcp_diff(kcp->timers[0]->resendts, current);
-    if (tm_packet <= 0) {
-      return current;
-    }
-    if (tm_packet < wait) {
-      wait = tm_packet;
-    }
   }
   if ((IUINT32)wait > kcp->interval) {
     wait = (IINT32)kcp->interval;

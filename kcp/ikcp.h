@@ -223,14 +223,16 @@ int ikcp_recv(ikcpcb *kcp, char *buffer, int len);
 int ikcp_send(ikcpcb *kcp, const char *buffer, int len);
 
 /**
- * Advance the clock to @p current (ms) and flush when the interval tick or
- * a retransmission timer is due.
+ * Advance the clock to @p current (ms) and flush when the interval tick is
+ * due; retransmission timers that expired since are served by that flush,
+ * as the reference serves them.
  */
 void ikcp_update(ikcpcb *kcp, IUINT32 current);
 
 /**
  * When ikcp_update() is next needed: @p current if now, else the next flush
- * tick or retransmission timer, never further than interval away.
+ * tick (never further than interval away), the only time an update does
+ * anything, so a loop sleeping until then never spins.
  */
 IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current);
 

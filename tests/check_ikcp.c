@@ -1000,25 +1000,26 @@ START_TEST(test_check_drives_update)
 }
 END_TEST
 
-START_TEST(test_resend_at_check_time)
+START_TEST(test_resend_at_next_tick)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(5, &box);
-  IUINT32 due;
-  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 100, 0, 1), 0);
+  IUINT32 now;
+  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 30, 0, 1), 0);
   ck_assert_int_eq(ikcp_send(kcp, "data", 4), 4);
   ikcp_update(kcp, 1000);
   ck_assert_int_eq(count_cmd(&box, 81), 1);
   outbox_clear(&box);
-  /* rto 200 and nodelay: resend due at 1200, a tick; make it fall between
-   * ticks by shifting the tick. */
-  ikcp_update(kcp, 1150);
-  ck_assert_int_eq(box.n, 0);
-  due = ikcp_check(kcp, 1150);
-  ck_assert_uint_eq(due, 1200);
-  ikcp_update(kcp, 1199);
-  ck_assert_int_eq(box.n, 0);
-  ikcp_update(kcp, 1200);
+  /* rto 200: the timer expires at 1200, between the ticks at 1180 and 1210.
+   * As the reference, the resend waits for the tick, and check names it. */
+  for (now = 1001; now < 1210; now++) {
+    ikcp_update(kcp, now);
+    ck_assert_int_eq(box.n, 0);
+    ck_assert_uint_le(ikcp_check(kcp, now), 1210);
+    ck_assert_uint_gt(ikcp_check(kcp, now), now);
+  }
+  ck_assert_uint_eq(ikcp_check(kcp, 1200), 1210);
+  ikcp_update(kcp, 1210);
   ck_assert_int_eq(count_cmd(&box, 81), 1);
   ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 1);
   outbox_clear(&box);
@@ -1087,6 +1088,46 @@ START_TEST(test_fastack_counting)
     ikcp_update(kcp, (IUINT32)i);
   }
   ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 2);
+  outbox_clear(&box);
+  ikcp_release(kcp);
+}
+END_TEST
+
+START_TEST(test_backoff_follows_estimate)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = make_kcp(5, &box);
+  IUINT32 sn[4], now;
+  ck_assert_int_eq(ikcp_nodelay(kcp, 0, 10, 0, 1), 0);
+  ck_assert_int_eq(ikcp_send(kcp, "a", 1), 1);
+  ck_assert_int_eq(ikcp_send(kcp, "b", 1), 1);
+  /* rto 200 + 200/8: both time out at the tick of 230, rto 200 + 200. */
+  for (now = 0; now <= 230; now += 10) {
+    outbox_clear(&box);
+    ikcp_update(kcp, now);
+  }
+  ck_assert_int_eq(pushed_sns(&box, sn, 4), 2);
+  ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 2);
+  /* An RTT of 500 raises the estimate to 1500 before sn 0 times out again
+   * at 630: its timer then grows by the estimate, not by its own 400. */
+  for (now = 240; now <= 600; now += 10) {
+    outbox_clear(&box);
+    ikcp_update(kcp, now);
+    ck_assert_int_eq(pushed_sns(&box, sn, 4), 0);
+  }
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 100, 1, 0, NULL, 0), 0);
+  ck_assert_int_eq(kcp->rx_rto, 1500);
+  for (now = 610; now <= 2530; now += 10) {
+    outbox_clear(&box);
+    ikcp_update(kcp, now);
+    if (now == 630 || now == 2530) {
+      ck_assert_int_eq(pushed_sns(&box, sn, 4), 1);
+      ck_assert_uint_eq(sn[0], 0);
+    } else {
+      ck_assert_int_eq(pushed_sns(&box, sn, 4), 0);
+    }
+  }
+  ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 4);
   outbox_clear(&box);
   ikcp_release(kcp);
 }
@@ -1954,7 +1995,8 @@ static Suite *ikcp_suite(void)
   suite_add_tcase(s, bounds);
 
   tcase_add_loop_test(timing, test_check_drives_update, 0, 3);
-  tcase_add_test(timing, test_resend_at_check_time);
+  tcase_add_test(timing, test_resend_at_next_tick);
+  tcase_add_test(timing, test_backoff_follows_estimate);
   tcase_add_test(timing, test_dead_link);
   tcase_add_test(timing, test_fastack_counting);
   tcase_add_test(timing, test_fast_retransmit);
