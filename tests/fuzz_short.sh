@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# fuzz_short.sh - make check's share of fuzzing: build every libFuzzer
+# target, replay its past crashes, and fuzz it for FUZZ_SECONDS (30 s) from
+# its seeds. PASS:/FAIL: lines (with executions) come from fuzz/run-fuzz.sh.
+cd "$(dirname "$0")/.." || exit 1
+exec make --no-print-directory -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
