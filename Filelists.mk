@@ -21,6 +21,8 @@ UNIXFILES := ports/unix/minimal.c \
 
 # Host-side client: POSIX sockets and the engine.
 CLIENTFILES := examples/kcp_client/kcp_client.c \
+	examples/kcp_client/kcpc_args.c \
+	examples/kcp_client/kcpc_sha256.c \
 	examples/kcp_client/kcpc_interactive.c \
 	examples/kcp_client/kcpc_bench.c \
 	examples/kcp_client/kcpc_stats.c \
@@ -37,6 +39,11 @@ FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
 FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
 	$(KCPLWIPFILES) $(KCPFILES)
 FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
+# kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
+# FUZZ_SECONDS / N (a small target saturates early).
+FUZZTARGETS += fuzz_kcpc_args
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c
+FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=

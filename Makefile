@@ -94,6 +94,7 @@ FUZZBINS     := $(addprefix $(FUZZBUILD)/,$(FUZZTARGETS))
 $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
+$(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))
@@ -107,7 +108,7 @@ fuzz-build: $(FUZZBINS)
 # A target that fails to build is reported by run-fuzz.sh; the others still run.
 fuzz:
 	-@$(MAKE) --no-print-directory -k fuzz-build
-	@fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZTARGETS)
+	@fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(foreach t,$(FUZZTARGETS),$(t)$(addprefix :,$(FUZZ_$(t:fuzz_%=%)_SHARE)))
 
 check: deps
 	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS)

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# run-fuzz.sh SECONDS TARGET... - for each libFuzzer target in build-fuzz/:
-# replay its past crashes (fuzz/regressions/TARGET/), then fuzz it for
-# SECONDS on a scratch copy of its seeds (fuzz/corpus/TARGET/, which thus
-# never grows). Prints one PASS:/FAIL: line per step for tests/run-tests.sh,
+# run-fuzz.sh SECONDS TARGET[:N]... - for each libFuzzer target in
+# build-fuzz/: replay its past crashes (fuzz/regressions/TARGET/), then fuzz
+# it for SECONDS (SECONDS / N with :N, at least 1: FUZZ_NAME_SHARE in
+# Filelists.mk) on a scratch copy of its seeds (fuzz/corpus/TARGET/, which
+# thus never grows). Prints one PASS:/FAIL: line per step for tests/run-tests.sh,
 # with the executions from libFuzzer's final stats. A new crash input is kept
 # under build-fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/
 # once the bug is fixed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-secs=${1:?usage: run-fuzz.sh SECONDS TARGET...}
+all_secs=${1:?usage: run-fuzz.sh SECONDS TARGET[:N]...}
 shift
 status=0
 
-for t in "$@"; do
+for arg in "$@"; do
+  t=${arg%%:*}
+  secs=$all_secs
+  if [ "$t" != "$arg" ]; then
+    secs=$(( all_secs / ${arg#*:} ))
+    [ "$secs" -ge 1 ] || secs=1
+  fi
   bin=build-fuzz/$t
   if [ ! -x "$bin" ] || ! make -s -q "$bin" 2>/dev/null; then
     echo "FAIL: $t: $bin is missing or older than its sources (build failed?)"

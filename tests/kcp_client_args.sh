@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # kcp_client_args.sh - ./kcp_client's command line: every bad flag or value
 # exits 2 with the usage, --help exits 0, and a session to nobody (loopback
-# only) ends with exit 1 after --timeout. No tap, no root; a few seconds.
+# only) ends with exit 1 after --timeout. Then, against a loopback echo:
+# interactive lines up to the largest message and the refusal of a longer
+# one, and --bench --sha256 checked against sha256sum of the payload
+# recomputed by tests/lib/kcpc_payload.py. No tap, no root; a few seconds.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -58,6 +61,8 @@ expect_rc 2 --reconnect $LO $PORT
 expect_rc 2 --bench --max-reconnects 3 $LO $PORT
 expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
+expect_rc 2 --sha256 $LO $PORT
+expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT
@@ -90,5 +95,108 @@ expect_rc 1 --tcp --bench --count 1 --timeout 5 $LO $PORT
 timeout 10 "$C" --timeout 5 $LO $PORT </dev/null >/dev/null 2>&1
 check_rc=$?
 if [ "$check_rc" -eq 0 ]; then pass "interactive, empty input: exit 0"; else fail "interactive, empty input: exit 0 (got $check_rc)"; fi
+
+# A loopback echo, gone after 60 s at the latest: UDP datagrams go back to
+# their sender, so a KCP session talks to itself (its segments return as the
+# echo's segments, its ACKs as the echo's ACKs); a TCP echo; and a UDP one
+# that goes silent from 0.2 s to 2 s after its first datagram.
+TMP=$(mktemp -d)
+python3 - >"$TMP/ports" <<'PYEOF' &
+import socket, threading, time
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind(("127.0.0.1", 0))
+tcp = socket.socket()
+tcp.bind(("127.0.0.1", 0))
+tcp.listen(4)
+gap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+gap.bind(("127.0.0.1", 0))
+print(udp.getsockname()[1], tcp.getsockname()[1], gap.getsockname()[1], flush=True)
+def reflect():
+    while True:
+        data, addr = udp.recvfrom(65536)
+        udp.sendto(data, addr)
+def reflect_with_gap():
+    first = None
+    while True:
+        data, addr = gap.recvfrom(65536)
+        now = time.monotonic()
+        first = first or now
+        if not 0.2 <= now - first < 2.0:
+            gap.sendto(data, addr)
+def echo(conn):
+    with conn:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            conn.sendall(data)
+def accept():
+    while True:
+        threading.Thread(target=echo, args=(tcp.accept()[0],), daemon=True).start()
+threading.Thread(target=reflect, daemon=True).start()
+threading.Thread(target=reflect_with_gap, daemon=True).start()
+threading.Thread(target=accept, daemon=True).start()
+time.sleep(60)
+PYEOF
+ECHO_PID=$!
+trap 'kill "$ECHO_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 50); do [ -s "$TMP/ports" ] && break; sleep 0.1; done
+UPORT= TPORT= GPORT=
+read -r UPORT TPORT GPORT <"$TMP/ports"
+if [ -z "$UPORT" ] || [ -z "$TPORT" ] || [ -z "$GPORT" ]; then fail "loopback echo (python3) started"; exit 1; fi
+
+# Interactive: a line of the largest message (127 * (1400 - 24) = 174752
+# bytes with its newline) is echoed whole; one byte more is refused with a
+# message, and the lines around it still go out.
+{ echo first; head -c 174751 /dev/zero | tr '\0' x; echo; echo last; } >"$TMP/max"
+timeout 20 "$C" --timeout 5 $LO "$UPORT" <"$TMP/max" >"$TMP/echo" 2>"$TMP/err"; rc=$?
+if [ "$rc" -eq 0 ] && cmp -s "$TMP/max" "$TMP/echo"; then pass "interactive: a 174752-byte line (the largest message) is echoed whole"
+else fail "interactive: a 174752-byte line is echoed whole (rc $rc, $(head -c 200 "$TMP/err"))"; fi
+{ echo first; head -c 174752 /dev/zero | tr '\0' x; echo; echo last; } >"$TMP/long"
+timeout 20 "$C" --timeout 5 $LO "$UPORT" <"$TMP/long" >"$TMP/echo" 2>"$TMP/err"; rc=$?
+if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/echo")" = "$(printf 'first\nlast')" ] &&
+   grep -q 'line longer than 174752 bytes refused' "$TMP/err"; then
+  pass "interactive: a 174753-byte line is refused with a message, the others echoed"
+else fail "interactive: a 174753-byte line is refused (rc $rc, echo $(head -c 100 "$TMP/echo"), $(head -c 200 "$TMP/err"))"; fi
+
+# --sha256: the digests the client reports equal sha256sum of the payload
+# recomputed independently; sizes around SHA-256's 55/56/64-byte padding
+# edges, then many messages of random sizes in each mode.
+jstr() { grep -o "\"$1\":\"[0-9a-f]*\"" "$2" | cut -d'"' -f4; }
+# sha_run NAME SEED COUNT MIN MAX PORT ARGS...: 0 when both reported digests
+# equal the recomputed one, else a FAIL line.
+sha_run() {
+  local name=$1 seed=$2 count=$3 lo=$4 hi=$5 port=$6 want sent echoed rc; shift 6
+  timeout 20 "$C" --bench --json --sha256 --seed "$seed" --count "$count" --size "$lo-$hi" \
+    --timeout 5 "$@" $LO "$port" >"$TMP/out.json" 2>"$TMP/err"; rc=$?
+  want=$(python3 tests/lib/kcpc_payload.py "$seed" "$count" "$lo" "$hi" | sha256sum | cut -d' ' -f1)
+  sent=$(jstr sha256_sent "$TMP/out.json"); echoed=$(jstr sha256_echoed "$TMP/out.json")
+  if [ "$rc" -eq 0 ] && [ "$sent" = "$want" ] && [ "$echoed" = "$want" ]; then return 0; fi
+  fail "--sha256 $name: exit $rc, sent ${sent:-?}, echoed ${echoed:-?}, sha256sum $want $(head -c 200 "$TMP/err")"
+  return 1
+}
+ok=0
+for n in 1 55 56 63 64 65 119 120 128 1000; do
+  sha_run "one $n-byte message" "$n" 1 "$n" "$n" "$UPORT" || ok=1
+done
+[ "$ok" -eq 0 ] && pass "--sha256 of one message of 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000 bytes equals sha256sum"
+sha_run "KCP messages" 7 300 1 3000 "$UPORT" &&
+  pass "--sha256, 300 KCP messages of 1-3000 bytes: sent = echoed = sha256sum"
+sha_run "KCP stream" 8 300 1 3000 "$UPORT" --stream &&
+  pass "--sha256, 300 messages of 1-3000 bytes in KCP stream mode: sent = echoed = sha256sum"
+sha_run "TCP" 9 300 1 3000 "$TPORT" --tcp &&
+  pass "--sha256, 300 messages of 1-3000 bytes over TCP: sent = echoed = sha256sum"
+# The silent gap kills the session (--timeout 1) in the middle of a stream
+# message, twice: the echo digest must roll back to the last whole echo, as
+# the new session sends that message again from its start.
+if sha_run "KCP stream, reconnects" 5 3000 1000 10000 "$GPORT" --stream --reconnect --timeout 1; then
+  n=$(grep -o '"reconnects":[0-9]*' "$TMP/out.json" | cut -d: -f2)
+  if [ "${n:-0}" -ge 1 ]; then pass "--sha256, stream mode across $n reconnects: sent = echoed = sha256sum"
+  else fail "--sha256 across reconnects: the gap caused no reconnect ($(head -c 300 "$TMP/out.json"))"; fi
+fi
+timeout 20 "$C" --bench --sha256 --count 3 $LO "$UPORT" >"$TMP/out.txt" 2>&1
+want=$(python3 tests/lib/kcpc_payload.py 1 3 1024 1024 | sha256sum | cut -d' ' -f1)
+if grep -q "^sha256     sent $want, echoed $want\$" "$TMP/out.txt"; then pass "--sha256 text report: 'sha256     sent X, echoed X'"
+else fail "--sha256 text report: $(tail -n 2 "$TMP/out.txt")"; fi
 
 exit "$FAILED"

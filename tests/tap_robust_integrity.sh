@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # tap_robust_integrity.sh - issue #5, integrity on a bad link: 100 MB of
-# random data through ./minimal --loss 20 --reorder 10 --dup 5 --delay 20
-# (each way), in KCP message mode and in stream mode, compared by sha256 of
-# what was sent and what came back.
+# random binary data through ./minimal --loss 20 --reorder 10 --dup 5
+# --delay 20 (each way), in KCP message mode and in stream mode, compared by
+# sha256 of what was sent and what came back.
 #
-# The data goes through `kcp_client` interactive mode (stdin lines out, their
-# echoes to stdout): random bytes with every '\n' replaced, cut into lines
-# of 4000 bytes, so each line is one 4001-byte message (3 fragments) in
-# message mode, and a plain byte stream in stream mode.
+# The data is `kcp_client --bench --sha256`'s payload: messages of random
+# size (1-8000 bytes, 1 to 6 fragments) with random contents, generated from
+# a random seed (printed; ROBUST_INTEGRITY_SEED=N repeats a run). The client
+# checks every echo byte for byte and reports the SHA-256 of all bytes sent
+# and of all bytes echoed; the test compares both with sha256sum of the same
+# payload recomputed by tests/lib/kcpc_payload.py (independent of the
+# client's generator and hash; about 10 s of CPU per 100 MB, in the
+# background during the message-mode run).
 #
 # Windows: 512 segments at both ends (--kcp-wnd / --wnd). With the default
 # 128 the emulated 40 ms round trip caps this link at about 0.9 MB/s (100 MB
@@ -28,9 +32,15 @@ cd "$(dirname "$0")/.." || exit 1
 
 S=192.168.0.2
 MB=${ROBUST_INTEGRITY_MB:-100}
+SEED=${ROBUST_INTEGRITY_SEED:-$((RANDOM * 32768 + RANDOM))}
 WND=512
+SIZE_MIN=1
+SIZE_MAX=8000
 LIMIT=$((20 + MB * 3 / 2))
 [[ $MB =~ ^[0-9]+$ ]] && [ "$MB" -ge 1 ] || { echo "FAIL: integrity: ROBUST_INTEGRITY_MB must be a whole number >= 1"; exit 1; }
+[[ $SEED =~ ^[0-9]+$ ]] || { echo "FAIL: integrity: ROBUST_INTEGRITY_SEED must be a whole number"; exit 1; }
+# messages of 4000.5 bytes on average: MB MiB give or take a few hundred kB
+COUNT=$((MB * 1048576 / 4000))
 [ -x ./kcp_client ] || { echo "FAIL: integrity: ./kcp_client not built"; exit 1; }
 tap_init
 ROBUST_LOG=$TAP_TMP/minimal.log
@@ -40,36 +50,36 @@ if ! PING_WAIT=2 start_minimal "$ROBUST_LOG" --stats 0 --loss 20 --reorder 10 --
   netns_finish
 fi
 
-python3 - "$MB" "$TAP_TMP/in" <<'EOF'
-import os, sys
-n = int(sys.argv[1]) << 20
-data = os.urandom(n).replace(b"\n", b"x")
-with open(sys.argv[2], "wb") as f:
-    for i in range(0, n, 4000):
-        f.write(data[i:i + 4000] + b"\n")
-EOF
-sum_in=$(sha256sum <"$TAP_TMP/in" | cut -d' ' -f1)
-size=$(stat -c %s "$TAP_TMP/in")
+echo "  payload: seed $SEED, $COUNT messages of $SIZE_MIN-$SIZE_MAX bytes"
+nice python3 tests/lib/kcpc_payload.py "$SEED" "$COUNT" "$SIZE_MIN" "$SIZE_MAX" |
+  sha256sum | cut -d' ' -f1 >"$TAP_TMP/want" &
+GEN_PID=$!
+jstr() { grep -o "\"$1\":\"[0-9a-f]*\"" "$2" | cut -d'"' -f4; }
 
 for mode in message stream; do
   extra=()
   [ $mode = stream ] && extra=(--stream)
   stats_now; r0=$(mstat kcpecho: retrans); f0=$(mstat kcpecho: fast_retrans); d0=$(mstat kcpecho: dup)
   t0=$(date +%s%N)
-  nsx timeout "$LIMIT" ./kcp_client "${extra[@]}" --wnd $WND --timeout 30 $S \
-    <"$TAP_TMP/in" >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+  nsx timeout "$LIMIT" ./kcp_client --bench --json --sha256 --seed "$SEED" --count "$COUNT" \
+    --size "$SIZE_MIN-$SIZE_MAX" "${extra[@]}" --wnd $WND --timeout 30 $S \
+    >"$TAP_TMP/out.json" 2>"$TAP_TMP/err"
   rc=$?
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  sum_out=$(sha256sum <"$TAP_TMP/out" | cut -d' ' -f1)
   stats_now
-  mbps=$(awk -v b="$size" -v ms="$ms" 'BEGIN { printf "%.2f", b / 1048576 / (ms / 1000) }')
-  echo "  $mode: $size bytes in $ms ms = $mbps MB/s; server retrans $(( $(mstat kcpecho: retrans) - r0 ))," \
+  [ "$mode" = message ] && wait "$GEN_PID"
+  want=$(cat "$TAP_TMP/want")
+  size=$(jget bytes "$TAP_TMP/out.json")
+  sent=$(jget sent "$TAP_TMP/out.json"); verified=$(jget verified "$TAP_TMP/out.json")
+  sum_sent=$(jstr sha256_sent "$TAP_TMP/out.json"); sum_echoed=$(jstr sha256_echoed "$TAP_TMP/out.json")
+  mbps=$(awk -v b="${size:-0}" -v ms="$ms" 'BEGIN { printf "%.2f", b / 1048576 / (ms / 1000) }')
+  echo "  $mode: ${size:-?} bytes in $ms ms = $mbps MB/s; server retrans $(( $(mstat kcpecho: retrans) - r0 ))," \
     "fast $(( $(mstat kcpecho: fast_retrans) - f0 )), dup segments $(( $(mstat kcpecho: dup) - d0 ))"
-  echo "  $mode: sha256 sent $sum_in, echoed $sum_out ($(stat -c %s "$TAP_TMP/out") bytes)"
-  check "integrity: $MB MB, $mode mode, loss 20 % reorder 10 % dup 5 % delay 20 ms: sha256 equal (exit $rc, $mbps MB/s)" \
-    test "$rc" -eq 0 -a "$sum_in" = "$sum_out"
+  echo "  $mode: sha256 sent ${sum_sent:-?}, echoed ${sum_echoed:-?}, recomputed $want;" \
+    "messages sent ${sent:-?}, verified ${verified:-?}"
+  check "integrity: $MB MB, $mode mode, loss 20 % reorder 10 % dup 5 % delay 20 ms: sha256 sent = echoed = recomputed (exit $rc, $mbps MB/s)" \
+    test "$rc" -eq 0 -a -n "$want" -a "$sum_sent" = "$want" -a "$sum_echoed" = "$want" -a "${sent:-0}" = "$COUNT" -a "${verified:-0}" = "$COUNT"
   [ "$rc" -eq 0 ] || head -c 400 "$TAP_TMP/err"
-  rm -f "$TAP_TMP/out"
 done
 grep '^link tap0' "$ROBUST_LOG" | tail -n 2 | sed 's/^/  /'
 check "integrity: the link emulation lost, duplicated and reordered frames" \

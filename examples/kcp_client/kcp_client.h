@@ -1,8 +1,9 @@
 /**
  * @file
  * kcp_client: the host-side client of the kcpecho service. This header holds
- * what the parts share: the settings parsed from the command line and the
- * entry points of the two modes (interactive and benchmark).
+ * what the parts share: the settings parsed from the command line
+ * (kcpc_args.c) and the entry points of the two modes (interactive and
+ * benchmark).
  */
 #ifndef KCP_CLIENT_H
 #define KCP_CLIENT_H
@@ -39,12 +40,14 @@
 
 /** Everything the command line sets; filled once by main, read-only afterwards. */
 struct kcpc_config {
+  int help;                     /**< -h: print the usage, nothing else */
   struct sockaddr_storage addr; /**< the server, resolved */
   socklen_t addrlen;
   char peer[128];               /**< "host:port" for messages */
   int tcp;                      /**< talk to the TCP echo instead of KCP */
   int bench;                    /**< benchmark instead of interactive */
   int json;                     /**< report as one JSON object */
+  int sha256;                   /**< report SHA-256 of the bytes sent and echoed */
   int stream;                   /**< KCP stream mode (TCP always is) */
   int reconnect;                /**< replace a dead session and resend */
   unsigned max_reconnects;      /**< per client, so a vanished server ends the run */

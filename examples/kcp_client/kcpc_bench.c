@@ -10,6 +10,11 @@
  * again on its replacement (--reconnect). Contents are regenerated from the
  * message number (kcpc_payload), so nothing is copied or kept per message but
  * its send time, in a ring as long as the most messages allowed in flight.
+ *
+ * With --sha256 (one client) every new message is hashed as it is first sent
+ * and every echo byte as it is matched to its message; a reconnect rolls the
+ * echo hash back to the last whole echo, since the new link starts the
+ * unfinished message again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +30,7 @@
 #include "kcpc_clock.h"
 #include "kcpc_link.h"
 #include "kcpc_payload.h"
+#include "kcpc_sha256.h"
 #include "kcpc_stats.h"
 
 /** Most messages a client has sent and not seen echoed. */
@@ -61,6 +67,9 @@ struct kcpc_bench {
   unsigned active;
   int progress;
   unsigned errors_shown;
+  struct kcpc_sha256 sha_sent;    /**< --sha256: every new message, in order */
+  struct kcpc_sha256 sha_echoed;  /**< --sha256: every echo byte matched to its message */
+  struct kcpc_sha256 sha_whole;   /**< sha_echoed as it was after the last whole echo */
 };
 
 static uint32_t
@@ -104,6 +113,9 @@ static void
 kcpc_bench_echoed(struct kcpc_bench *b, struct kcpc_client *c, uint32_t size, int good, uint64_t now_us)
 {
   b->st.echoed++;
+  if (b->cfg->sha256) {
+    b->sha_whole = b->sha_echoed;
+  }
   if (good) {
     b->st.verified++;
     b->st.bytes += size;
@@ -137,6 +149,9 @@ kcpc_bench_stream(struct kcpc_bench *b, struct kcpc_client *c, const uint8_t *p,
     if (!kcpc_payload_check(key, c->rx_off, p, k)) {
       c->rx_bad = 1;
     }
+    if (b->cfg->sha256) {
+      kcpc_sha256_update(&b->sha_echoed, p, k);
+    }
     c->rx_off += k;
     p += k;
     n -= k;
@@ -162,6 +177,9 @@ kcpc_bench_receive(struct kcpc_bench *b, struct kcpc_client *c, uint64_t now_us)
       uint64_t key = kcpc_payload_key(b->cfg->seed, c->id, c->next_echo);
       uint32_t size = kcpc_payload_size(key, b->cfg->size_min, b->cfg->size_max);
       int good = n == size && kcpc_payload_check(key, 0, b->rxbuf, size);
+      if (b->cfg->sha256) {
+        kcpc_sha256_update(&b->sha_echoed, b->rxbuf, n);
+      }
       kcpc_bench_echoed(b, c, size, good, now_us);
     }
   }
@@ -189,8 +207,12 @@ kcpc_bench_send(struct kcpc_bench *b, struct kcpc_client *c, uint64_t now_us)
     b->st.resends++;
   }
   while (kcpc_bench_may_start(b, c, now_us) && now_us >= c->due_us) {
-    if (kcpc_bench_emit(b, c, c->next_send) == 0) {
+    uint32_t size = kcpc_bench_emit(b, c, c->next_send);
+    if (size == 0) {
       return;
+    }
+    if (b->cfg->sha256) {
+      kcpc_sha256_update(&b->sha_sent, b->txbuf, size);
     }
     if (c->next_echo == c->next_send) {
       c->wait_us = now_us;
@@ -244,6 +266,7 @@ kcpc_bench_dead(struct kcpc_bench *b, struct kcpc_client *c, const char *why, ui
     return;
   }
   b->st.reconnects++;
+  b->sha_echoed = b->sha_whole;
   c->replay = c->next_echo;
   c->rx_off = 0;
   c->rx_bad = 0;
@@ -413,6 +436,9 @@ kcpc_bench_run(const struct kcpc_config *cfg)
     return KCPC_EXIT_FAIL;
   }
   kcpc_stats_init(&b.st, cfg->seed);
+  kcpc_sha256_init(&b.sha_sent);
+  kcpc_sha256_init(&b.sha_echoed);
+  b.sha_whole = b.sha_echoed;
   kcpc_bench_fd_limit(cfg->clients);
   kcpc_bench_signals();
   b.progress = isatty(STDERR_FILENO);
@@ -457,6 +483,8 @@ kcpc_bench_run(const struct kcpc_config *cfg)
   if (b.progress) {
     fputs("\r\033[K", stderr);
   }
+  kcpc_sha256_hex(&b.sha_sent, b.st.sha256_sent);
+  kcpc_sha256_hex(&b.sha_echoed, b.st.sha256_echoed);
   kcpc_stats_report(&b.st, cfg, duration, cfg->json, stdout);
   fflush(stdout);
   ok = !b.st.interrupted && b.st.dead == 0 && b.st.errors == 0 &&

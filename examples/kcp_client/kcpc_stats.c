@@ -140,7 +140,7 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
             "\"rtt_p99_ms\":%.3f,\"rtt_max_ms\":%.3f,\"retrans\":%" PRIu64 ","
             "\"retrans_timeout\":%" PRIu64 ",\"retrans_fast\":%" PRIu64 ","
             "\"retrans_tcp\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
-            "\"throughput_bps\":%.0f,\"duration_s\":%.3f,\"interrupted\":%s}\n",
+            "\"throughput_bps\":%.0f,\"duration_s\":%.3f,\"interrupted\":%s",
             mode, (cfg->stream || cfg->tcp) ? "true" : "false",
             cfg->tcp ? "" : cfg->profile, cfg->clients, cfg->wnd, cfg->mtu,
             cfg->size_min, cfg->size_max, cfg->interval_ms,
@@ -149,6 +149,11 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
             kcpc_stats_retrans(st), st->link.retrans_timeout, st->link.retrans_fast,
             st->link.retrans_tcp, st->link.send_errors, st->bytes, bps, duration_s,
             st->interrupted ? "true" : "false");
+    if (cfg->sha256) {
+      fprintf(out, ",\"sha256_sent\":\"%s\",\"sha256_echoed\":\"%s\"",
+              st->sha256_sent, st->sha256_echoed);
+    }
+    fputs("}\n", out);
     return;
   }
   fprintf(out, "%s %s, %u client%s, %s%s%swnd %u, mtu %u, size %" PRIu32 "-%" PRIu32
@@ -174,4 +179,7 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
           st->dead, st->reconnects, st->resends);
   fprintf(out, "throughput %.3f Mbit/s (%" PRIu64 " bytes echoed in %.3f s)%s\n",
           bps / 1e6, st->bytes, duration_s, st->interrupted ? ", interrupted" : "");
+  if (cfg->sha256) {
+    fprintf(out, "sha256     sent %s, echoed %s\n", st->sha256_sent, st->sha256_echoed);
+  }
 }

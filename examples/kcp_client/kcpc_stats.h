@@ -11,6 +11,7 @@
 
 #include "kcp_client.h"
 #include "kcpc_link.h"
+#include "kcpc_sha256.h"
 
 /** Everything one benchmark run counts. */
 struct kcpc_stats {
@@ -25,6 +26,8 @@ struct kcpc_stats {
   uint64_t lost;        /**< messages sent but never echoed */
   int interrupted;      /**< stopped by a signal before the end */
   struct kcpc_link_counters link; /**< summed over every link */
+  char sha256_sent[KCPC_SHA256_HEX_LEN];   /**< --sha256: of the messages sent */
+  char sha256_echoed[KCPC_SHA256_HEX_LEN]; /**< --sha256: of their echoes */
   /* RTT in µs: exact min/max/mean, percentiles from the kept samples */
   uint64_t rtt_n, rtt_sum, rtt_min, rtt_max;
   uint32_t *rtt;        /**< samples kept: all of them up to a cap, then a uniform reservoir */
