@@ -1246,27 +1246,87 @@ static int ikcp_flush_has_output(const ikcpcb *kcp)
          kcp->snd_queue.head != NULL;
 }
 
-/** The writing part of ikcp_flush(): the buffer is allocated. */
-static void ikcp_flush_output(ikcpcb *kcp)
+/**
+ * How many of the pending ACKs a batching flush keeps back: those that
+ * would leave in a datagram of their own, not full, because @p first (the
+ * first PUSH of the flush, NULL when none) does not fit behind them. With
+ * nothing to send, or probes to send, nothing is kept.
+ */
+static IUINT32 ikcp_acks_kept(const ikcpcb *kcp, const IKCPSEG *first)
+{
+  IUINT32 limit = ikcp_min(kcp->mtu, kcp->bufcap);
+  IUINT32 per = limit / IKCP_OVERHEAD;
+  IUINT32 rest;
+  if (first == NULL || kcp->probe != 0 || per == 0) {
+    return 0;
+  }
+  rest = kcp->nacks % per;
+  if ((rest + 1) * IKCP_OVERHEAD + first->len <= limit) {
+    return 0;
+  }
+  return rest;
+}
+
+/**
+ * Write the pending ACKs but the last @p keep, which move to the front of
+ * the list for a later flush. The sn/ts of the last ACK written go to
+ * *@p sn and *@p ts (left alone when none is).
+ */
+static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 keep,
+                           IUINT32 *sn, IUINT32 *ts)
+{
+  IUINT32 send = kcp->nacks - keep, i;
+  for (i = 0; i < send; i++) {
+    *sn = kcp->acks[i].sn;
+    *ts = kcp->acks[i].ts;
+    kcp->ack_slot[*sn & kcp->rcv_mask] = 0;
+    ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_ACK, wnd, *ts, *sn);
+  }
+  if (send > 0 && ikcp_canlog(kcp, IKCP_LOG_OUT_ACK)) {
+    ikcp_log(kcp, IKCP_LOG_OUT_ACK, "output ack: %lu acks", (unsigned long)send);
+  }
+  for (i = 0; i < keep; i++) {
+    kcp->acks[i] = kcp->acks[send + i];
+    kcp->ack_slot[kcp->acks[i].sn & kcp->rcv_mask] = i + 1;
+  }
+  kcp->nacks = keep;
+  return ptr;
+}
+
+/**
+ * The writing part of ikcp_flush(): the buffer is allocated. @p batch lets
+ * it keep back ACKs as ikcp_flush_batch() says.
+ */
+static void ikcp_flush_output(ikcpcb *kcp, int batch)
 {
   char *ptr = kcp->buffer;
   IKCPSEG *cursor = NULL;
-  IUINT32 wnd, limit, rtomin, n, i;
+  IKCPSEG *first = NULL;
+  IUINT32 wnd, limit, rtomin, n, i, keep = 0;
   IUINT32 ack_sn = 0, ack_ts = 0, fast = 0, timeout = 0;
+  int fresh;
 
   wnd = ikcp_wnd_unused(kcp);
+  ikcp_snd_shrink(kcp);
+  limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
+  if (kcp->nocwnd == 0) {
+    limit = ikcp_min(limit, kcp->cwnd);
+  }
+  limit = ikcp_min(limit, kcp->snd_mask + 1);
+  rtomin = kcp->nodelay == 0 ? (IUINT32)kcp->rx_rto >> 3 : 0;
+  n = ikcp_collect_resends(kcp);
+  /* New data goes into the send ring; without one it waits in the queue. */
+  fresh = kcp->snd_queue.head != NULL && ikcp_snd_alloc(kcp) == 0;
+  if (batch) {
+    if (n > 0) {
+      first = kcp->scratch[0];
+    } else if (fresh && ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
+      first = kcp->snd_queue.head;
+    }
+    keep = ikcp_acks_kept(kcp, first);
+  }
 
-  for (i = 0; i < kcp->nacks; i++) {
-    ack_sn = kcp->acks[i].sn;
-    ack_ts = kcp->acks[i].ts;
-    kcp->ack_slot[ack_sn & kcp->rcv_mask] = 0;
-    ptr = ikcp_put_ctrl(kcp, ptr, IKCP_CMD_ACK, wnd, ack_ts, ack_sn);
-  }
-  if (kcp->nacks > 0 && ikcp_canlog(kcp, IKCP_LOG_OUT_ACK)) {
-    ikcp_log(kcp, IKCP_LOG_OUT_ACK, "output ack: %lu acks",
-             (unsigned long)kcp->nacks);
-  }
-  kcp->nacks = 0;
+  ptr = ikcp_put_acks(kcp, ptr, wnd, keep, &ack_sn, &ack_ts);
 
   /* Probes carry the sn/ts of the last ACK of this flush, as the reference's. */
   if (kcp->probe & IKCP_ASK_SEND) {
@@ -1283,18 +1343,9 @@ static void ikcp_flush_output(ikcpcb *kcp)
   }
   kcp->probe = 0;
 
-  ikcp_snd_shrink(kcp);
-  limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
-  if (kcp->nocwnd == 0) {
-    limit = ikcp_min(limit, kcp->cwnd);
-  }
-  limit = ikcp_min(limit, kcp->snd_mask + 1);
-  rtomin = kcp->nodelay == 0 ? (IUINT32)kcp->rx_rto >> 3 : 0;
-
   /* Retransmissions first, in sn order: their sn are below every new
    * segment's. A timer resend keeps its fast-ack count (as the reference)
    * and its place; a fast resend starts counting again. */
-  n = ikcp_collect_resends(kcp);
   for (i = 0; i < n; i++) {
     IKCPSEG *seg = kcp->scratch[i];
     seg->xmit++;
@@ -1328,8 +1379,7 @@ static void ikcp_flush_output(ikcpcb *kcp)
     ptr = ikcp_put_push(kcp, ptr, seg, wnd);
   }
 
-  /* New data goes into the send ring; without one it waits in the queue. */
-  if (kcp->snd_queue.head != NULL && ikcp_snd_alloc(kcp) == 0) {
+  if (fresh) {
     while (kcp->snd_queue.head != NULL &&
            ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
       IKCPSEG *seg = kcp->snd_queue.head;
@@ -1356,7 +1406,8 @@ static void ikcp_flush_output(ikcpcb *kcp)
   }
 }
 
-void ikcp_flush(ikcpcb *kcp)
+/** ikcp_flush(), or with @p batch ikcp_flush_batch(). */
+static void ikcp_flush_with(ikcpcb *kcp, int batch)
 {
   if (kcp->updated == 0) {
     return;
@@ -1367,7 +1418,7 @@ void ikcp_flush(ikcpcb *kcp)
   ikcp_probe_tick(kcp);
   ikcp_snd_reserve(kcp, kcp->snd_wnd);
   if (ikcp_flush_has_output(kcp) && ikcp_buffer_alloc(kcp) == 0) {
-    ikcp_flush_output(kcp);
+    ikcp_flush_output(kcp, batch);
   } else {
     ikcp_snd_shrink(kcp);
   }
@@ -1375,6 +1426,17 @@ void ikcp_flush(ikcpcb *kcp)
     kcp->cwnd = 1;
     kcp->incr = kcp->mss;
   }
+}
+
+void ikcp_flush(ikcpcb *kcp)
+{
+  ikcp_flush_with(kcp, 0);
+}
+
+int ikcp_flush_batch(ikcpcb *kcp)
+{
+  ikcp_flush_with(kcp, 1);
+  return (int)ikcp_min(kcp->nacks, INT_MAX);
 }
 
 void ikcp_update(ikcpcb *kcp, IUINT32 current)

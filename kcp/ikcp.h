@@ -7,7 +7,8 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_setcc() hooks, ikcp_trim() and the IKCP_E* codes.
+ * ikcp_profile(), ikcp_setcc() hooks, ikcp_trim(), ikcp_flush_batch() and
+ * the IKCP_E* codes.
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -250,6 +251,18 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size);
  * that fails nothing is lost: ACKs, probes and data wait for a later flush.
  */
 void ikcp_flush(ikcpcb *kcp);
+
+/**
+ * ikcp_flush() for a caller that flushes after every datagram it feeds in:
+ * while data leaves too, the ACKs that would need a datagram of their own,
+ * not full (the data does not fit behind them), stay pending instead, so a
+ * burst of full-size segments is acked in full datagrams of ACKs rather
+ * than one small datagram each. Returns how many ACKs are pending; the
+ * caller sends them with a plain ikcp_flush() soon (within a millisecond
+ * or two: their ts delays the peer's RTT samples), else they wait for the
+ * next interval tick as in the reference.
+ */
+int ikcp_flush_batch(ikcpcb *kcp);
 
 /** Size of the next whole message, or -1 when none is complete. */
 int ikcp_peeksize(const ikcpcb *kcp);

@@ -15,7 +15,10 @@
  * A session is "serviced" on input, on its heap wake-up, and after a write
  * outside a callback: the engine's clock is advanced, input fed, whole
  * messages delivered, then the engine flushed at once so ACKs and replies
- * leave together without waiting for the next interval tick.
+ * leave together without waiting for the next interval tick. A flush after
+ * input may keep back ACKs that would need a small datagram of their own
+ * (ikcp_flush_batch): a burst of full-size segments is then acked in full
+ * datagrams, and what is left goes at the next millisecond.
  */
 #include "kcp_lwip.h"
 
@@ -47,6 +50,7 @@
 #define KCP_SF_CLOSING  0x04 /* closed; unlinked, freed when no longer busy */
 #define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
 #define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
+#define KCP_SF_ACKS     0x20 /* ACKs kept back since acks_at: all sent next ms */
 
 /** Wrap-safe "a is earlier than b" for sys_now() times. */
 #define KCP_BEFORE(a, b) ((s32_t)((u32_t)(a) - (u32_t)(b)) < 0)
@@ -65,6 +69,7 @@ struct kcp_session {
   u32_t heap_idx;
   u32_t wake;                 /* sys_now() time of the next service */
   u32_t last_rx;              /* sys_now() time of the last valid datagram */
+  u32_t acks_at;              /* sys_now() time ACKs were first kept back */
   u32_t dgram_in;
   u32_t dgram_out;
   u32_t malformed;
@@ -505,10 +510,13 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   struct kcp_pcb *pcb = s->pcb;
   u32_t wake = s->last_rx + pcb->idle_ms;
 
-  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH))) {
+  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
     if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
       t = now + 1;
+    }
+    if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
+      t = s->acks_at + 1;
     }
     if (KCP_BEFORE(t, wake)) {
       wake = t;
@@ -521,13 +529,24 @@ kcp_schedule(struct kcp_session *s, u32_t now)
 }
 
 /* Flushes the engine when input, a consumed message or a write left
-   something to send (ACKs, a window update, data). */
+   something to send (ACKs, a window update, data). After input (batch) it
+   may keep ACKs back, but none for longer than until the next millisecond:
+   then, or on a flush without batch, they all go. */
 static void
-kcp_flush_pending(struct kcp_session *s)
+kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
-  if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) == KCP_SF_FLUSH) {
-    s->flags &= (u8_t)~KCP_SF_FLUSH;
+  if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) != KCP_SF_FLUSH) {
+    return;
+  }
+  s->flags &= (u8_t)~KCP_SF_FLUSH;
+  if (!batch || ((s->flags & KCP_SF_ACKS) && s->acks_at != now)) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
     ikcp_flush(s->kcp);
+  } else if (ikcp_flush_batch(s->kcp) == 0) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
+  } else if (!(s->flags & KCP_SF_ACKS)) {
+    s->flags |= KCP_SF_ACKS;
+    s->acks_at = now;
   }
 }
 
@@ -543,6 +562,9 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   IUINT32 queued = kcp->nsnd_que;
 
   s->flags |= KCP_SF_BUSY;
+  if (s->flags & KCP_SF_ACKS) {
+    s->flags |= KCP_SF_FLUSH;
+  }
   ikcp_update(kcp, now);
   if (dgram != NULL) {
     int r = ikcp_input(kcp, (const char *)dgram, (long)len);
@@ -559,7 +581,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   if (kcp_deliver(s)) {
     s->flags |= KCP_SF_FLUSH;
   }
-  kcp_flush_pending(s);
+  kcp_flush_pending(s, dgram != NULL, now);
   if (!(s->flags & KCP_SF_CLOSING) && kcp->nsnd_que < queued) {
     if (s->sent != NULL) {
       pcb->busy++;
@@ -569,7 +591,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
       s->flags |= KCP_SF_FLUSH;
     }
-    kcp_flush_pending(s);
+    kcp_flush_pending(s, dgram != NULL, now);
   }
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
