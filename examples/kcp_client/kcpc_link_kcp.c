@@ -7,6 +7,10 @@
  * Latency matters more here than the packet count: what the caller queued
  * and the ACKs for what arrived are flushed at once (kcpc_link_pump) instead
  * of waiting for the engine's next interval tick.
+ *
+ * System calls, not the engine, are what a datagram costs here, so they
+ * are batched: the datagrams one engine call outputs leave in one
+ * sendmmsg(), and arriving ones are read by recvmmsg() in groups.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +28,11 @@
 #define KCPC_KCP_DGRAM_MAX 65536
 /** Datagrams read per service call, so one busy session cannot starve the rest. */
 #define KCPC_KCP_RX_BURST 256
+/** Datagrams read by one recvmmsg(). */
+#define KCPC_KCP_RX_BATCH 32
+/** Datagrams sent by one sendmmsg(); the engine's are at most mtu (<= 1500) bytes. */
+#define KCPC_KCP_TX_BATCH 64
+#define KCPC_KCP_TX_SLOT 1500
 /** Socket buffers asked for: a whole window of big messages in flight. */
 #define KCPC_KCP_SOCKBUF (1 << 21)
 
@@ -39,8 +48,17 @@ struct kcpc_link_kcp {
   uint64_t send_errors;
 };
 
-/** One datagram buffer shared by every link: the client has one thread. */
-static char kcpc_kcp_rxbuf[KCPC_KCP_DGRAM_MAX];
+/** Datagram buffers shared by every link: the client has one thread, and
+ *  each batch is used up before another link's turn. */
+static char kcpc_kcp_rxbuf[KCPC_KCP_RX_BATCH][KCPC_KCP_DGRAM_MAX];
+static struct mmsghdr kcpc_kcp_rxmsg[KCPC_KCP_RX_BATCH];
+static struct iovec kcpc_kcp_rxiov[KCPC_KCP_RX_BATCH];
+
+/** Datagrams one engine call output, not yet sent (all of one link). */
+static char kcpc_kcp_txbuf[KCPC_KCP_TX_BATCH][KCPC_KCP_TX_SLOT];
+static struct mmsghdr kcpc_kcp_txmsg[KCPC_KCP_TX_BATCH];
+static struct iovec kcpc_kcp_txiov[KCPC_KCP_TX_BATCH];
+static unsigned kcpc_kcp_txlen;
 
 static struct kcpc_link_kcp *
 kcpc_kcp(struct kcpc_link *link)
@@ -55,18 +73,48 @@ kcpc_kcp_c(const struct kcpc_link *link)
 }
 
 /**
- * Engine output: one datagram. A datagram the kernel will not take now is
- * lost like any other, and KCP resends it; only the count is kept.
+ * Send the batched datagrams. One the kernel will not take now is lost like
+ * any other, and KCP resends it; only the count is kept.
  */
+static void
+kcpc_kcp_tx_send(struct kcpc_link_kcp *lk)
+{
+  unsigned sent = 0;
+
+  while (sent < kcpc_kcp_txlen) {
+    int n = sendmmsg(lk->base.fd, kcpc_kcp_txmsg + sent, kcpc_kcp_txlen - sent, 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      lk->send_errors += kcpc_kcp_txlen - sent;
+      break;
+    }
+    sent += (unsigned)n;
+  }
+  kcpc_kcp_txlen = 0;
+}
+
+/** Engine output: one datagram, into the batch (sent when it is full). */
 static int
 kcpc_kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
 {
   struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)user;
   (void)kcp;
 
-  if (send(lk->base.fd, buf, (size_t)len, 0) < 0) {
+  if (len > KCPC_KCP_TX_SLOT) {
     lk->send_errors++;
+    return 0;
   }
+  if (kcpc_kcp_txlen == KCPC_KCP_TX_BATCH) {
+    kcpc_kcp_tx_send(lk);
+  }
+  memcpy(kcpc_kcp_txbuf[kcpc_kcp_txlen], buf, (size_t)len);
+  kcpc_kcp_txiov[kcpc_kcp_txlen].iov_base = kcpc_kcp_txbuf[kcpc_kcp_txlen];
+  kcpc_kcp_txiov[kcpc_kcp_txlen].iov_len = (size_t)len;
+  kcpc_kcp_txmsg[kcpc_kcp_txlen].msg_hdr.msg_iov = &kcpc_kcp_txiov[kcpc_kcp_txlen];
+  kcpc_kcp_txmsg[kcpc_kcp_txlen].msg_hdr.msg_iovlen = 1;
+  kcpc_kcp_txlen++;
   return 0;
 }
 
@@ -98,26 +146,43 @@ static void
 kcpc_kcp_service(struct kcpc_link *link, short revents, uint64_t now_us)
 {
   struct kcpc_link_kcp *lk = kcpc_kcp(link);
-  int i;
+  int budget = KCPC_KCP_RX_BURST, i;
 
   if (revents & (POLLIN | POLLERR)) {
-    for (i = 0; i < KCPC_KCP_RX_BURST; i++) {
-      ssize_t n = recv(link->fd, kcpc_kcp_rxbuf, sizeof(kcpc_kcp_rxbuf), 0);
+    while (budget > 0) {
+      int want = budget < KCPC_KCP_RX_BATCH ? budget : KCPC_KCP_RX_BATCH;
+      int n;
+      for (i = 0; i < want; i++) {
+        kcpc_kcp_rxiov[i].iov_base = kcpc_kcp_rxbuf[i];
+        kcpc_kcp_rxiov[i].iov_len = sizeof(kcpc_kcp_rxbuf[i]);
+        memset(&kcpc_kcp_rxmsg[i].msg_hdr, 0, sizeof(kcpc_kcp_rxmsg[i].msg_hdr));
+        kcpc_kcp_rxmsg[i].msg_hdr.msg_iov = &kcpc_kcp_rxiov[i];
+        kcpc_kcp_rxmsg[i].msg_hdr.msg_iovlen = 1;
+      }
+      n = recvmmsg(link->fd, kcpc_kcp_rxmsg, (unsigned)want, 0, NULL);
       if (n < 0) {
         /* ECONNREFUSED is the server port being closed (ICMP): only the
          * --timeout decides that a session is dead, so keep reading. */
         if (errno == ECONNREFUSED || errno == EINTR) {
+          budget--;
           continue;
         }
         break;
       }
-      if (ikcp_input(lk->kcp, kcpc_kcp_rxbuf, (long)n) >= 0) {
-        link->last_rx_us = now_us;
-        lk->need_flush = 1;
+      for (i = 0; i < n; i++) {
+        if (ikcp_input(lk->kcp, kcpc_kcp_rxbuf[i], (long)kcpc_kcp_rxmsg[i].msg_len) >= 0) {
+          link->last_rx_us = now_us;
+          lk->need_flush = 1;
+        }
+      }
+      budget -= n;
+      if (n < want) {
+        break;
       }
     }
   }
   ikcp_update(lk->kcp, kcpc_ms(now_us));
+  kcpc_kcp_tx_send(lk);
 }
 
 static int
@@ -182,6 +247,7 @@ kcpc_kcp_pump(struct kcpc_link *link, uint64_t now_us)
   if (lk->need_flush) {
     lk->need_flush = 0;
     ikcp_flush(lk->kcp);
+    kcpc_kcp_tx_send(lk);
   }
 }
 
@@ -268,5 +334,6 @@ kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us
   lk->kcp->stream = cfg->stream;
   /* The first update starts the engine's clock, so that flush works. */
   ikcp_update(lk->kcp, kcpc_ms(now_us));
+  kcpc_kcp_tx_send(lk);
   return &lk->base;
 }
