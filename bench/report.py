@@ -311,7 +311,7 @@ def main():
                   f"after {idle['idle_seconds'] + 1} s idle = {idle['bytes_per_session']} bytes "
                   f"per idle session ({idle['rss_opened_kb']} kB = "
                   f"{idle['bytes_per_session_opened']} bytes each right after the last echo; "
-                  f"buffers the binding frees from sessions idle >= 1 s stay in malloc's heap, so "
+                  f"engine buffers the binding frees from idle sessions stay in malloc's heap, so "
                   f"RSS keeps the peak of sessions still busy while the others were opened). "
                   f"CPU of ./minimal over "
                   f"{idle['idle_seconds']} s: {idle['cpu_pct_no_sessions']} % with no session, "
