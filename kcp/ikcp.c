@@ -354,6 +354,40 @@ static void ikcp_timer_del(ikcpcb *kcp, IKCPSEG *seg)
  *-------------------------------------------------------------------------*/
 
 /**
+ * The capacity a ring of @p *mask + 1 entries needs for a window of @p want:
+ * 0 when it has it already, -1 when none is possible (beyond IKCP_RING_MAX),
+ * else the new capacity, recorded in @p *mask at once when the arrays are
+ * not allocated (@p allocated 0, and 0 returned: nothing to move).
+ */
+static long ikcp_ring_grow(IUINT32 *mask, int allocated, IUINT32 want)
+{
+  IUINT32 ncap;
+  if (want <= *mask + 1) {
+    return 0;
+  }
+  ncap = ikcp_ring_size(want);
+  if (ncap == 0) {
+    return -1;
+  }
+  if (!allocated) {
+    *mask = ncap - 1;
+    return 0;
+  }
+  return (long)ncap;
+}
+
+/** Put the segments of @p from (@p cap slots) into @p to, indexed by sn & @p mask. */
+static void ikcp_ring_move(IKCPSEG **to, IUINT32 mask, IKCPSEG *const *from, IUINT32 cap)
+{
+  IUINT32 i;
+  for (i = 0; i < cap; i++) {
+    if (from[i] != NULL) {
+      to[from[i]->sn & mask] = from[i];
+    }
+  }
+}
+
+/**
  * The send side's arrays, @p cap entries each, in one allocation: the ring,
  * the timer heap and the flush's resend scratch; the ring zeroed.
  */
@@ -382,32 +416,20 @@ static void ikcp_snd_attach(ikcpcb *kcp, IKCPSEG **block, IUINT32 cap)
 static int ikcp_snd_reserve(ikcpcb *kcp, IUINT32 want)
 {
   IUINT32 cap = kcp->snd_mask + 1;
-  IUINT32 ncap, i;
   IKCPSEG **old = kcp->snd_ring;
   IKCPSEG **old_timers = kcp->timers;
   IKCPSEG **block;
+  long ncap = ikcp_ring_grow(&kcp->snd_mask, old != NULL, want);
 
-  if (want <= cap) {
-    return 0;
+  if (ncap <= 0) {
+    return (int)ncap;
   }
-  ncap = ikcp_ring_size(want);
-  if (ncap == 0) {
-    return -1;
-  }
-  if (old == NULL) {
-    kcp->snd_mask = ncap - 1;
-    return 0;
-  }
-  block = ikcp_snd_block(ncap);
+  block = ikcp_snd_block((IUINT32)ncap);
   if (block == NULL) {
     return -1;
   }
-  ikcp_snd_attach(kcp, block, ncap);
-  for (i = 0; i < cap; i++) {
-    if (old[i] != NULL) {
-      kcp->snd_ring[old[i]->sn & kcp->snd_mask] = old[i];
-    }
-  }
+  ikcp_snd_attach(kcp, block, (IUINT32)ncap);
+  ikcp_ring_move(kcp->snd_ring, kcp->snd_mask, old, cap);
   memcpy(kcp->timers, old_timers, kcp->ntimers * sizeof(IKCPSEG *));
   ikcp_free(old);
   return 0;
@@ -467,32 +489,21 @@ static IKCPSEG **ikcp_rcv_block(IUINT32 cap)
 static int ikcp_rcv_reserve(ikcpcb *kcp, IUINT32 want)
 {
   IUINT32 cap = kcp->rcv_mask + 1;
-  IUINT32 ncap, i;
+  IUINT32 i;
   IKCPSEG **old = kcp->rcv_ring;
   struct IKCPACK *old_acks = kcp->acks;
   IKCPSEG **block;
+  long ncap = ikcp_ring_grow(&kcp->rcv_mask, old != NULL, want);
 
-  if (want <= cap) {
-    return 0;
+  if (ncap <= 0) {
+    return (int)ncap;
   }
-  ncap = ikcp_ring_size(want);
-  if (ncap == 0) {
-    return -1;
-  }
-  if (old == NULL) {
-    kcp->rcv_mask = ncap - 1;
-    return 0;
-  }
-  block = ikcp_rcv_block(ncap);
+  block = ikcp_rcv_block((IUINT32)ncap);
   if (block == NULL) {
     return -1;
   }
-  ikcp_rcv_attach(kcp, block, ncap);
-  for (i = 0; i < cap; i++) {
-    if (old[i] != NULL) {
-      kcp->rcv_ring[old[i]->sn & kcp->rcv_mask] = old[i];
-    }
-  }
+  ikcp_rcv_attach(kcp, block, (IUINT32)ncap);
+  ikcp_ring_move(kcp->rcv_ring, kcp->rcv_mask, old, cap);
   for (i = 0; i < kcp->nacks; i++) {
     kcp->acks[i] = old_acks[i];
     kcp->ack_slot[old_acks[i].sn & kcp->rcv_mask] = i + 1;
