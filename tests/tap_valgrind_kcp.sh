@@ -18,11 +18,7 @@ LOG=$TAP_TMP/valgrind.log
 command -v valgrind >/dev/null || { fail "valgrind installed"; netns_finish; }
 [ -x ./kcp_client ] || { fail "./kcp_client built"; netns_finish; }
 
-netns_bg valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-  --show-leak-kinds=definite ./minimal --loss 2 --dup 2 --reorder 2 --seed 11 \
-  --kcp-idle 5 --kcp-max 64 >"$LOG" 2>&1
-MINIMAL_PID=$NETNS_LAST_PID
-wait_for 30 grep -q '^minimal: KCP echo on' "$LOG" && wait_for 10 nsx ping -c1 -W2 $S ||
+start_valgrind_minimal "$LOG" --loss 2 --dup 2 --reorder 2 --seed 11 --kcp-idle 5 --kcp-max 64 ||
   { cat "$LOG"; fail "minimal starts under valgrind"; netns_finish; }
 pass "minimal starts under valgrind"
 
@@ -58,10 +54,6 @@ check "KCP: 10 sessions left open for the shutdown" kprobe open 10 --conv 12000
 
 stop_minimal
 rc=$?
-grep -E '^==[0-9]+== (ERROR SUMMARY|.*definitely lost|Invalid|Conditional|Syscall param|Mismatched)' "$LOG" | head -n 20
-check "valgrind: exit 0 after SIGTERM and 0 errors" \
-  bash -c "[ $rc -eq 0 ] && grep -qE '^==[0-9]+== ERROR SUMMARY: 0 errors' '$LOG'"
-check "valgrind: 0 bytes definitely lost" \
-  bash -c "! grep -qE 'definitely lost: [1-9]' '$LOG'"
+valgrind_verdict "$LOG" "$rc"
 [ "$TEST_FAILED" -eq 0 ] || tail -n 60 "$LOG"
 netns_finish

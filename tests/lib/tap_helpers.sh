@@ -44,6 +44,26 @@ stop_minimal() {
   wait "$pid"
 }
 
+# start_valgrind_minimal LOG ARGS...: ./minimal under memcheck, until it
+# serves. Definite leaks count as errors; lwIP has no tcpip_deinit(), so its
+# core thread's own memory is only "possibly lost" at exit.
+start_valgrind_minimal() {
+  local log=$1
+  shift
+  netns_bg valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+    --show-leak-kinds=definite ./minimal "$@" >"$log" 2>&1
+  MINIMAL_PID=$NETNS_LAST_PID
+  wait_for 30 grep -q '^minimal: KCP echo on' "$log" && wait_for 10 nsx ping -c1 -W2 192.168.0.2
+}
+
+# valgrind_verdict LOG RC: stop_minimal's status RC and memcheck's report.
+valgrind_verdict() {
+  grep -E '^==[0-9]+== (ERROR SUMMARY|.*definitely lost|Invalid|Conditional|Syscall param|Mismatched)' "$1" | head -n 20
+  check "valgrind: exit 0 and 0 errors" \
+    bash -c "[ $2 -eq 0 ] && grep -qE '^==[0-9]+== ERROR SUMMARY: 0 errors' '$1'"
+  check "valgrind: 0 bytes definitely lost" bash -c "! grep -qE 'definitely lost: [1-9]' '$1'"
+}
+
 probe() { nsx timeout 60 "${PROBE[@]}" "$@"; }
 
 udp_ok() { probe udp-exact --sizes 32 --tries 1 --timeout 0.3 >/dev/null 2>&1; }
