@@ -17,6 +17,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
 	ports/unix/pcapdump.c \
 	ports/unix/netif/linkemu.c \
+	ports/unix/netif/rxring.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -54,8 +55,16 @@ CHECKTESTS += check_ikcp
 TESTSUPPORTFILES := tests/linksim.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
-# lwIP binding tests: the lwIP core in-process, sessions over its loopback.
+# Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
+# the sources in CHECK_NAME_FILES.
+# lwIP binding tests: sessions over lwIP's loopback.
 CHECKTESTS += check_kcp_lwip
+LWIPCHECKTESTS := check_kcp_lwip
+CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
+# The tap netif's receive ring: frames from a thread to the core thread.
+CHECKTESTS += check_rxring
+LWIPCHECKTESTS += check_rxring
+CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=

@@ -46,12 +46,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call objs,$(BUILD),$(TESTSUPPORTFILES) $(
 $(SANBUILD)/tests/%: $(SANBUILD)/tests/%.o $(call objs,$(SANBUILD),$(TESTSUPPORTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) -lm
 
-# The binding's Check test runs the lwIP core in-process: it also links the
-# binding and lwIP.
-$(BUILD)/tests/check_kcp_lwip: $(call objs,$(BUILD),$(KCPLWIPFILES))
-$(BUILD)/tests/check_kcp_lwip: CHECK_LIBS += $(LWIP_LIBS)
-$(SANBUILD)/tests/check_kcp_lwip: $(call objs,$(SANBUILD),$(KCPLWIPFILES))
-$(SANBUILD)/tests/check_kcp_lwip: CHECK_LIBS += $(LWIP_LIBS)
+# Check tests that run the lwIP core in-process (LWIPCHECKTESTS) also link
+# lwIP and the sources their CHECK_NAME_FILES list.
+define lwip_check_test
+$$(BUILD)/tests/$(1): $$(call objs,$$(BUILD),$$(CHECK_$(1)_FILES))
+$$(BUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+$$(SANBUILD)/tests/$(1): $$(call objs,$$(SANBUILD),$$(CHECK_$(1)_FILES))
+$$(SANBUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+endef
+$(foreach t,$(LWIPCHECKTESTS),$(eval $(call lwip_check_test,$(t))))
 
 # Interop peers. kcp-go builds offline from Debian's GOPATH tree; its cache
 # lives under build/ because CI runs as root with no usable HOME.

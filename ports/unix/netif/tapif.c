@@ -29,8 +29,9 @@
  *  as too long instead of being silently cut to a plausible length. */
 #define TAPIF_READ_BUF 2048
 
-/** Pause of the reader while the core thread's mailbox is full. */
-#define TAPIF_BACKLOG_WAIT_MS 1
+/** Pause of the reader (ms) before it retries telling the core thread
+ *  about queued frames, after tcpip_thread's mailbox was full. */
+#define TAPIF_KICK_RETRY_MS 1
 
 /** Locally administered prefix of our MAC; the low three bytes come from
  *  the IPv4 address, so two instances on one bridge do not collide. */
@@ -139,18 +140,18 @@ tapif_deliver_out(struct pbuf *p, void *arg)
 }
 
 /**
- * Core-thread half of reception, run by tcpip_thread for each frame the
- * reader queued. Always takes ownership of p.
+ * Core-thread half of reception: rxring_drain() hands over each frame the
+ * reader queued. Takes ownership of p.
  */
-static err_t
-tapif_wire_input(struct pbuf *p, struct netif *netif)
+static void
+tapif_wire_input(struct pbuf *p, void *arg)
 {
-  struct tapif *tap = (struct tapif *)netif->state;
+  struct tapif *tap = (struct tapif *)arg;
 
   LWIP_ASSERT_CORE_LOCKED();
   if (tap->closed) {
     pbuf_free(p);
-    return ERR_OK;
+    return;
   }
   tap->rx_frames++;
   tap->rx_bytes += p->len;
@@ -161,7 +162,6 @@ tapif_wire_input(struct pbuf *p, struct netif *netif)
     tapif_trace(tap, "in", (const u8_t *)p->payload, p->len);
   }
   linkemu_submit(&tap->emu, LINKEMU_IN, p);
-  return ERR_OK;
 }
 
 /**
@@ -191,7 +191,8 @@ tapif_linkoutput(struct netif *netif, struct pbuf *p)
 /**
  * netif init function for netif_add(); netif->state must be a struct tapif
  * that tapif_open() succeeded on. Runs in the core thread.
- * @return ERR_OK, or linkemu_init()'s error (no memory for its queue)
+ * @return ERR_OK, or ERR_MEM (no memory for the emulation's queue or the
+ *         receive ring's message)
  */
 err_t
 tapif_netif_init(struct netif *netif)
@@ -203,6 +204,11 @@ tapif_netif_init(struct netif *netif)
   LWIP_ASSERT("tapif_netif_init: no tap", tap != NULL && tap->fd >= 0);
   err = linkemu_init(&tap->emu, &tap->emu_cfg, tapif_deliver_in, tapif_deliver_out, tap);
   if (err != ERR_OK) {
+    return err;
+  }
+  err = rxring_init(&tap->rx, tapif_wire_input, tap);
+  if (err != ERR_OK) {
+    linkemu_deinit(&tap->emu);
     return err;
   }
   tap->netif = netif;
@@ -238,31 +244,10 @@ tapif_fail(struct tapif *tap, int err)
   kill(getpid(), SIGTERM);
 }
 
-/**
- * Queue p for the core thread. When tcpip_thread's mailbox is full the
- * reader waits and retries instead of dropping: frames then back up in
- * the kernel's tap queue, as on a NIC whose ring is full, and a burst (50
- * TCP clients at once) costs no retransmission timeouts.
- * @return ERR_OK, or ERR_CLSD when asked to stop while waiting
- */
-static err_t
-tapif_enqueue(struct tapif *tap, struct pbuf *p)
-{
-  struct pollfd stop;
-
-  stop.fd = tap->stop_fd;
-  stop.events = POLLIN;
-  while (tcpip_inpkt(p, tap->netif, tapif_wire_input) != ERR_OK) {
-    tapif_count(&tap->rx_backlogged);
-    if (poll(&stop, 1, TAPIF_BACKLOG_WAIT_MS) != 0) {
-      return ERR_CLSD;
-    }
-  }
-  return ERR_OK;
-}
-
 /** Reader thread: the only code outside the core thread. It allocates a
- *  PBUF_RAM pbuf (thread-safe with MEM_LIBC_MALLOC) and queues it. */
+ *  PBUF_RAM pbuf (thread-safe with MEM_LIBC_MALLOC) and puts it in the
+ *  receive ring; when the ring is full it waits for room, and frames back
+ *  up in the kernel's tap queue. */
 static void *
 tapif_reader(void *arg)
 {
@@ -277,8 +262,9 @@ tapif_reader(void *arg)
   for (;;) {
     struct pbuf *p;
     ssize_t n;
+    int timeout = rxring_kick(&tap->rx) == ERR_OK ? -1 : TAPIF_KICK_RETRY_MS;
 
-    if (poll(fds, 2, -1) < 0) {
+    if (poll(fds, 2, timeout) < 0) {
       if (errno == EINTR) {
         continue;
       }
@@ -287,6 +273,9 @@ tapif_reader(void *arg)
     }
     if (fds[1].revents != 0) {
       break;
+    }
+    if (fds[0].revents == 0) {
+      continue;
     }
     if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
       tapif_fail(tap, EIO);
@@ -310,9 +299,16 @@ tapif_reader(void *arg)
       continue;
     }
     pbuf_take(p, frame_buf, (u16_t)n);
-    if (tapif_enqueue(tap, p) != ERR_OK) {
-      pbuf_free(p);
-      break;
+    while (rxring_put(&tap->rx, p) != ERR_OK) {
+      int stop = rxring_wait_room(&tap->rx, tap->stop_fd);
+
+      if (stop != 0) {
+        pbuf_free(p);
+        if (stop != 1) {
+          tapif_fail(tap, stop);
+        }
+        return NULL;
+      }
     }
   }
   return NULL;
@@ -338,8 +334,8 @@ tapif_start(struct tapif *tap)
 }
 
 /** Stop and join the reader thread. The reader never takes the core lock
- *  and gives up waiting for the mailbox when told to stop, so the caller
- *  may hold the lock. */
+ *  and gives up waiting for room in the ring when told to stop, so the
+ *  caller may hold the lock. */
 void
 tapif_stop(struct tapif *tap)
 {
@@ -358,9 +354,10 @@ tapif_stop(struct tapif *tap)
 }
 
 /**
- * Detach, after tapif_stop(); call in the core thread. Frames still queued
- * for tcpip_thread are freed on arrival, the netif goes down and frames
- * waiting in the link emulation are dropped.
+ * Detach, after tapif_stop(); call in the core thread. Frames still in
+ * the receive ring are freed, the netif goes down and frames waiting in the
+ * link emulation are dropped. The tapif must outlive a drain message still
+ * in tcpip_thread's mailbox (minimal's is static).
  */
 void
 tapif_shutdown(struct tapif *tap)
@@ -370,6 +367,7 @@ tapif_shutdown(struct tapif *tap)
   if (tap->netif != NULL) {
     netif_set_link_down(tap->netif);
     netif_set_down(tap->netif);
+    rxring_close(&tap->rx);
     linkemu_deinit(&tap->emu);
   }
   if (tap->fd >= 0) {
@@ -397,11 +395,11 @@ tapif_stats_print(struct tapif *tap)
 {
   LWIP_ASSERT_CORE_LOCKED();
   printf("tap %s: in %" PRIu32 " frames %" PRIu64 " bytes (dropped %" PRIu32 ", oversize %" PRIu32
-         ", backlogged %" PRIu32 "), out %" PRIu32 " frames %" PRIu64 " bytes (errors %" PRIu32 ")\n",
+         ", ring full %" PRIu32 "), out %" PRIu32 " frames %" PRIu64 " bytes (errors %" PRIu32 ")\n",
          tap->name, tap->rx_frames, tap->rx_bytes,
          __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED),
          __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
-         __atomic_load_n(&tap->rx_backlogged, __ATOMIC_RELAXED),
+         rxring_full_waits(&tap->rx),
          tap->tx_frames, tap->tx_bytes, tap->tx_errors);
   tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
   tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);

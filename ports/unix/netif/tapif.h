@@ -9,8 +9,9 @@
  * that). The names differ from the bundled driver's tapif_init/tapif_poll,
  * which liblwip.so exports.
  *
- * Threads: one reader thread blocks on the tap and hands each frame to the
- * core thread with tcpip_inpkt(). Everything else runs in the core thread:
+ * Threads: one reader thread blocks on the tap and hands the frames to the
+ * core thread through a receive ring (rxring.h: one message per burst
+ * instead of one per frame). Everything else runs in the core thread:
  * counting, the pcap record, link emulation, ethernet_input() and
  * linkoutput. In the capture, a received frame is recorded before emulation
  * and a sent frame after it, i.e. each frame as it was on the wire (a frame
@@ -25,6 +26,7 @@
 
 #include "linkemu.h"
 #include "pcapdump.h"
+#include "rxring.h"
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
@@ -64,9 +66,9 @@ struct tapif {
   /* reader thread, read with atomics */
   u32_t rx_dropped;   /**< no memory for a pbuf */
   u32_t rx_oversize;  /**< runt or longer than TAPIF_FRAME_MAX */
-  u32_t rx_backlogged; /**< waits for room in tcpip_thread's mailbox */
   int error;           /**< errno that stopped the reader, or 0 */
   struct linkemu emu;
+  struct rxring rx;
 };
 
 int tapif_open(struct tapif *tap, const struct tapif_config *cfg);

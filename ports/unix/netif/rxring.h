@@ -1,0 +1,58 @@
+/**
+ * @file
+ * Received frames from a driver thread to lwIP's core thread, in bursts
+ * (NO_SYS=0).
+ *
+ * tcpip_inpkt() costs one mailbox message per frame and, when tcpip_thread
+ * sleeps, one wake-up per frame; when its mailbox (128 messages) is full, a
+ * driver thread can only poll until there is room. Here the driver thread
+ * puts frames into a ring of RXRING_SIZE pbufs and one preallocated
+ * callback message asks the core thread to drain it: one message and at
+ * most one wake-up per burst, however long. A full ring makes the driver
+ * thread sleep until the core thread has emptied half of it, so the two do
+ * not take turns frame by frame; meanwhile frames back up in the kernel,
+ * as behind a NIC whose descriptor ring is full.
+ *
+ * One producer (the driver thread) and one consumer (the core thread); the
+ * ring itself needs no lock.
+ */
+#ifndef RXRING_H
+#define RXRING_H
+
+#include "lwip/err.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcpip.h"
+
+/** Frames the ring holds; a power of two. */
+#define RXRING_SIZE 256
+
+/** Frames one drain hands to lwIP before it lets timers and other
+ *  messages of the core thread run, and queues itself again. */
+#define RXRING_BUDGET 64
+
+/** Where a drained frame goes, in the core thread; it takes ownership. */
+typedef void (*rxring_input_fn)(struct pbuf *p, void *arg);
+
+/** A ring; fields are private to rxring.c. */
+struct rxring {
+  struct pbuf *slot[RXRING_SIZE];
+  u32_t head;      /**< next slot to fill; written by the producer */
+  u32_t tail;      /**< next slot to drain; written by the core thread */
+  int scheduled;   /**< the drain message is in the mailbox or running */
+  int waiting;     /**< the producer sleeps until the ring is half empty */
+  int room_fd;     /**< eventfd the core thread wakes the producer with */
+  struct tcpip_callback_msg *msg;
+  rxring_input_fn input;
+  void *arg;
+  u8_t closed;     /**< core thread: frames are freed, not delivered */
+  u32_t full_waits; /**< producer: times it found the ring full */
+};
+
+err_t rxring_init(struct rxring *ring, rxring_input_fn input, void *arg);
+int rxring_put(struct rxring *ring, struct pbuf *p);
+int rxring_kick(struct rxring *ring);
+int rxring_wait_room(struct rxring *ring, int stop_fd);
+void rxring_close(struct rxring *ring);
+u32_t rxring_full_waits(const struct rxring *ring);
+
+#endif /* RXRING_H */
