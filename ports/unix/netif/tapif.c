@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /** Read buffer: larger than TAPIF_FRAME_MAX so an oversize frame shows up
@@ -32,6 +33,10 @@
 /** Pause of the reader (ms) before it retries telling the core thread
  *  about queued frames, after tcpip_thread's mailbox was full. */
 #define TAPIF_KICK_RETRY_MS 1
+
+/** Most pbufs of a chain written with one writev(); longer chains (never
+ *  seen from lwIP's own output) are flattened first. */
+#define TAPIF_TX_IOV 8
 
 /** Locally administered prefix of our MAC; the low three bytes come from
  *  the IPv4 address, so two instances on one bridge do not collide. */
@@ -118,21 +123,41 @@ tapif_deliver_in(struct pbuf *p, void *arg)
   }
 }
 
-/** A surviving sent frame goes on the wire, and into the capture. */
+/** A surviving sent frame goes on the wire, and into the capture. p may be
+ *  a chain (lwIP's own pbufs, on a transparent link): it is written with
+ *  one writev(), and flattened first only for the capture or the trace. */
 static void
 tapif_deliver_out(struct pbuf *p, void *arg)
 {
   struct tapif *tap = (struct tapif *)arg;
+  struct iovec iov[TAPIF_TX_IOV];
+  const struct pbuf *q;
+  int n = 0;
 
+  if (p->next != NULL && (tap->pcap != NULL || tap->trace || pbuf_clen(p) > TAPIF_TX_IOV)) {
+    struct pbuf *flat = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+
+    pbuf_free(p);
+    if (flat == NULL) {
+      tap->tx_errors++;
+      return;
+    }
+    p = flat;
+  }
   if (tap->pcap != NULL) {
     pcapdump_frame(tap->pcap, p->payload, p->len);
   }
   if (tap->trace) {
     tapif_trace(tap, "out", (const u8_t *)p->payload, p->len);
   }
-  if (write(tap->fd, p->payload, p->len) == (ssize_t)p->len) {
+  for (q = p; q != NULL; q = q->next) {
+    iov[n].iov_base = q->payload;
+    iov[n].iov_len = q->len;
+    n++;
+  }
+  if (writev(tap->fd, iov, n) == (ssize_t)p->tot_len) {
     tap->tx_frames++;
-    tap->tx_bytes += p->len;
+    tap->tx_bytes += p->tot_len;
   } else {
     tap->tx_errors++;
   }
@@ -165,9 +190,11 @@ tapif_wire_input(struct pbuf *p, void *arg)
 }
 
 /**
- * netif->linkoutput. The frame is copied into one PBUF_RAM pbuf: p may be
- * a chain (IP fragments), and TCP keeps and rewrites its segments for
- * retransmission, so a delayed frame must not share them.
+ * netif->linkoutput. On a transparent link the frame is written before this
+ * returns, from lwIP's pbufs (a reference, no copy). Otherwise it may wait
+ * in the link emulation, so it is copied into one PBUF_RAM pbuf: TCP keeps
+ * and rewrites its segments for retransmission, and a UDP payload may be
+ * the caller's (PBUF_REF), so a delayed frame must not share them.
  */
 static err_t
 tapif_linkoutput(struct netif *netif, struct pbuf *p)
@@ -179,10 +206,15 @@ tapif_linkoutput(struct netif *netif, struct pbuf *p)
   if (tap->closed) {
     return ERR_IF;
   }
-  q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
-  if (q == NULL) {
-    tap->tx_errors++;
-    return ERR_MEM;
+  if (linkemu_is_transparent(&tap->emu_cfg)) {
+    pbuf_ref(p);
+    q = p;
+  } else {
+    q = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+    if (q == NULL) {
+      tap->tx_errors++;
+      return ERR_MEM;
+    }
   }
   linkemu_submit(&tap->emu, LINKEMU_OUT, q);
   return ERR_OK;
