@@ -407,6 +407,10 @@ kcp_session_abort(struct kcp_session *s, err_t err)
   kcp_session_free(s);
 }
 
+/* The engine's output: one datagram, sent from the engine's own buffer by
+   reference (PBUF_REF): udp_sendto() puts the headers in a pbuf of their
+   own, and whatever keeps the datagram beyond this call (ARP queue,
+   loopback, a netif that queues) must copy it, as PBUF_NEEDS_COPY says. */
 static int
 kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
 {
@@ -420,12 +424,12 @@ kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
     pcb->st.send_err++;
     return -1;
   }
-  p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+  p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_REF);
   if (p == NULL) {
     pcb->st.send_err++;
     return -1;
   }
-  pbuf_take(p, buf, (u16_t)len);
+  p->payload = (void *)(uintptr_t)buf;
   err = udp_sendto(pcb->udp, p, &s->remote_ip, s->remote_port);
   pbuf_free(p);
   if (err != ERR_OK) {
