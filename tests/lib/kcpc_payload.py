@@ -7,8 +7,9 @@ examples/kcp_client/kcpc_payload.c instead of taken from the client, so that
 SHA-256 and the bytes it says it sent.
 
 Message idx: key = mix(mix(seed + G) ^ idx*G); size = MIN + mix(key ^ 0x5a..5a)
-% (MAX - MIN + 1); bytes = the little-endian 64-bit words mix(key + G*w),
-w = 0, 1, ..., cut to size. mix is splitmix64's finaliser, G its increment.
+% (MAX - MIN + 1); bytes = the little-endian 64-bit words
+scramble(key + G*w), w = 0, 1, ..., cut to size. mix is splitmix64's
+finaliser, G its increment, scramble a one-multiply finaliser.
 About 1 s per 10 MB.
 """
 import struct
@@ -26,6 +27,12 @@ def mix(x):
     return x ^ (x >> 31)
 
 
+def scramble(x):
+    x ^= x >> 31
+    x = (x * 0xbf58476d1ce4e5b9) & M
+    return x ^ (x >> 29)
+
+
 def main():
     seed, count, lo, hi = (int(a, 0) for a in sys.argv[1:5])
     out = sys.stdout.buffer
@@ -35,7 +42,7 @@ def main():
         size = lo + mix(key ^ 0x5a5a5a5a5a5a5a5a) % (hi - lo + 1)
         words = (size + 7) // 8
         out.write(struct.pack('<%dQ' % words,
-                              *(mix((key + G * w) & M) for w in range(words)))[:size])
+                              *(scramble((key + G * w) & M) for w in range(words)))[:size])
 
 
 if __name__ == '__main__':
