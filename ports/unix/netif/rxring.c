@@ -114,7 +114,8 @@ rxring_init(struct rxring *ring, rxring_input_fn input, void *arg)
 int
 rxring_kick(struct rxring *ring)
 {
-  if (RXRING_LOAD(ring->head) == RXRING_LOAD(ring->tail) || RXRING_XCHG(ring->scheduled, 1) != 0) {
+  if (RXRING_LOAD(ring->head) == RXRING_LOAD(ring->tail) || RXRING_LOAD(ring->scheduled) != 0 ||
+      RXRING_XCHG(ring->scheduled, 1) != 0) {
     return ERR_OK;
   }
   if (tcpip_callbackmsg_trycallback(ring->msg) != ERR_OK) {

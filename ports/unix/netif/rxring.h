@@ -33,19 +33,26 @@
 /** Where a drained frame goes, in the core thread; it takes ownership. */
 typedef void (*rxring_input_fn)(struct pbuf *p, void *arg);
 
+/** Keeps what one thread writes off the other's cache line. */
+#define RXRING_CACHELINE 64
+
 /** A ring; fields are private to rxring.c. */
 struct rxring {
   struct pbuf *slot[RXRING_SIZE];
-  u32_t head;      /**< next slot to fill; written by the producer */
-  u32_t tail;      /**< next slot to drain; written by the core thread */
-  int scheduled;   /**< the drain message is in the mailbox or running */
+  /* written by the producer */
+  u32_t head __attribute__((aligned(RXRING_CACHELINE))); /**< next slot to fill */
+  u32_t full_waits; /**< times it found the ring full */
+  /* written by the core thread */
+  u32_t tail __attribute__((aligned(RXRING_CACHELINE))); /**< next slot to drain */
+  u8_t closed;     /**< frames are freed, not delivered */
+  /* written by both */
+  int scheduled __attribute__((aligned(RXRING_CACHELINE))); /**< drain message queued or running */
   int waiting;     /**< the producer sleeps until the ring is half empty */
-  int room_fd;     /**< eventfd the core thread wakes the producer with */
+  /* set once */
+  int room_fd __attribute__((aligned(RXRING_CACHELINE))); /**< eventfd that wakes the producer */
   struct tcpip_callback_msg *msg;
   rxring_input_fn input;
   void *arg;
-  u8_t closed;     /**< core thread: frames are freed, not delivered */
-  u32_t full_waits; /**< producer: times it found the ring full */
 };
 
 err_t rxring_init(struct rxring *ring, rxring_input_fn input, void *arg);
