@@ -18,8 +18,9 @@
 #     per-message cost does not grow with the window or with retransmission.
 #
 # Results: a table on stdout, JSON in bench/results/engine.json (with
-# engine-latency.json and engine-bulk.json beside it). Exit status 1 when a
-# run fails or a target is not met. Knobs: LAT_SEEDS (20), BULK_MB (20),
+# engine-latency.json and engine-bulk.json beside it); the tables and the
+# JSON say whether each target is met. Exit status 1 when a run fails
+# (a message lost, out of order or wrong), as in lwip-bench.sh. Knobs: LAT_SEEDS (20), BULK_MB (20),
 # BUILD (build).
 set -u
 
@@ -37,7 +38,7 @@ command -v valgrind >/dev/null || { echo "FAIL: engine-bench (valgrind not insta
 
 echo "== engine latency"
 if ! "$BIN/engine_latency" "$LAT_SEEDS" "$OUT/engine-latency.json"; then
-  echo "FAIL: engine latency (see table)"
+  echo "FAIL: engine latency: a run did not complete in order (see table)"
   status=1
 fi
 
@@ -111,7 +112,6 @@ if [ "$ref_engine" -gt 0 ] && [ "$worst_engine" -gt 0 ]; then
   echo "engine at window 128 / 0 % vs two-copy baseline: x$rb"
   json+=",\n  \"ratio_engine_w8192_l10_vs_w128_l0\": $re,\n  \"ratio_total_w8192_l10_vs_w128_l0\": $rt,\n"
   json+="  \"ratio_engine_w128_l0_vs_baseline\": $rb,\n  \"target_1_5x_met\": $met"
-  [ "$met" = true ] || status=1
 else
   status=1
 fi

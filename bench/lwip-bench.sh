@@ -11,7 +11,7 @@
 #      tap with the same link settings, all three at the same time
 #   3. clean link: small-message rate (KCP vs UDP echo) and bulk throughput
 #      (KCP stream, TCP, UDP echo as the ceiling), one after the other, the
-#      bulk runs in 3 alternating rounds
+#      bulk runs in 5 alternating rounds
 #   4. 10000 idle KCP sessions: RSS growth per session and CPU while idle
 #
 # Each client's JSON report goes to bench/results/tmp/lwip/; bench/report.sh
@@ -29,7 +29,7 @@ LATENCY_S=${BENCH_LATENCY_S:-60}
 SWEEP_S=${BENCH_SWEEP_S:-20}
 CLEAN_S=${BENCH_CLEAN_S:-10}
 BULK_S=${BENCH_BULK_S:-5}
-BULK_ROUNDS=${BENCH_BULK_ROUNDS:-3}
+BULK_ROUNDS=${BENCH_BULK_ROUNDS:-5}
 LOSSES=${BENCH_LOSSES:-0 5 10 20 30}
 SESSIONS=${BENCH_SESSIONS:-10000}
 IDLE_S=${BENCH_IDLE_S:-10}
