@@ -84,6 +84,16 @@ else
   bench "lossy link: tcp, 20 messages of 1..4000 bytes" 60 --tcp --count 20 --size 1-4000 --timeout 30
 fi
 
+# mtu 1500: a full datagram (1528 bytes with its headers) is longer than the
+# tap's MTU, so the kernel refuses the client's UDP GSO messages (EMSGSIZE):
+# the client sends one datagram a message from then on, and IP fragments.
+stop_minimal
+if ! start_minimal --kcp-mtu 1500; then
+  fail "./minimal with --kcp-mtu 1500 answers KCP"
+else
+  bench "mtu 1500 (no GSO, IP fragments): 300 messages of 1..60000 bytes" 60 --mtu 1500 --count 300 --size 1-60000
+fi
+
 # --reconnect: the server restarts mid-run (its sessions are gone); the
 # clients open new sessions, resend what was not echoed, and verify it all.
 stop_minimal

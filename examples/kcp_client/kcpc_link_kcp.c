@@ -10,13 +10,15 @@
  *
  * System calls, not the engine, are what a datagram costs here, so they
  * are batched: the datagrams one engine call outputs leave in one
- * sendmmsg(), and arriving ones are read by recvmmsg() in groups.
+ * sendmmsg(), runs of full-size ones as single UDP GSO messages, and
+ * arriving ones are read by recvmmsg() in groups.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +35,8 @@
 /** Datagrams sent by one sendmmsg(); the engine's are at most mtu (<= 1500) bytes. */
 #define KCPC_KCP_TX_BATCH 64
 #define KCPC_KCP_TX_SLOT 1500
+/** Payload bytes of one GSO message: what one UDP datagram can hold. */
+#define KCPC_KCP_GSO_MAX 65000
 /** Socket buffers asked for: a whole window of big messages in flight. */
 #define KCPC_KCP_SOCKBUF (1 << 21)
 
@@ -56,9 +60,18 @@ static struct iovec kcpc_kcp_rxiov[KCPC_KCP_RX_BATCH];
 
 /** Datagrams one engine call output, not yet sent (all of one link). */
 static char kcpc_kcp_txbuf[KCPC_KCP_TX_BATCH][KCPC_KCP_TX_SLOT];
-static struct mmsghdr kcpc_kcp_txmsg[KCPC_KCP_TX_BATCH];
 static struct iovec kcpc_kcp_txiov[KCPC_KCP_TX_BATCH];
 static unsigned kcpc_kcp_txlen;
+/** The batch as sendmmsg() takes it: a run of same-size datagrams is one
+ *  message with a UDP_SEGMENT control message (the kernel cuts it up,
+ *  UDP GSO), so each costs far less than a datagram of its own. */
+static struct mmsghdr kcpc_kcp_txmsg[KCPC_KCP_TX_BATCH];
+static union {
+  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  struct cmsghdr align;
+} kcpc_kcp_txcmsg[KCPC_KCP_TX_BATCH];
+/** Cleared when the kernel refuses UDP_SEGMENT: one message per datagram. */
+static int kcpc_kcp_gso = 1;
 
 static struct kcpc_link_kcp *
 kcpc_kcp(struct kcpc_link *link)
@@ -73,21 +86,82 @@ kcpc_kcp_c(const struct kcpc_link *link)
 }
 
 /**
+ * Group datagrams first.. of the batch into messages: a run of one size,
+ * and at most one shorter datagram to end it (GSO's rule), within one UDP
+ * datagram's size.
+ * @return the number of messages
+ */
+static unsigned
+kcpc_kcp_tx_group(unsigned first)
+{
+  unsigned i = first, m = 0;
+
+  while (i < kcpc_kcp_txlen) {
+    struct msghdr *h = &kcpc_kcp_txmsg[m].msg_hdr;
+    size_t seg = kcpc_kcp_txiov[i].iov_len, total = seg;
+    unsigned n = 1;
+
+    while (kcpc_kcp_gso && i + n < kcpc_kcp_txlen && kcpc_kcp_txiov[i + n].iov_len <= seg &&
+           total + kcpc_kcp_txiov[i + n].iov_len <= KCPC_KCP_GSO_MAX) {
+      total += kcpc_kcp_txiov[i + n].iov_len;
+      n++;
+      if (kcpc_kcp_txiov[i + n - 1].iov_len < seg) {
+        break;
+      }
+    }
+    memset(h, 0, sizeof(*h));
+    h->msg_iov = &kcpc_kcp_txiov[i];
+    h->msg_iovlen = n;
+    if (n > 1) {
+      struct cmsghdr *c;
+      uint16_t size = (uint16_t)seg;
+
+      h->msg_control = kcpc_kcp_txcmsg[m].buf;
+      h->msg_controllen = sizeof(kcpc_kcp_txcmsg[m].buf);
+      c = CMSG_FIRSTHDR(h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(size));
+      memcpy(CMSG_DATA(c), &size, sizeof(size));
+    }
+    i += n;
+    m++;
+  }
+  return m;
+}
+
+/**
  * Send the batched datagrams. One the kernel will not take now is lost like
- * any other, and KCP resends it; only the count is kept.
+ * any other, and KCP resends it; only the count is kept. When the kernel
+ * refuses a GSO message (no UDP_SEGMENT, or segments longer than the path's
+ * MTU), GSO is off from then on and the rest goes one datagram a message.
  */
 static void
 kcpc_kcp_tx_send(struct kcpc_link_kcp *lk)
 {
-  unsigned sent = 0;
+  unsigned first = 0, msgs = kcpc_kcp_tx_group(0), sent = 0;
 
-  while (sent < kcpc_kcp_txlen) {
-    int n = sendmmsg(lk->base.fd, kcpc_kcp_txmsg + sent, kcpc_kcp_txlen - sent, 0);
+  while (sent < msgs) {
+    int n = sendmmsg(lk->base.fd, kcpc_kcp_txmsg + sent, msgs - sent, 0);
     if (n < 0 && errno == EINTR) {
       continue;
     }
+    if (n < 0 && kcpc_kcp_txmsg[sent].msg_hdr.msg_iovlen > 1 &&
+        (errno == EINVAL || errno == EMSGSIZE || errno == EIO || errno == ENOPROTOOPT)) {
+      unsigned k;
+
+      for (k = 0; k < sent; k++) {
+        first += (unsigned)kcpc_kcp_txmsg[k].msg_hdr.msg_iovlen;
+      }
+      kcpc_kcp_gso = 0;
+      msgs = kcpc_kcp_tx_group(first);
+      sent = 0;
+      continue;
+    }
     if (n <= 0) {
-      lk->send_errors += kcpc_kcp_txlen - sent;
+      for (; sent < msgs; sent++) {
+        lk->send_errors += kcpc_kcp_txmsg[sent].msg_hdr.msg_iovlen;
+      }
       break;
     }
     sent += (unsigned)n;
@@ -112,8 +186,6 @@ kcpc_kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
   memcpy(kcpc_kcp_txbuf[kcpc_kcp_txlen], buf, (size_t)len);
   kcpc_kcp_txiov[kcpc_kcp_txlen].iov_base = kcpc_kcp_txbuf[kcpc_kcp_txlen];
   kcpc_kcp_txiov[kcpc_kcp_txlen].iov_len = (size_t)len;
-  kcpc_kcp_txmsg[kcpc_kcp_txlen].msg_hdr.msg_iov = &kcpc_kcp_txiov[kcpc_kcp_txlen];
-  kcpc_kcp_txmsg[kcpc_kcp_txlen].msg_hdr.msg_iovlen = 1;
   kcpc_kcp_txlen++;
   return 0;
 }
