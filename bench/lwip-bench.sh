@@ -10,7 +10,7 @@
 #      against one ./minimal, KCP normal against a second ./minimal on its own
 #      tap with the same link settings, all three at the same time
 #   3. clean link: small-message rate (KCP vs UDP echo) and bulk throughput
-#      (KCP stream, TCP, UDP echo as the ceiling), one after the other, the
+#      (KCP stream, TCP, UDP echo: the bare datagram path), one after the other, the
 #      bulk runs in 5 alternating rounds
 #   4. 10000 idle KCP sessions: RSS growth per session and CPU while idle
 #
@@ -153,7 +153,7 @@ for loss in $LOSSES; do
 done
 
 # --- 3. clean link: message rate and bulk throughput, issue #6 --------------
-# UDP echo, the ceiling, gets its best setting: 64 datagrams in flight (128
+# UDP echo, the bare datagram path, gets its best setting: 64 datagrams in flight (128
 # overflow a queue on the path and a lost datagram holds its slot until the
 # timeout), and a 100 ms timeout (the clean link's RTT is about 1 ms).
 # clean NAME CLIENT-ARGS...: one client alone against ./minimal, which also
