@@ -69,36 +69,49 @@ kcpc_store64(uint8_t *p, uint64_t w)
   memcpy(p, &w, sizeof(w));
 }
 
-/* A message piece is a partial word (off not a multiple of 8), whole words,
-   and a partial word; the whole words take a loop without branches. */
+/* Bytes from..from+n-1 of word w, to buf or compared with buf. */
+static void
+kcpc_put_bytes(uint8_t *buf, uint64_t w, uint32_t from, uint32_t n)
+{
+  uint32_t k;
+
+  for (k = 0; k < n; k++) {
+    buf[k] = (uint8_t)(w >> (8u * (from + k)));
+  }
+}
+
+static uint64_t
+kcpc_diff_bytes(const uint8_t *buf, uint64_t w, uint32_t from, uint32_t n)
+{
+  uint64_t diff = 0;
+  uint32_t k;
+
+  for (k = 0; k < n; k++) {
+    diff |= buf[k] ^ (uint8_t)(w >> (8u * (from + k)));
+  }
+  return diff;
+}
+
+/* A piece of a message: the rest of a partial first word (off not a
+   multiple of 8), whole words in a loop without branches, a partial last. */
 void
 kcpc_payload_fill(uint64_t key, uint32_t off, uint8_t *buf, uint32_t len)
 {
   uint64_t acc = key + KCPC_GOLDEN * (uint64_t)(off >> 3);
   uint32_t shift = off & 7u;
 
-  while (len > 0 && (shift != 0 || len < 8u)) {
-    uint64_t w = kcpc_scramble(acc);
+  if (shift != 0 && len > 0) {
+    uint32_t n = len < 8u - shift ? len : 8u - shift;
 
-    for (; shift < 8u && len > 0; shift++, len--) {
-      *buf++ = (uint8_t)(w >> (8u * shift));
-    }
-    shift = 0;
+    kcpc_put_bytes(buf, kcpc_scramble(acc), shift, n);
+    buf += n;
+    len -= n;
     acc += KCPC_GOLDEN;
-    if (len >= 8u) {
-      break;
-    }
   }
   for (; len >= 8u; len -= 8u, buf += 8, acc += KCPC_GOLDEN) {
     kcpc_store64(buf, kcpc_scramble(acc));
   }
-  if (len > 0) {
-    uint64_t w = kcpc_scramble(acc);
-
-    for (shift = 0; shift < len; shift++) {
-      buf[shift] = (uint8_t)(w >> (8u * shift));
-    }
-  }
+  kcpc_put_bytes(buf, kcpc_scramble(acc), 0, len);
 }
 
 int
@@ -108,27 +121,16 @@ kcpc_payload_check(uint64_t key, uint32_t off, const uint8_t *buf, uint32_t len)
   uint64_t diff = 0;
   uint32_t shift = off & 7u;
 
-  while (len > 0 && (shift != 0 || len < 8u)) {
-    uint64_t w = kcpc_scramble(acc);
+  if (shift != 0 && len > 0) {
+    uint32_t n = len < 8u - shift ? len : 8u - shift;
 
-    for (; shift < 8u && len > 0; shift++, len--) {
-      diff |= *buf++ ^ (uint8_t)(w >> (8u * shift));
-    }
-    shift = 0;
+    diff = kcpc_diff_bytes(buf, kcpc_scramble(acc), shift, n);
+    buf += n;
+    len -= n;
     acc += KCPC_GOLDEN;
-    if (len >= 8u) {
-      break;
-    }
   }
   for (; len >= 8u; len -= 8u, buf += 8, acc += KCPC_GOLDEN) {
     diff |= kcpc_load64(buf) ^ kcpc_scramble(acc);
   }
-  if (len > 0) {
-    uint64_t w = kcpc_scramble(acc);
-
-    for (shift = 0; shift < len; shift++) {
-      diff |= buf[shift] ^ (uint8_t)(w >> (8u * shift));
-    }
-  }
-  return diff == 0;
+  return (diff | kcpc_diff_bytes(buf, kcpc_scramble(acc), 0, len)) == 0;
 }
