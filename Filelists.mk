@@ -73,6 +73,8 @@ SCRIPTTESTS :=
 # full-size frames. (tests/tap_rtt.sh measures, so it is not listed.)
 SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
 	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
+# IPv6: link-local and --ip6 addresses, ping, UDP, TCP and KCP echo.
+SCRIPTTESTS += tests/tap_ipv6.sh
 # KCP sessions of ./minimal on a tap (issue #4): cap, stray segments, idle
 # timeout; memory and CPU of 10000 idle sessions.
 SCRIPTTESTS += tests/tap_kcp_sessions.sh tests/tap_kcp_memory.sh

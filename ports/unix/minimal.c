@@ -23,6 +23,7 @@
 #include "udpecho_raw.h"
 
 #include "lwip/ip4_addr.h"
+#include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
 #include "lwip/tcpip.h"
 
@@ -49,6 +50,7 @@ struct minimal_opts {
   ip4_addr_t ip;
   ip4_addr_t netmask;
   ip4_addr_t gw;
+  ip6_addr_t ip6;   /**< --ip6, or any (none): besides the link-local one */
   const char *tap;
   const char *pcap_file;
   struct linkemu_config emu;
@@ -73,7 +75,8 @@ enum {
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
   OPT_TCP_IDLE,
-  OPT_LINK_QUEUE
+  OPT_LINK_QUEUE,
+  OPT_IP6
 };
 
 static const struct option minimal_longopts[] = {
@@ -81,6 +84,7 @@ static const struct option minimal_longopts[] = {
   {"ip", required_argument, NULL, 'i'},
   {"netmask", required_argument, NULL, 'm'},
   {"gateway", required_argument, NULL, 'g'},
+  {"ip6", required_argument, NULL, OPT_IP6},
   {"tap", required_argument, NULL, 't'},
   {"pcap", required_argument, NULL, OPT_PCAP},
   {"loss", required_argument, NULL, OPT_LOSS},
@@ -113,6 +117,9 @@ minimal_usage(FILE *out)
     "  -i, --ip ADDR        our address (192.168.0.2)\n"
     "  -m, --netmask ADDR   netmask (255.255.255.0)\n"
     "  -g, --gateway ADDR   default gateway, 0.0.0.0 for none (192.168.0.1)\n"
+    "      --ip6 ADDR       an IPv6 address besides the link-local one, which\n"
+    "                       comes from the MAC (none; not link-local, multicast\n"
+    "                       or loopback); hosts on the tap's /64 reach it\n"
     "  -t, --tap NAME       tap device ($PRECONFIGURED_TAPIF, else tap0)\n"
     "      --pcap FILE      write every frame crossing the tap to FILE (received\n"
     "                       frames before link emulation, sent frames after it)\n"
@@ -202,6 +209,22 @@ minimal_parse_ip4(const char *opt, const char *s, ip4_addr_t *out)
   ip4_addr_set_u32(out, a.s_addr);
 }
 
+/** A global or unique-local IPv6 address for --ip6. */
+static void
+minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
+{
+  struct in6_addr a;
+
+  if (inet_pton(AF_INET6, s, &a) != 1) {
+    minimal_bad_value(opt, s, "an IPv6 address");
+  }
+  IP6_ADDR(out, a.s6_addr32[0], a.s6_addr32[1], a.s6_addr32[2], a.s6_addr32[3]);
+  if (ip6_addr_isany(out) || ip6_addr_islinklocal(out) || ip6_addr_ismulticast(out) ||
+      ip6_addr_isloopback(out)) {
+    minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local or loopback");
+  }
+}
+
 static void __attribute__((noreturn))
 minimal_fail_usage(const char *msg)
 {
@@ -261,6 +284,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case 'g':
       minimal_parse_ip4("--gateway", optarg, &o->gw);
+      break;
+    case OPT_IP6:
+      minimal_parse_ip6("--ip6", optarg, &o->ip6);
       break;
     case 't':
       if (optarg[0] == '\0' || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/') != NULL) {
@@ -404,6 +430,22 @@ minimal_stats_print(void)
   fflush(stdout);
 }
 
+/** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
+ *  usable once duplicate address detection has passed (about a second). */
+static void
+minimal_print_ip6(struct netif *netif)
+{
+  char a[IP6ADDR_STRLEN_MAX];
+  int i;
+
+  for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+    if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
+      ip6addr_ntoa_r(netif_ip6_addr(netif, i), a, sizeof(a));
+      printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
+    }
+  }
+}
+
 /** Add the netif and start the services; called with the core lock held. */
 static void
 minimal_start_stack(const struct minimal_opts *o)
@@ -417,6 +459,10 @@ minimal_start_stack(const struct minimal_opts *o)
     minimal_die("netif_add", ERR_IF);
   }
   netif_set_default(&minimal_netif);
+  netif_create_ip6_linklocal_address(&minimal_netif, 1);
+  if (!ip6_addr_isany(&o->ip6) && netif_add_ip6_address(&minimal_netif, &o->ip6, NULL) != ERR_OK) {
+    minimal_die("--ip6", ERR_VAL);
+  }
   netif_set_up(&minimal_netif);
   netif_set_link_up(&minimal_netif);
 
@@ -426,6 +472,7 @@ minimal_start_stack(const struct minimal_opts *o)
   mac = minimal_netif.hwaddr;
   printf("minimal: tap %s, %s netmask %s gateway %s, mac %02x:%02x:%02x:%02x:%02x:%02x\n",
          o->tap, ip, mask, gw, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  minimal_print_ip6(&minimal_netif);
   if (!linkemu_is_transparent(&o->emu)) {
     printf("minimal: link emulation, each way: loss %g%% delay %u ms jitter %u ms dup %g%% "
            "reorder %g%% seed %u; queue %u frames both ways\n", o->emu.loss_pct, (unsigned)o->emu.delay_ms,

@@ -257,7 +257,7 @@ tapif_netif_init(struct netif *netif)
   netif->hwaddr[3] = ip4_addr2(ip);
   netif->hwaddr[4] = ip4_addr3(ip);
   netif->hwaddr[5] = ip4_addr4(ip);
-  netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+  netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_MLD6;
   return ERR_OK;
 }
 
