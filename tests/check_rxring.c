@@ -3,7 +3,8 @@
  * Check tests of the receive ring (ports/unix/netif/rxring.c): a producer
  * thread hands numbered frames to the lwIP core thread as tapif's reader
  * does. Every frame must arrive exactly once and in order, also when the
- * core thread stalls and the ring fills; a stop while waiting for room and
+ * core thread stalls and the ring fills, and when tcpip_thread's mailbox is
+ * full as a drain ends; a stop while waiting for room and
  * rxring_close() must leave nothing allocated (the sanitizer build of this
  * test checks for leaks).
  */
@@ -184,6 +185,49 @@ START_TEST(test_stop_while_full_then_close)
 }
 END_TEST
 
+static u32_t t_dummies;
+
+static void
+t_dummy(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  t_dummies++;
+}
+
+/* tcpip_thread's mailbox is full when a drain ends with frames left (the
+   drain message was taken out before the test filled the mailbox): the
+   drain cannot queue itself again, and the producer, done, will not; the
+   core thread's retry a millisecond later must deliver the rest. */
+START_TEST(test_mailbox_full_after_drain)
+{
+  pthread_t th;
+  u32_t n = 200, posted = 0;
+  int waited;
+
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(pthread_create(&th, NULL, t_producer, &n), 0);
+  pthread_join(th, NULL);
+  ck_assert_int_eq(t_producer_result, 0);
+  /* tcpip_thread takes the drain message out, then waits for the lock. */
+  usleep(50000);
+  while (posted < 10000 && tcpip_try_callback(t_dummy, NULL) == ERR_OK) {
+    posted++;
+  }
+  UNLOCK_TCPIP_CORE();
+  /* Full, with n - RXRING_BUDGET frames to go after the first drain. */
+  ck_assert_uint_lt(posted, 10000);
+  for (waited = 0; waited < 5000 && t_received() < n; waited++) {
+    usleep(1000);
+  }
+  ck_assert_uint_eq(t_received(), n);
+  ck_assert_uint_eq(t_bad, 0);
+  LOCK_TCPIP_CORE();
+  ck_assert_uint_eq(t_dummies, posted);
+  rxring_close(&t_ring);
+  UNLOCK_TCPIP_CORE();
+}
+END_TEST
+
 static Suite *
 rxring_suite(void)
 {
@@ -194,6 +238,7 @@ rxring_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_order_through_full_ring);
   tcase_add_test(tc, test_stop_while_full_then_close);
+  tcase_add_test(tc, test_mailbox_full_after_drain);
   suite_add_tcase(s, tc);
   return s;
 }

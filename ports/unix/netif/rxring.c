@@ -12,6 +12,7 @@
 #include "rxring.h"
 
 #include "lwip/sys.h"
+#include "lwip/timeouts.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,8 +21,8 @@
 
 #define RXRING_MASK (RXRING_SIZE - 1)
 
-/** The producer waits this long for room (ms) when the core thread could
- *  not be told to drain because its mailbox was full; then it tries again. */
+/** When tcpip_thread's mailbox is full, the drain message is posted again
+ *  this much later (ms), by the producer or by the core thread. */
 #define RXRING_RETRY_MS 1
 
 #define RXRING_LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -37,6 +38,21 @@ rxring_wake_producer(struct rxring *ring)
     /* Fails only when the counter is full, i.e. a wake-up is pending anyway. */
     ssize_t n = write(ring->room_fd, &one, sizeof(one));
     LWIP_UNUSED_ARG(n);
+  }
+}
+
+/**
+ * Core thread: queue the drain message for frames still in the ring, or,
+ * while tcpip_thread's mailbox is full, try again a millisecond later (the
+ * producer may be asleep and put nothing that would schedule it).
+ */
+static void
+rxring_retry(void *arg)
+{
+  struct rxring *ring = (struct rxring *)arg;
+
+  if (!ring->closed && rxring_kick(ring) != ERR_OK) {
+    sys_timeout(RXRING_RETRY_MS, rxring_retry, ring);
   }
 }
 
@@ -68,9 +84,8 @@ rxring_drain(void *arg)
   if (RXRING_LOAD(ring->head) - tail <= RXRING_SIZE / 2) {
     rxring_wake_producer(ring);
   }
-  if (tail != RXRING_LOAD(ring->head) && rxring_kick(ring) != ERR_OK) {
-    /* Mailbox full: the producer, woken, tries again. */
-    rxring_wake_producer(ring);
+  if (tail != RXRING_LOAD(ring->head)) {
+    rxring_retry(ring);
   }
 }
 
@@ -196,6 +211,7 @@ rxring_close(struct rxring *ring)
     return;
   }
   ring->closed = 1;
+  sys_untimeout(rxring_retry, ring);
   while (ring->tail != ring->head) {
     pbuf_free(ring->slot[ring->tail & RXRING_MASK]);
     ring->tail++;
