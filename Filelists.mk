@@ -8,7 +8,8 @@ KCPFILES := kcp/ikcp.c
 KCPLWIPFILES := kcp/kcp_lwip.c
 
 # The services, raw API, run in the lwIP core thread.
-APPFILES := apps/udpecho/udpecho_raw.c \
+APPFILES := apps/common/ipsrc.c \
+	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
 
@@ -114,3 +115,6 @@ TESTEXTRAS += build/tests/tools/kcp_flood
 SCRIPTTESTS += tests/tap_robust_garbage.sh tests/tap_robust_sessions.sh \
 	tests/tap_robust_tcp.sh tests/tap_robust_integrity.sh tests/tap_robust_crash.sh
 BENCHSCRIPTS += bench/robust-integrity.sh
+# Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
+# that made the UDP echo answer itself forever) beside a live KCP session.
+SCRIPTTESTS += tests/tap_robust_land.sh

@@ -1041,6 +1041,25 @@ kcp_session_ikcp(struct kcp_session *s)
   return s->kcp;
 }
 
+/**
+ * The session's peer, as tcp_pcb's remote_ip/remote_port tell a TCP
+ * service who it talks to (an accept callback may refuse by address).
+ * @param ip where to store the peer's address (may be NULL)
+ * @param port where to store the peer's UDP port (may be NULL)
+ */
+void
+kcp_session_peer(const struct kcp_session *s, ip_addr_t *ip, u16_t *port)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_session_peer: invalid session", s != NULL, return;);
+  if (ip != NULL) {
+    ip_addr_copy(*ip, s->remote_ip);
+  }
+  if (port != NULL) {
+    *port = s->remote_port;
+  }
+}
+
 /** Copies the session's counters. */
 void
 kcp_session_stats_get(const struct kcp_session *s, struct kcp_session_stats *st)

@@ -10,6 +10,7 @@
  */
 #include "kcpecho.h"
 
+#include "ipsrc.h"
 #include "kcp_lwip.h"
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
@@ -55,9 +56,14 @@ static err_t
 kcpecho_accept(void *arg, struct kcp_session *s, err_t err)
 {
   ikcpcb *kcp = kcp_session_ikcp(s);
+  ip_addr_t peer;
 
   LWIP_UNUSED_ARG(arg);
   if (err != ERR_OK || kcp == NULL) {
+    return ERR_VAL;
+  }
+  kcp_session_peer(s, &peer, NULL);
+  if (ipsrc_is_bogus(&peer)) {
     return ERR_VAL;
   }
   if (ikcp_profile(kcp, kcpecho_cfg.profile) != 0 ||

@@ -27,6 +27,8 @@
  */
 #include "tcpecho_raw.h"
 
+#include "ipsrc.h"
+
 #include "lwip/mem.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
@@ -82,6 +84,7 @@ static struct {
   u64_t bytes_out;
   u32_t idle;    /**< closed (or, failing that, aborted) by the idle timeout */
   u32_t evicted; /**< aborted at the cap to make room for a newcomer */
+  u32_t bogus;   /**< refused: from a forged source (ipsrc.h) */
 } tcpecho_raw_stats;
 
 /** Idle list: head is the connection on which data moved longest ago. */
@@ -375,6 +378,10 @@ tcpecho_raw_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
     return ERR_VAL;
   }
   /* an error return makes lwIP abort newpcb (the client sees a RST) */
+  if (ipsrc_is_bogus(&newpcb->remote_ip)) {
+    tcpecho_raw_stats.bogus++;
+    return ERR_VAL;
+  }
   if (!tcpecho_raw_make_room()) {
     tcpecho_raw_stats.refused++;
     return ERR_MEM;
@@ -453,9 +460,10 @@ tcpecho_raw_stats_print(void)
   LWIP_ASSERT_CORE_LOCKED();
   printf("tcpecho: accepted %" PRIu32 " refused %" PRIu32 " active %" PRIu32 " peak %" PRIu32
          " closed %" PRIu32 " reset %" PRIu32 " aborted %" PRIu32
-         " bytes-in %" PRIu64 " bytes-out %" PRIu64 " idle %" PRIu32 " evicted %" PRIu32 "\n",
+         " bytes-in %" PRIu64 " bytes-out %" PRIu64 " idle %" PRIu32 " evicted %" PRIu32
+         " bogus %" PRIu32 "\n",
          tcpecho_raw_stats.accepted, tcpecho_raw_stats.refused, tcpecho_raw_stats.active,
          tcpecho_raw_stats.peak, tcpecho_raw_stats.closed, tcpecho_raw_stats.reset,
          tcpecho_raw_stats.aborted, tcpecho_raw_stats.bytes_in, tcpecho_raw_stats.bytes_out,
-         tcpecho_raw_stats.idle, tcpecho_raw_stats.evicted);
+         tcpecho_raw_stats.idle, tcpecho_raw_stats.evicted, tcpecho_raw_stats.bogus);
 }

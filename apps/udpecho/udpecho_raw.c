@@ -9,6 +9,8 @@
  */
 #include "udpecho_raw.h"
 
+#include "ipsrc.h"
+
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
@@ -22,6 +24,7 @@ static struct {
   u32_t requests;
   u64_t bytes;
   u32_t send_errors;
+  u32_t bogus;        /**< from a forged source (ipsrc.h), not answered */
 } udpecho_raw_stats;
 
 static void
@@ -30,6 +33,11 @@ udpecho_raw_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p,
 {
   LWIP_UNUSED_ARG(arg);
   LWIP_ASSERT_CORE_LOCKED();
+  if (ipsrc_is_bogus(addr)) {
+    udpecho_raw_stats.bogus++;
+    pbuf_free(p);
+    return;
+  }
   udpecho_raw_stats.requests++;
   udpecho_raw_stats.bytes += p->tot_len;
   if (udp_sendto(upcb, p, addr, port) != ERR_OK) {
@@ -67,6 +75,7 @@ void
 udpecho_raw_stats_print(void)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("udpecho: requests %" PRIu32 " bytes %" PRIu64 " send-errors %" PRIu32 "\n",
-         udpecho_raw_stats.requests, udpecho_raw_stats.bytes, udpecho_raw_stats.send_errors);
+  printf("udpecho: requests %" PRIu32 " bytes %" PRIu64 " send-errors %" PRIu32 " bogus %" PRIu32 "\n",
+         udpecho_raw_stats.requests, udpecho_raw_stats.bytes, udpecho_raw_stats.send_errors,
+         udpecho_raw_stats.bogus);
 }

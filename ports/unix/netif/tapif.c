@@ -5,6 +5,8 @@
  */
 #include "tapif.h"
 
+#include "ipsrc.h"
+
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
 #include "lwip/ip4_addr.h"
@@ -185,6 +187,11 @@ tapif_wire_input(struct pbuf *p, void *arg)
   }
   if (tap->trace) {
     tapif_trace(tap, "in", (const u8_t *)p->payload, p->len);
+  }
+  if (ipsrc_frame_is_bogus((const u8_t *)p->payload, p->len, tap->netif->hwaddr)) {
+    tap->rx_bogus++;
+    pbuf_free(p);
+    return;
   }
   linkemu_submit(&tap->emu, LINKEMU_IN, p);
 }
@@ -427,11 +434,12 @@ tapif_stats_print(struct tapif *tap)
 {
   LWIP_ASSERT_CORE_LOCKED();
   printf("tap %s: in %" PRIu32 " frames %" PRIu64 " bytes (dropped %" PRIu32 ", oversize %" PRIu32
-         ", ring full %" PRIu32 "), out %" PRIu32 " frames %" PRIu64 " bytes (errors %" PRIu32 ")\n",
+         ", ring full %" PRIu32 ", bogus source %" PRIu32 "), out %" PRIu32 " frames %" PRIu64
+         " bytes (errors %" PRIu32 ")\n",
          tap->name, tap->rx_frames, tap->rx_bytes,
          __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED),
          __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
-         rxring_full_waits(&tap->rx),
+         rxring_full_waits(&tap->rx), tap->rx_bogus,
          tap->tx_frames, tap->tx_bytes, tap->tx_errors);
   tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
   tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);

@@ -60,6 +60,7 @@ struct tapif {
   /* core thread only */
   u32_t rx_frames;
   u64_t rx_bytes;
+  u32_t rx_bogus;     /**< forged source: ours, loopback, broadcast, ... (ipsrc.h) */
   u32_t tx_frames;
   u64_t tx_bytes;
   u32_t tx_errors;
