@@ -18,6 +18,7 @@
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "lwip/udp.h"
 
 #define T_PORT 8000
 #define T_MAXMSG 100000
@@ -325,36 +326,43 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
+static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
+static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
+static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
+
+/* A full table makes room for a newcomer: the session that made no
+   progress the longest goes, the ones in use stay. */
 START_TEST(test_cap_and_idle)
 {
   struct kcp_stats st;
-  u32_t k;
 
   t_setup();
   t_server_start(2, 1500, 0);
-  for (k = 0; k < 3; k++) {
-    t_client_open((int)k, 500 + k, T_PORT, 60000);
-    ck_assert_int_eq(t_client_write((int)k, 0, 100), ERR_OK);
-  }
+  t_client_open(0, 500, T_PORT, 60000);
+  t_client_open(1, 501, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
   t_want = 1;
   ck_assert(t_wait(t_cli01_have_all, 5000));
-  usleep(200000);
-  LOCK_TCPIP_CORE();
-  ck_assert_uint_eq(t_cli[2].msgs, 0);
-  UNLOCK_TCPIP_CORE();
+  usleep(50000);
+  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
+  ck_assert_msg(t_wait(t_cli1_has_two, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
+  /* Client 0 made no progress since: the third session evicts it. */
+  t_client_open(2, 502, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 2, 300), ERR_OK);
+  ck_assert(t_wait(t_cli2_has_one, 5000));
+  ck_assert_msg(t_wait(t_cli1_has_three, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 2);
-  ck_assert_uint_ge(st.refused, 1);
-  /* The two admitted sessions keep working while the third is refused. */
-  ck_assert_int_eq(t_client_write(0, 1, 200), ERR_OK);
-  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
-  t_want = 2;
-  ck_assert(t_wait(t_cli01_have_all, 5000));
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_uint_eq(st.refused, 0);
   /* Then all go quiet: the server closes them after 1.5 s. */
   ck_assert(t_wait(t_srv_empty, 10000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.closed_idle, 2);
-  ck_assert_uint_eq(st.closed, 2);
+  ck_assert_uint_eq(st.closed, 3);
+  ck_assert_uint_eq(st.held, 0);
 }
 END_TEST
 
@@ -453,6 +461,149 @@ END_TEST
 
 /* A connected session that never sends nor hears anything still ends at
    its idle deadline (the pcb's timer is armed by kcp_connect itself). */
+/* Sends one hand-made KCP segment (with len bytes of data) to the server
+   from a udp_pcb of its own, as a peer that ignores the protocol would. */
+static void
+t_raw_send(struct udp_pcb *raw, u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  u8_t d[24 + 64];
+  struct pbuf *p;
+  u32_t f[4];
+  int i;
+
+  ck_assert_uint_le(len, 64);
+  memset(d, 0, sizeof(d));
+  f[0] = conv;
+  f[1] = 0;      /* ts */
+  f[2] = sn;
+  f[3] = 0;      /* una */
+  d[0] = (u8_t)conv; d[1] = (u8_t)(conv >> 8); d[2] = (u8_t)(conv >> 16); d[3] = (u8_t)(conv >> 24);
+  d[4] = cmd;
+  d[5] = frg;
+  d[6] = (u8_t)wnd;
+  d[7] = (u8_t)(wnd >> 8);
+  for (i = 1; i < 4; i++) {
+    d[4 + 4 * i] = (u8_t)f[i];
+    d[5 + 4 * i] = (u8_t)(f[i] >> 8);
+    d[6 + 4 * i] = (u8_t)(f[i] >> 16);
+    d[7 + 4 * i] = (u8_t)(f[i] >> 24);
+  }
+  d[20] = (u8_t)len;
+  LOCK_TCPIP_CORE();
+  p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)(24 + len), PBUF_RAM);
+  ck_assert_ptr_nonnull(p);
+  pbuf_take(p, d, (u16_t)(24 + len));
+  ck_assert_int_eq(udp_sendto(raw, p, &t_addr, T_PORT), ERR_OK);
+  pbuf_free(p);
+  UNLOCK_TCPIP_CORE();
+}
+
+static struct udp_pcb *
+t_raw_new(void)
+{
+  struct udp_pcb *raw;
+  LOCK_TCPIP_CORE();
+  raw = udp_new();
+  ck_assert_ptr_nonnull(raw);
+  ck_assert_int_eq(udp_bind(raw, IP_ANY_TYPE, 0), ERR_OK);
+  UNLOCK_TCPIP_CORE();
+  return raw;
+}
+
+/* Two sessions sending at once share a budget of 8 segments: each peer is
+   told a window of 4, and both get every echo. */
+START_TEST(test_budget_share)
+{
+  struct kcp_stats st;
+  u32_t i;
+  int k;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  LOCK_TCPIP_CORE();
+  kcp_set_budget(t_srv, 8);
+  UNLOCK_TCPIP_CORE();
+  t_client_open(0, 600, T_PORT, 60000);
+  t_client_open(1, 601, T_PORT, 60000);
+  /* The second round starts with both sessions known to the server. */
+  for (i = 0; i < 40; i++) {
+    for (k = 0; k < 2; k++) {
+      ck_assert_int_eq(t_client_write(k, i, 1000), ERR_OK);
+    }
+    if (i == 19) {
+      t_want = 20;
+      ck_assert(t_wait(t_cli01_have_all, 10000));
+    }
+  }
+  t_want = 40;
+  if (!t_wait(t_cli01_have_all, 10000)) {
+    st = t_srv_stats();
+    ck_abort_msg("echoed %u and %u; sessions %u evicted %u stalled %u held %u share %u active %u",
+                 (unsigned)t_cli[0].msgs, (unsigned)t_cli[1].msgs, (unsigned)st.sessions, (unsigned)st.evicted,
+                 (unsigned)st.closed_stall, (unsigned)st.held, (unsigned)st.share, (unsigned)st.active);
+  }
+  ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
+  LOCK_TCPIP_CORE();
+  for (k = 0; k < 2; k++) {
+    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
+    ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
+  }
+  UNLOCK_TCPIP_CORE();
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.share, 4);
+}
+END_TEST
+
+/* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
+START_TEST(test_bad_frg_no_slot)
+{
+  struct kcp_stats st;
+  struct udp_pcb *raw;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  raw = t_raw_new();
+  t_raw_send(raw, 700, 81, 255, 128, 0, 10);
+  usleep(100000);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.malformed, 1);
+}
+END_TEST
+
+/* A peer that advertises a zero window, so its echo can never leave, is
+   closed at the stall limit although it keeps sending window updates. */
+START_TEST(test_stall_despite_wins)
+{
+  struct kcp_stats st;
+  struct udp_pcb *raw;
+  int i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  LOCK_TCPIP_CORE();
+  kcp_set_stall(t_srv, 300);
+  UNLOCK_TCPIP_CORE();
+  raw = t_raw_new();
+  t_raw_send(raw, 701, 81, 0, 0, 0, 10);
+  for (i = 0; i < 30; i++) {
+    usleep(50000);
+    t_raw_send(raw, 701, 84, 0, 0, 0, 0);
+    st = t_srv_stats();
+    if (st.sessions == 0) {
+      break;
+    }
+  }
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.closed_stall, 1);
+  ck_assert_uint_eq(st.held, 0);
+  ck_assert_int_lt(i, 20);
+}
+END_TEST
+
 START_TEST(test_connect_idle)
 {
   t_setup();
@@ -475,6 +626,9 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_close_in_callback);
   tcase_add_test(tc, test_sndq_full_and_sent);
   tcase_add_test(tc, test_connect_idle);
+  tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_bad_frg_no_slot);
+  tcase_add_test(tc, test_stall_despite_wins);
   suite_add_tcase(s, tc);
   return s;
 }

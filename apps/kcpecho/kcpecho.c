@@ -22,6 +22,9 @@
     queued behind one window in flight. */
 #define KCPECHO_SNDQ_WINDOWS 2
 
+/** Largest budget (segments): over a gigabyte of segments in flight. */
+#define KCPECHO_BUDGET_MAX 1048576
+
 static struct kcp_pcb *kcpecho_pcb;
 static struct kcpecho_config kcpecho_cfg;
 
@@ -34,6 +37,7 @@ kcpecho_config_default(struct kcpecho_config *cfg)
   cfg->mtu = 1400;
   cfg->idle_sec = 60;
   cfg->max_sessions = 1024;
+  cfg->budget = KCP_DEFAULT_BUDGET;
 }
 
 static err_t
@@ -107,7 +111,8 @@ kcpecho_init(const struct kcpecho_config *cfg)
   }
   if (cfg == NULL || cfg->wnd < 1 || cfg->wnd > 32768 || cfg->mtu < 50 ||
       cfg->mtu > KCP_DGRAM_MAX || cfg->idle_sec < 1 || cfg->idle_sec > 1000000 ||
-      cfg->max_sessions < 1 || !kcpecho_profile_valid(cfg->profile)) {
+      cfg->max_sessions < 1 || cfg->budget < 1 || cfg->budget > KCPECHO_BUDGET_MAX ||
+      !kcpecho_profile_valid(cfg->profile)) {
     return ERR_VAL;
   }
   kcpecho_cfg = *cfg;
@@ -122,6 +127,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
   }
   kcp_set_max_sessions(pcb, (u32_t)cfg->max_sessions);
   kcp_set_idle(pcb, cfg->idle_sec * 1000);
+  kcp_set_budget(pcb, cfg->budget);
   kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, KCPECHO_SNDQ_WINDOWS * (u32_t)cfg->wnd));
   kcp_accept(pcb, kcpecho_accept);
   kcpecho_pcb = pcb;
@@ -143,7 +149,8 @@ kcpecho_stats_print(void)
          " dead %"U32_F" refused %"U32_F" in %"U32_F" out %"U32_F
          " bytes_in %llu bytes_out %llu segs_in %llu segs_out %llu"
          " data_in %llu data_out %llu dropped %"U32_F" malformed %"U32_F
-         " send_err %"U32_F" retrans %llu fast_retrans %llu dup %llu sess_in %"U32_F"\n",
+         " send_err %"U32_F" retrans %llu fast_retrans %llu dup %llu sess_in %"U32_F
+         " stalled %"U32_F" evicted %"U32_F" held %"U32_F" share %"U32_F" active %"U32_F"\n",
          st.sessions, st.opened, st.closed, st.closed_idle, st.closed_dead, st.refused,
          st.dgram_in, st.dgram_out,
          (unsigned long long)st.engine.bytes_in, (unsigned long long)st.engine.bytes_out,
@@ -151,6 +158,7 @@ kcpecho_stats_print(void)
          (unsigned long long)st.engine.data_segs_in, (unsigned long long)st.engine.data_segs_out,
          st.dropped, st.malformed, st.send_err,
          (unsigned long long)st.engine.retrans_timeout, (unsigned long long)st.engine.retrans_fast,
-         (unsigned long long)st.engine.dup_segs, st.sess_in);
+         (unsigned long long)st.engine.dup_segs, st.sess_in,
+         st.closed_stall, st.evicted, st.held, st.share, st.active);
   fflush(stdout);
 }

@@ -17,13 +17,16 @@ struct kcpecho_config {
   int mtu;             /**< KCP mtu, bytes (1400) */
   u32_t idle_sec;      /**< close a session silent this long (60) */
   int max_sessions;    /**< session cap (1024) */
+  u32_t budget;        /**< segments in flight toward the service, shared
+                            fairly by active sessions (KCP_DEFAULT_BUDGET) */
 };
 
 void kcpecho_config_default(struct kcpecho_config *cfg);
 /**
  * Start the service; call in the lwIP core thread.
  * @return ERR_OK; ERR_VAL for a bad setting (unknown profile, wnd outside
- *         1..32768, mtu outside 50..1500, idle 0, cap 0); ERR_USE when it
+ *         1..32768, mtu outside 50..1500, idle 0, cap 0, budget outside
+ *         1..1048576); ERR_USE when it
  *         already runs or the port is taken; ERR_MEM
  */
 err_t kcpecho_init(const struct kcpecho_config *cfg);
@@ -35,6 +38,7 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  *   kcpecho: sessions S opened N closed N idle N dead N refused N in N out N
  *   bytes_in N bytes_out N segs_in N segs_out N data_in N data_out N
  *   dropped N malformed N send_err N retrans N fast_retrans N dup N sess_in N
+ *   stalled N evicted N held N share N active N
  *
  * sessions: live now. opened/closed: sessions over the service's life;
  * idle/dead: closed by the idle timeout / by a dead link. refused: new
@@ -45,7 +49,11 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  * (not a PUSH with sn 0). malformed: datagrams that do not parse as KCP.
  * send_err: datagrams lost locally (no pbuf, udp_sendto failed).
  * sess_in: datagrams taken by a session's engine, so that
- * in = malformed + dropped + refused + sess_in.
+ * in = malformed + dropped + refused + sess_in. stalled: sessions closed
+ * for holding segments without progress; evicted: closed to make room
+ * (hold limit reached, table full). held: segments the sessions hold now;
+ * share: the window each active session advertises now; active: sessions
+ * that received data lately.
  */
 void kcpecho_stats_print(void);
 

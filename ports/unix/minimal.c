@@ -74,6 +74,7 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_BUDGET,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6
@@ -101,6 +102,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {NULL, 0, NULL, 0}
@@ -141,6 +143,8 @@ minimal_usage(FILE *out)
     "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
     "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
+    "                       active sessions (1024; 1..1048576)\n"
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
@@ -352,6 +356,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      break;
+    case OPT_KCP_BUDGET:
+      o->kcp.budget = minimal_parse_u32("--kcp-budget", optarg, 1, 1048576, "segments 1..1048576");
       break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
