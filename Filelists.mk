@@ -118,3 +118,6 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# Many clients at once (one budget shared fairly by the active sessions):
+# 100 bulk clients on a clean link, every echo verified, < 3 % resent.
+SCRIPTTESTS += tests/tap_kcp_many.sh

@@ -53,7 +53,7 @@
 #define KCP_ACTIVE_COUNTS 5
 /** A session that made no progress this long (ms) may be evicted while
     the pcb holds more than its limit. */
-#define KCP_EVICT_MS  200
+#define KCP_EVICT_MS  1000
 /** Memory goes back to the system at most this often (ms) after closes. */
 #define KCP_RELEASE_MS 1000
 
