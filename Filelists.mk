@@ -119,5 +119,7 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
 # Many clients at once (one budget shared fairly by the active sessions):
-# 100 bulk clients on a clean link, every echo verified, < 3 % resent.
-SCRIPTTESTS += tests/tap_kcp_many.sh
+# 100 bulk clients on a clean link, every echo verified, < 3 % resent;
+# one hostile host pinning memory (RSS bounded, given back) and filling the
+# session table (new clients still get in within 1 s).
+SCRIPTTESTS += tests/tap_kcp_many.sh tests/tap_kcp_pin.sh tests/tap_kcp_lockout.sh

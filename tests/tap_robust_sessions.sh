@@ -47,14 +47,8 @@ ref0=$(mstat kcpecho: refused); ev0=$(mstat kcpecho: evicted); open0=$(mstat kcp
 nsx timeout 60 "$FLOOD" --mode sessions --count $COUNT --sockets 100 --pps 20000 --seed 7 $S 8000 \
   >"$TAP_TMP/flood.out" 2>&1 &
 FLOOD_PID=$!
-max_live=0
-for ((i = 0; i < 200; i++)); do
-  kill -0 $FLOOD_PID 2>/dev/null || break
-  stats_now || break
-  live=$(mstat kcpecho: sessions)
-  [ "${live:-0}" -gt "$max_live" ] && max_live=$live
-  sleep 0.3
-done
+max_live $FLOOD_PID
+max_live=$MAX_LIVE
 wait $FLOOD_PID; frc=$?
 wait $LEGIT_PID; lrc=$?
 echo "  $(cat "$TAP_TMP/flood.out")"
