@@ -115,6 +115,10 @@ TESTEXTRAS += build/tests/tools/kcp_flood
 SCRIPTTESTS += tests/tap_robust_garbage.sh tests/tap_robust_sessions.sh \
 	tests/tap_robust_tcp.sh tests/tap_robust_integrity.sh tests/tap_robust_crash.sh
 BENCHSCRIPTS += bench/robust-integrity.sh
+# Many clients at once: 1 to 1000 bulk sessions, clean and 2 % loss
+# (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
+# memory pinning and session lockout figures.
+BENCHSCRIPTS += bench/kcp-sessions.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
