@@ -118,3 +118,6 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
+# (as root, through sudo, without sudo; nothing is installed).
+SCRIPTTESTS += tests/install_deps.sh
