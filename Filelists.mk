@@ -121,3 +121,6 @@ SCRIPTTESTS += tests/tap_robust_land.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
 # (as root, through sudo, without sudo; nothing is installed).
 SCRIPTTESTS += tests/install_deps.sh
+# scripts/setup-tapif in namespaces of its own: help, bad options, success
+# line, and --down removing only what it created.
+SCRIPTTESTS += tests/setup_tapif.sh
