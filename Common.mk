@@ -5,6 +5,7 @@
 
 CC      ?= gcc
 CXX     ?= g++
+PREFIX  ?= /usr/local
 PKGS    := lwip libpcap
 
 WARNFLAGS := -Wall -Wextra -Werror

@@ -124,3 +124,6 @@ SCRIPTTESTS += tests/install_deps.sh
 # scripts/setup-tapif in namespaces of its own: help, bad options, success
 # line, and --down removing only what it created.
 SCRIPTTESTS += tests/setup_tapif.sh
+# make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
+# built against the installed kcp-lwip.pc (tests/install_user.c).
+SCRIPTTESTS += tests/install.sh

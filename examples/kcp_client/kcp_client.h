@@ -41,6 +41,7 @@
 /** Everything the command line sets; filled once by main, read-only afterwards. */
 struct kcpc_config {
   int help;                     /**< -h: print the usage, nothing else */
+  int version;                  /**< --version: print the version, nothing else */
   struct sockaddr_storage addr; /**< the server, resolved */
   socklen_t addrlen;
   char peer[128];               /**< "host:port" for messages */

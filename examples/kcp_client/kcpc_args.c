@@ -64,6 +64,7 @@ kcpc_args_usage(FILE *out)
 "  --timeout SEC      silence (while echoes are due) that declares a session\n"
 "                     dead (default %d)\n"
 "  -h, --help         this text\n"
+"      --version      print the version and exit\n"
 "\n"
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
@@ -190,7 +191,7 @@ enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION
 };
 
 static const struct option kcpc_options[] = {
@@ -213,6 +214,7 @@ static const struct option kcpc_options[] = {
   { "stream", no_argument, NULL, KCPC_OPT_STREAM },
   { "timeout", required_argument, NULL, KCPC_OPT_TIMEOUT },
   { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, KCPC_OPT_VERSION },
   { NULL, 0, NULL, 0 }
 };
 
@@ -340,6 +342,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
     case KCPC_OPT_STREAM: cfg->stream = 1; kcp_only = "--stream"; break;
     case KCPC_OPT_TIMEOUT: rc = kcpc_args_uint(err, "--timeout", optarg, 1, 3600, &cfg->timeout_s); break;
     case 'h': cfg->help = 1; return 0;
+    case KCPC_OPT_VERSION: cfg->version = 1; return 0;
     default: return kcpc_args_getopt_bad(err, opt, argc, argv);
     }
     if (rc != 0) {

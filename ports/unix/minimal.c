@@ -17,6 +17,7 @@
  */
 #include "icmpcount.h"
 #include "kcpecho.h"
+#include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
@@ -76,11 +77,13 @@ enum {
   OPT_KCP_MAX,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
-  OPT_IP6
+  OPT_IP6,
+  OPT_VERSION
 };
 
 static const struct option minimal_longopts[] = {
   {"help", no_argument, NULL, 'h'},
+  {"version", no_argument, NULL, OPT_VERSION},
   {"ip", required_argument, NULL, 'i'},
   {"netmask", required_argument, NULL, 'm'},
   {"gateway", required_argument, NULL, 'g'},
@@ -144,6 +147,7 @@ minimal_usage(FILE *out)
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
+    "      --version        print the version and exit\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
@@ -275,6 +279,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     switch (c) {
     case 'h':
       minimal_usage(stdout);
+      exit(0);
+    case OPT_VERSION:
+      printf("minimal (kcp-lwip) %s\n", KCPLWIP_VERSION);
       exit(0);
     case 'i':
       minimal_parse_ip4("--ip", optarg, &o->ip);
