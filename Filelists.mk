@@ -74,6 +74,8 @@ SCRIPTTESTS :=
 # full-size frames. (tests/tap_rtt.sh measures, so it is not listed.)
 SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
 	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
+# --pcap read while written, and rotated as tcpdump -C/-W (--pcap-size/-count).
+SCRIPTTESTS += tests/tap_pcap_rotate.sh
 # IPv6: link-local and --ip6 addresses, ping, UDP, TCP and KCP echo.
 SCRIPTTESTS += tests/tap_ipv6.sh
 # KCP sessions of ./minimal on a tap (issue #4): cap, stray segments, idle
