@@ -23,10 +23,12 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
+	$(call pkg_need,lwip $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SANBUILD)/%.o: %.c
+	$(call pkg_need,lwip check)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -49,6 +51,7 @@ $(VERSIONED): $(VERSIONH)
 $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
+	$(call pkg_need,libpcap)
 	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
