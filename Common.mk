@@ -17,6 +17,8 @@ LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
+# mbedTLS's crypto library (libmbedtls-dev has no pkg-config file in 2.28).
+MBEDCRYPTO_LIBS := -lmbedcrypto
 
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
