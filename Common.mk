@@ -22,6 +22,8 @@ LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
+# mbedTLS's crypto library (libmbedtls-dev has no pkg-config file in 2.28).
+MBEDCRYPTO_LIBS := -lmbedcrypto
 
 # pkg-config's own complaints are silenced above, so that `make deps` on a
 # fresh machine stays quiet; instead a compile that needs a package that is

@@ -24,7 +24,6 @@ UNIXFILES := ports/unix/minimal.c \
 # Host-side client: POSIX sockets and the engine.
 CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_args.c \
-	examples/kcp_client/kcpc_sha256.c \
 	examples/kcp_client/kcpc_interactive.c \
 	examples/kcp_client/kcpc_bench.c \
 	examples/kcp_client/kcpc_stats.c \

@@ -55,7 +55,7 @@ minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILE
 	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(MBEDCRYPTO_LIBS) -lm
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))

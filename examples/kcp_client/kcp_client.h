@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ikcp.h"
+
 /** Exit status of a dead session or a failed check. */
 #define KCPC_EXIT_FAIL  1
 /** Exit status of a bad command line. */
@@ -31,10 +33,8 @@
  *  sessions (--reconnect), so that no two sessions of a run share a conv. */
 #define KCPC_CLIENTS_MAX      1000u
 
-/** KCP segment header: mss = mtu - this. */
-#define KCPC_KCP_OVERHEAD 24
 /** A KCP message may have at most this many fragments (frg counts down from 126). */
-#define KCPC_KCP_MAX_FRAGMENTS 127
+#define KCPC_KCP_MAX_FRAGMENTS (IKCP_FRG_MAX - 1)
 /** Largest message in stream and TCP modes, where fragments do not limit it. */
 #define KCPC_STREAM_MSG_MAX (1024u * 1024u)
 

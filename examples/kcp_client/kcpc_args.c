@@ -184,7 +184,7 @@ kcpc_msg_max(const struct kcpc_config *cfg)
   if (cfg->tcp || cfg->stream) {
     return KCPC_STREAM_MSG_MAX;
   }
-  return KCPC_KCP_MAX_FRAGMENTS * (cfg->mtu - KCPC_KCP_OVERHEAD);
+  return KCPC_KCP_MAX_FRAGMENTS * (cfg->mtu - IKCP_OVERHEAD);
 }
 
 enum {
