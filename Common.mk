@@ -21,4 +21,4 @@ CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho
+INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun

@@ -13,6 +13,9 @@ APPFILES := apps/common/ipsrc.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
 
+# kcptun's layers, pure modules: the smux stream multiplexer.
+SMUXFILES := apps/kcptun/smux.c
+
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
@@ -66,6 +69,9 @@ CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
 CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+# kcptun's stream multiplexer smux (pure module): frames, errors, windows.
+CHECKTESTS += check_smux
+CHECK_check_smux_FILES := $(SMUXFILES)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
