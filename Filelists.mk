@@ -109,6 +109,10 @@ INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
+# smux against Debian's Go smux over loopback TCP: our module as echo and
+# as client, versions 1 and 2 (windows, keepalive across an idle session).
+TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
+SCRIPTTESTS += tests/interop_smux.sh
 # Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh

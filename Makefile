@@ -79,9 +79,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $^
 
-tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go
+tests/interop/bin/%: tests/interop/%/main.go
 	@mkdir -p $(BUILD)/go
-	$(GOENV) go build -o $@ ./tests/interop/kcpgo_peer
+	$(GOENV) go build -o $@ ./tests/interop/$*
+
+$(BUILD)/tests/smux_peer: $(call objs,$(BUILD),tests/interop/smux_peer.c $(SMUXFILES))
+	$(CC) $(CFLAGS) -o $@ $^
 
 demo: deps
 	$(MAKE) all
