@@ -38,4 +38,4 @@ pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: m
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho
+INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun
