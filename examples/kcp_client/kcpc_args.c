@@ -283,7 +283,7 @@ kcpc_args_combined(FILE *err, struct kcpc_config *cfg, const char *bench_only,
     return kcpc_args_bad(err, "--size: %u bytes is too large for one KCP message: at most %d "
                          "fragments of mss = mtu - %d, at our --mtu %u and at the server's "
                          "mtu %d that its echo uses, so at most %u bytes (--stream has no such limit)",
-                         (unsigned)cfg->size_max, KCPC_KCP_MAX_FRAGMENTS, KCPC_KCP_OVERHEAD,
+                         (unsigned)cfg->size_max, KCPC_KCP_MAX_FRAGMENTS, IKCP_OVERHEAD,
                          cfg->mtu, KCPC_ECHO_MTU, (unsigned)kcpc_msg_max(cfg));
   }
   return 0;
