@@ -71,13 +71,15 @@ struct kcp_session;
 #define KCP_DEFAULT_SNDQ_MAX     256
 /** Default server-wide budget (segments) of what peers may have in flight
     toward a kcp_pcb, shared among its active sessions (kcp_set_budget()):
-    about what the path of ./minimal buffers (a 256-frame receive ring and
-    the tap's 1000-frame queue) with room left for ACKs and replies. */
-#define KCP_DEFAULT_BUDGET       1024
+    two default windows, enough for one session to fill the path of
+    ./minimal, and a fifth of what that path buffers (a 256-frame receive
+    ring and the tap's 1000-frame queue), so that many sessions together
+    keep the queue, hence the RTT, about as short as one session does. */
+#define KCP_DEFAULT_BUDGET       256
 /** Segments a kcp_pcb may hold in total (receive and send queues, out of
     order and unacknowledged) per segment of budget before it evicts
     sessions that make no progress; at twice that it evicts any. */
-#define KCP_HOLD_PER_BUDGET      8
+#define KCP_HOLD_PER_BUDGET      32
 /** Default stall limit (ms): a session that holds segments and moved
     nothing (no new data in order, nothing newly acknowledged) this long is
     closed, however many window probes or updates its peer sends. */

@@ -31,7 +31,7 @@
 /** Segments sent before the server's first answer tells its window: a
     server shared by many sessions may offer each far less than the
     default window every KCP sender assumes at first. */
-#define KCPC_KCP_FIRST_WND 16
+#define KCPC_KCP_FIRST_WND 1
 /** Datagrams read per service call, so one busy session cannot starve the rest. */
 #define KCPC_KCP_RX_BURST 256
 /** Datagrams read by one recvmmsg(). */

@@ -158,7 +158,7 @@ minimal_usage(FILE *out)
     "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
     "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
     "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
-    "                       active sessions (1024; 1..1048576)\n"
+    "                       active sessions (256; 1..1048576)\n"
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
