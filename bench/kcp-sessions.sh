@@ -13,7 +13,8 @@
 # sessions: peak RSS and RSS after) and tests/tap_kcp_lockout.sh (slowest
 # first round trip of a new client while the table is full).
 #
-# Results: a table on stdout, bench/results/kcp-sessions.json and .csv.
+# Results: a table on stdout, bench/results/kcp-sessions.json and .csv, and
+# the plot bench/results/kcp-sessions.png (bench/kcp_sessions.gp).
 # Needs root (network namespace). Exit 1 when a run fails to measure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -90,4 +91,6 @@ with open(sys.argv[2], "w") as f:
         f.write("%s,%s,%s,%s,%s,%s,%s,%s\n" % tuple(r[k] for k in (
             "loss", "sessions", "goodput_bps", "goodput_x1", "jain", "rtt_p99_ms", "rtt_p99_x1", "retrans_pct")))
 EOF
+gnuplot -e "datafile='$OUT/kcp-sessions.csv'; outfile='$OUT/kcp-sessions.png'" bench/kcp_sessions.gp ||
+  echo "kcp-sessions: no plot (gnuplot failed)"
 [ "$rc" -eq 0 ] && [ "$fails" -eq 0 ]
