@@ -330,6 +330,22 @@ static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
 static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
 static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
 
+/* Clients 0 and 1 (convs conv, conv + 1) each get one echo, then client
+   1 a second: client 0 is the session with the least recent progress. */
+static void
+t_two_then_one_goes_on(u32_t conv)
+{
+  t_client_open(0, conv, T_PORT, 60000);
+  t_client_open(1, conv + 1, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
+  t_want = 1;
+  ck_assert(t_wait(t_cli01_have_all, 5000));
+  usleep(50000);
+  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
+  ck_assert_msg(t_wait(t_cli1_has_two, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
+}
+
 /* A full table makes room for a newcomer: the session that made no
    progress the longest goes, the ones in use stay. */
 START_TEST(test_cap_and_idle)
@@ -338,15 +354,7 @@ START_TEST(test_cap_and_idle)
 
   t_setup();
   t_server_start(2, 1500, 0);
-  t_client_open(0, 500, T_PORT, 60000);
-  t_client_open(1, 501, T_PORT, 60000);
-  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
-  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
-  t_want = 1;
-  ck_assert(t_wait(t_cli01_have_all, 5000));
-  usleep(50000);
-  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
-  ck_assert_msg(t_wait(t_cli1_has_two, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
+  t_two_then_one_goes_on(500);
   /* Client 0 made no progress since: the third session evicts it. */
   t_client_open(2, 502, T_PORT, 60000);
   ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
@@ -554,6 +562,29 @@ START_TEST(test_budget_share)
 }
 END_TEST
 
+/* At its source's cap a new session evicts that source's session with the
+   least recent progress, far below the pcb's own cap. */
+START_TEST(test_source_max)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  LOCK_TCPIP_CORE();
+  kcp_set_source_max(t_srv, 2);
+  UNLOCK_TCPIP_CORE();
+  t_two_then_one_goes_on(800);
+  t_client_open(2, 802, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert(t_wait(t_cli2_has_one, 5000));
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 2);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_int_eq(t_client_write(1, 2, 100), ERR_OK);
+  ck_assert(t_wait(t_cli1_has_three, 5000));
+}
+END_TEST
+
 /* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
 START_TEST(test_bad_frg_no_slot)
 {
@@ -627,6 +658,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_sndq_full_and_sent);
   tcase_add_test(tc, test_connect_idle);
   tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_source_max);
   tcase_add_test(tc, test_bad_frg_no_slot);
   tcase_add_test(tc, test_stall_despite_wins);
   suite_add_tcase(s, tc);
