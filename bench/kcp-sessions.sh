@@ -32,18 +32,21 @@ tap_init
 ROBUST_LOG=$TAP_TMP/minimal.log
 rc=0
 rows=()
-printf '%-5s %6s %10s %7s %6s %9s %7s %8s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans%
+printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead
 for loss in 0 2; do
-  if ! start_minimal "$ROBUST_LOG" --stats 0 --loss $loss; then
-    echo "kcp-sessions: ./minimal --loss $loss does not answer"
-    rc=1
-    continue
-  fi
   base_bps=; base_p99=
   for n in $RUNS; do
+    # A fresh server per run: the sessions of the run before would still be
+    # open (idle) and take places in the table.
+    if ! start_minimal "$ROBUST_LOG" --stats 0 --loss $loss; then
+      echo "kcp-sessions: ./minimal --loss $loss does not answer"
+      rc=1
+      continue
+    fi
     j=$TAP_TMP/run-$loss-$n.json
     nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
       --interval 0 --duration "$SECS" --timeout 30 $S >"$j" 2>"$TAP_TMP/err"
+    stop_minimal >/dev/null
     bps=$(jget throughput_bps "$j"); p99=$(jget rtt_p99_ms "$j"); jain=$(jget jain "$j")
     re=$(jget retrans "$j"); segs=$(jget data_segs "$j")
     if [ -z "$bps" ] || [ -z "$segs" ] || [ "$segs" = 0 ]; then
@@ -60,9 +63,9 @@ for loss in 0 2; do
         printf "\"sent\":%s,\"verified\":%s,\"dead\":%s,\"reconnects\":%s}", t, v, d, rc }')
     rows+=("$row")
     awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain -v r=$re -v s=$segs \
-      'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s }'
+      -v d="$(jget dead "$j")" \
+      'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f %5s\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s, d }'
   done
-  stop_minimal >/dev/null
 done
 
 pin=$(SESSIONS=1024 tests/tap_kcp_pin.sh)

@@ -55,9 +55,11 @@
 #define KCP_RELEASE_MS 1000
 
 /* Progress lists: sessions that have moved no further than their opening
-   message are evicted before those that went on. */
+   message are evicted before those that went on... */
 #define KCP_LIST_NEW   0
 #define KCP_LIST_GOING 1
+/** ... unless these made no progress for this much longer (ms). */
+#define KCP_NEW_GRACE_MS 5000
 
 /** Largest hash table and heap (entries): keeps their byte sizes far from
     overflowing size_t, even on 32-bit targets. */
@@ -812,13 +814,16 @@ kcp_budget_enforce(struct kcp_pcb *pcb)
 }
 
 /* The first in line for eviction (of one source, or of any when ip is
-   NULL) that is not being serviced: the least recent progress among the
-   sessions still at their first message, else among the others. *n
-   counts that source's sessions (only when ip is given). */
+   NULL) that is not being serviced: the session with the least recent
+   progress, where a session still at its first message counts as
+   KCP_NEW_GRACE_MS older than it is. A flood of newcomers then evicts its
+   own kind before a session that went on and paused, but not before one
+   that has stopped for longer. *n counts that source's sessions (only
+   when ip is given). */
 static struct kcp_session *
 kcp_stalled_most(const struct kcp_pcb *pcb, const ip_addr_t *ip, u32_t *n)
 {
-  struct kcp_session *s, *first = NULL;
+  struct kcp_session *s, *first[2] = { NULL, NULL };
   int list;
 
   *n = 0;
@@ -827,23 +832,28 @@ kcp_stalled_most(const struct kcp_pcb *pcb, const ip_addr_t *ip, u32_t *n)
       if (ip != NULL && !ip_addr_cmp(&s->remote_ip, ip)) {
         continue;
       }
-      if (first == NULL && !(s->flags & KCP_SF_BUSY)) {
-        first = s;
+      if (first[list] == NULL && !(s->flags & KCP_SF_BUSY)) {
+        first[list] = s;
         if (ip == NULL) {
-          return first;
+          break;
         }
       }
       (*n)++;
     }
   }
-  return first;
+  if (first[KCP_LIST_NEW] == NULL ||
+      (first[KCP_LIST_GOING] != NULL &&
+       KCP_BEFORE(first[KCP_LIST_GOING]->progress_at + KCP_NEW_GRACE_MS,
+                  first[KCP_LIST_NEW]->progress_at))) {
+    return first[KCP_LIST_GOING];
+  }
+  return first[KCP_LIST_NEW];
 }
 
 /* Before a peer opens a session: at the source's cap, or at the pcb's,
    the session (of that source, or of any) that has made no progress the
-   longest is evicted (those still at their first message first), so a
-   newcomer always gets in; sessions in use keep progressing and stay at
-   the end of the line. */
+   longest is evicted (see kcp_stalled_most()), so a newcomer always gets
+   in; sessions in use keep progressing and stay at the end of the line. */
 static void
 kcp_make_room(struct kcp_pcb *pcb, const ip_addr_t *ip)
 {
