@@ -145,7 +145,8 @@ struct kcp_stats {
   u32_t closed;       /**< sessions closed, for any reason */
   u32_t closed_idle;  /**< ... by the idle timeout */
   u32_t closed_dead;  /**< ... by a dead link */
-  u32_t refused;      /**< new sessions refused: cap reached, accept refused, no memory */
+  u32_t refused;      /**< new sessions refused: accept refused, no memory, kcp_connect()
+                           at the cap (a peer at the cap evicts instead) */
   u32_t dgram_in;     /**< datagrams received */
   u32_t dgram_out;    /**< datagrams sent */
   u32_t dropped;      /**< datagrams for no session that could not open one */

@@ -42,7 +42,7 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  *
  * sessions: live now. opened/closed: sessions over the service's life;
  * idle/dead: closed by the idle timeout / by a dead link. refused: new
- * sessions refused (cap reached, no memory). in/out: UDP datagrams received
+ * sessions refused (no memory; at the cap a newcomer evicts instead). in/out: UDP datagrams received
  * and sent. bytes_* segs_* data_* (PUSH segments), retrans (timer),
  * fast_retrans, dup (duplicate PUSH): engine counters, summed over live and
  * closed sessions. dropped: datagrams for no session that cannot open one
