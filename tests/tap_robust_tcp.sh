@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_tcp.sh - issue #5, hostile TCP clients of ./minimal's TCP echo
+# tap_robust_tcp.sh - hostile TCP clients of ./minimal's TCP echo
 # (port 7), from tests/lib/tcp_hold.py.
 #
 # First ./minimal, default idle timeout (60 s, longer than this part):
