@@ -1,8 +1,8 @@
 /**
  * @file
  * kcp_client: entry point of the host-side client of the kcpecho service.
- * The command line is parsed by kcpc_args.c (a bad one exits 2 with the
- * usage); here the server is resolved and the chosen mode started.
+ * The command line is parsed by kcpc_args.c (a bad one exits 2 with a
+ * one-line error); here the server is resolved and the chosen mode started.
  */
 #include <netdb.h>
 #include <stdio.h>

@@ -35,6 +35,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,13 +168,40 @@ minimal_usage(FILE *out)
     TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
 }
 
+/** Report a command line error, with where the usage is, and exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+minimal_fail_usage(const char *fmt, ...)
+{
+  va_list ap;
+
+  fputs("minimal: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs("\nTry 'minimal --help' for more information.\n", stderr);
+  exit(2);
+}
+
 /** Report a bad option value and exit 2. */
 static void __attribute__((noreturn))
 minimal_bad_value(const char *opt, const char *value, const char *expected)
 {
-  fprintf(stderr, "minimal: invalid %s '%s': expected %s\n", opt, value, expected);
-  minimal_usage(stderr);
-  exit(2);
+  minimal_fail_usage("invalid %s '%s': expected %s", opt, value, expected);
+}
+
+/** What getopt_long refused in arg (its '?'), named as the user wrote it. */
+static void __attribute__((noreturn))
+minimal_bad_option(const char *arg)
+{
+  const char *eq = strchr(arg, '=');
+
+  if (strncmp(arg, "--", 2) != 0) {
+    minimal_fail_usage("unknown option '-%c'", optopt);
+  }
+  if (eq != NULL) {
+    minimal_fail_usage("option '%.*s' is unknown or takes no value", (int)(eq - arg), arg);
+  }
+  minimal_fail_usage("unknown or ambiguous option '%s'", arg);
 }
 
 /** Decimal integer in [min, max]; no sign, no spaces, nothing after. */
@@ -241,14 +269,6 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
   }
 }
 
-static void __attribute__((noreturn))
-minimal_fail_usage(const char *msg)
-{
-  fprintf(stderr, "minimal: %s\n", msg);
-  minimal_usage(stderr);
-  exit(2);
-}
-
 /** Checks that need all the addresses at once. */
 static void
 minimal_check_addrs(const struct minimal_opts *o)
@@ -287,7 +307,8 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   kcpecho_config_default(&o->kcp);
 
-  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  opterr = 0; /* our own messages, with our own prefix */
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
     switch (c) {
     case 'h':
       minimal_usage(stdout);
@@ -384,16 +405,14 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
       break;
+    case ':':
+      minimal_fail_usage("option '%s' needs a value", argv[optind - 1]);
     default:
-      /* getopt_long already named the offending option */
-      minimal_usage(stderr);
-      exit(2);
+      minimal_bad_option(argv[optind - 1]);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "minimal: unexpected argument '%s'\n", argv[optind]);
-    minimal_usage(stderr);
-    exit(2);
+    minimal_fail_usage("unexpected argument '%s'", argv[optind]);
   }
   if (o->pcap.file == NULL && (o->pcap.size > 0 || o->pcap.count > 0)) {
     minimal_fail_usage("--pcap-size and --pcap-count need --pcap FILE");
