@@ -65,6 +65,11 @@ expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
+# An IPv6 link-local address without its interface: said so, exit 2.
+err=$(timeout 5 "$C" fe80::1 </dev/null 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 2 ] && grep -qx 'kcp_client: fe80::1: a link-local address needs the interface it is on, e.g. fe80::1%tap0' <<<"$err"; then
+  pass "link-local address without a scope: exit 2, says it needs one"
+else fail "link-local address without a scope: exit 2, says it needs one (rc $rc: $err)"; fi
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT

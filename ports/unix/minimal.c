@@ -484,6 +484,20 @@ minimal_stats_print(void)
   fflush(stdout);
 }
 
+/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
+ *  (lwIP's ip6addr_ntoa_r() writes upper case). */
+static const char *
+minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
+{
+  char *c;
+
+  ip6addr_ntoa_r(addr, buf, (int)len);
+  for (c = buf; *c != '\0'; c++) {
+    *c = (char)tolower((unsigned char)*c);
+  }
+  return buf;
+}
+
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
  *  usable once duplicate address detection has passed (about a second). */
 static void
@@ -494,10 +508,41 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      ip6addr_ntoa_r(netif_ip6_addr(netif, i), a, sizeof(a));
+      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
+}
+
+/**
+ * Where a service answers, as the host writes it: the IPv4 address, then
+ * each IPv6 one in brackets, link-local ones with the tap as their scope
+ * ("192.168.0.2:7, [fe80::1%tap0]:7"). port < 0: addresses alone.
+ */
+static const char *
+minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
+{
+  char a[IP6ADDR_STRLEN_MAX];
+  size_t n;
+  int i;
+
+  ip4addr_ntoa_r(&o->ip, a, sizeof(a));
+  n = (size_t)snprintf(buf, len, port < 0 ? "%s" : "%s:%d", a, port);
+  for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES && n < len; i++) {
+    const ip6_addr_t *ip6 = netif_ip6_addr(&minimal_netif, i);
+    const char *scope = ip6_addr_islinklocal(ip6) ? "%" : "";
+
+    if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
+      continue;
+    }
+    minimal_ip6_str(ip6, a, sizeof(a));
+    if (port < 0) {
+      n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
+    } else {
+      n += (size_t)snprintf(buf + n, len - n, ", [%s%s%s]:%d", a, scope, *scope ? o->tap : "", port);
+    }
+  }
+  return buf;
 }
 
 /** Add the netif and start the services; called with the core lock held. */
@@ -505,6 +550,7 @@ static void
 minimal_start_stack(const struct minimal_opts *o)
 {
   char ip[IP4ADDR_STRLEN_MAX], mask[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
+  char at[IP4ADDR_STRLEN_MAX + LWIP_IPV6_NUM_ADDRESSES * (IP6ADDR_STRLEN_MAX + IFNAMSIZ + 12)];
   const u8_t *mac;
   err_t err;
 
@@ -548,22 +594,22 @@ minimal_start_stack(const struct minimal_opts *o)
   if (err != ERR_OK) {
     minimal_die("ICMP counter", err);
   }
-  printf("minimal: ICMP echo on %s\n", ip);
+  printf("minimal: ICMP echo on %s\n", minimal_endpoints(o, -1, at, sizeof(at)));
   err = udpecho_raw_init(MINIMAL_ECHO_PORT);
   if (err != ERR_OK) {
     minimal_die("UDP echo", err);
   }
-  printf("minimal: UDP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: UDP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = tcpecho_raw_init(MINIMAL_ECHO_PORT, o->tcp_idle_sec);
   if (err != ERR_OK) {
     minimal_die("TCP echo", err);
   }
-  printf("minimal: TCP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: TCP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = kcpecho_init(&o->kcp);
   if (err != ERR_OK) {
     minimal_die("KCP echo", err);
   }
-  printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
+  printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
   fflush(stdout);
 }
