@@ -9,6 +9,7 @@ KCPLWIPFILES := kcp/kcp_lwip.c
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
@@ -17,6 +18,7 @@ APPFILES := apps/common/ipsrc.c \
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
 	ports/unix/pcapdump.c \
+	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
 	ports/unix/netif/tapif.c
@@ -76,6 +78,8 @@ SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
 	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
 # --pcap read while written, and rotated as tcpdump -C/-W (--pcap-size/-count).
 SCRIPTTESTS += tests/tap_pcap_rotate.sh
+# --stats lines with time and rates, the per-module counter lines, --stats-json.
+SCRIPTTESTS += tests/tap_stats.sh
 # IPv6: link-local and --ip6 addresses, ping, UDP, TCP and KCP echo.
 SCRIPTTESTS += tests/tap_ipv6.sh
 # KCP sessions of ./minimal on a tap: cap, stray segments, idle

@@ -65,7 +65,7 @@ active_zero() {
 check "SIGUSR1 prints counters; no connection left behind" wait_for 5 active_zero
 check "counters name frames, per-service requests and KCP" \
   bash -c "grep -q '^tap tap0: in [1-9]' '$LOG' && grep -q '^link tap0 in: ' '$LOG' &&
-           grep -q '^icmp: echo-requests [1-9]' '$LOG' && grep -q '^udpecho: requests [1-9]' '$LOG' &&
+           grep -q '^icmp: requests [1-9]' '$LOG' && grep -q '^udpecho: requests [1-9]' '$LOG' &&
            grep -q '^kcpecho' '$LOG'"
 
 stop_minimal

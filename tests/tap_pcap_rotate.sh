@@ -43,7 +43,7 @@ check "no file over 1000000 bytes; the two closed ones over 900000" \
            [ \$s -le 900000 ] || n=\$((n + 1)); done; [ \$n -ge 2 ]"
 check "each file is a whole capture tshark reads" \
   bash -c "for f in '$TAP_TMP'/ring.pcap?; do tshark -r \"\$f\" >/dev/null 2>&1 || exit 1; done"
-files=$(sed -nE 's/^pcap: [0-9]+ frames, ([0-9]+) files.*/\1/p' "$LOG" | tail -n1)
+files=$(sed -nE 's/^pcap: frames [0-9]+ files ([0-9]+)$/\1/p' "$LOG" | tail -n1)
 check "counters: more than 3 files opened, the oldest reused ($files)" [ "${files:-0}" -gt 3 ]
 frames=$(cat "$TAP_TMP"/ring.pcap? | wc -c)
 echo "ring: ${files:-?} files opened, $frames bytes kept"
@@ -56,6 +56,6 @@ stop_minimal >/dev/null || fail "clean stop"
 check "without a count: grow.pcap, grow.pcap1, grow.pcap2" \
   bash -c "[ \"\$(cd '$TAP_TMP' && ls grow.pcap* | tr '\n' ' ')\" = 'grow.pcap grow.pcap1 grow.pcap2 ' ]"
 total=$(for f in "$TAP_TMP"/grow.pcap*; do tshark -r "$f" 2>/dev/null; done | wc -l)
-counted=$(sed -nE 's/^pcap: ([0-9]+) frames.*/\1/p' "$LOG" | tail -n1)
+counted=$(sed -nE 's/^pcap: frames ([0-9]+) .*/\1/p' "$LOG" | tail -n1)
 check "without a count: every frame in some file ($total of $counted)" [ "$total" -eq "${counted:-0}" ]
 netns_finish

@@ -19,6 +19,7 @@
 #include "kcpecho.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
+#include "statsreport.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
@@ -59,6 +60,7 @@ struct minimal_opts {
   struct pcapdump_config pcap;
   struct linkemu_config emu;
   u32_t stats_sec;
+  int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
   struct kcpecho_config kcp;
@@ -75,6 +77,7 @@ enum {
   OPT_REORDER,
   OPT_SEED,
   OPT_STATS,
+  OPT_STATS_JSON,
   OPT_PROFILE,
   OPT_KCP_WND,
   OPT_KCP_MTU,
@@ -104,6 +107,7 @@ static const struct option minimal_longopts[] = {
   {"reorder", required_argument, NULL, OPT_REORDER},
   {"seed", required_argument, NULL, OPT_SEED},
   {"stats", required_argument, NULL, OPT_STATS},
+  {"stats-json", no_argument, NULL, OPT_STATS_JSON},
   {"debug", no_argument, NULL, 'd'},
   {"kcp-port", required_argument, NULL, 'k'},
   {"profile", required_argument, NULL, OPT_PROFILE},
@@ -148,7 +152,10 @@ minimal_usage(FILE *out)
     "                       ways together (%u; 1..%u); beyond that a frame to\n"
     "                       delay or reorder is dropped, counted as queue-full, on\n"
     "                       top of --loss (large windows with --delay need more)\n"
-    "      --stats SEC      print counters every SEC seconds (0: only on SIGUSR1)\n"
+    "      --stats SEC      every SEC seconds, one line with the time and the rates\n"
+    "                       since the last (0: none); SIGUSR1 and exit print\n"
+    "                       every counter, a line per module\n"
+    "      --stats-json     print all of these as JSON objects, one per line\n"
     "  -d, --debug          print one line per frame crossing the tap\n"
     "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
     "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
@@ -373,6 +380,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_STATS:
       o->stats_sec = minimal_parse_u32("--stats", optarg, 0, MINIMAL_MAX_STATS_SEC, "seconds 0..86400");
       break;
+    case OPT_STATS_JSON:
+      o->stats_json = 1;
+      break;
     case 'd':
       o->debug = 1;
       break;
@@ -466,22 +476,54 @@ static struct tapif minimal_tap;
 static struct netif minimal_netif;
 static struct pcapdump *minimal_pcap;
 
-/** Every counter, in the core thread's context (core lock held). */
+static struct statsreport minimal_report;
+/** The counters being reported: static, as they are large. */
+static struct counters minimal_snapshot;
+
+/** Every module's counters, now; called with the core lock held, since the
+ *  counters belong to the core thread. */
 static void
-minimal_stats_print(void)
+minimal_counters(struct counters *c)
 {
-  tapif_stats_print(&minimal_tap);
-  icmpcount_stats_print();
-  udpecho_raw_stats_print();
-  tcpecho_raw_stats_print();
-  kcpecho_stats_print();
+  counters_init(c);
+  tapif_counters(&minimal_tap, c);
+  icmpcount_counters(c);
+  udpecho_raw_counters(c);
+  tcpecho_raw_counters(c);
+  kcpecho_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
-    printf("pcap: %lu frames, %lu files%s%s\n", pcapdump_count(minimal_pcap),
-           pcapdump_files(minimal_pcap), pcapdump_error(minimal_pcap) != NULL ? "; stopped: " : "",
-           pcapdump_error(minimal_pcap) != NULL ? pcapdump_error(minimal_pcap) : "");
+    counters_group(c, "pcap");
+    counters_add(c, "frames", pcapdump_count(minimal_pcap));
+    counters_add(c, "files", pcapdump_files(minimal_pcap));
+  }
+}
+
+/** The first report's rates count from now; core lock held. */
+static void
+minimal_stats_start(const struct minimal_opts *o)
+{
+  minimal_counters(&minimal_snapshot);
+  statsreport_init(&minimal_report, o->stats_json, o->tap, &minimal_snapshot);
+}
+
+/** Report the counters, the periodic line or all of them; core lock held. */
+static void
+minimal_stats_print(int periodic)
+{
+  static int pcap_error_told;
+
+  minimal_counters(&minimal_snapshot);
+  if (periodic) {
+    statsreport_interval(&minimal_report, &minimal_snapshot, stdout);
+  } else {
+    statsreport_full(&minimal_report, &minimal_snapshot, stdout);
   }
   fflush(stdout);
+  if (minimal_pcap != NULL && pcapdump_error(minimal_pcap) != NULL && !pcap_error_told) {
+    fprintf(stderr, "minimal: pcap capture stopped: %s\n", pcapdump_error(minimal_pcap));
+    pcap_error_told = 1;
+  }
 }
 
 /** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
@@ -651,7 +693,7 @@ minimal_run(int sfd, u32_t stats_sec)
     if (n == 0) {
       next.tv_sec += stats_sec;
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(1);
       UNLOCK_TCPIP_CORE();
       continue;
     }
@@ -660,7 +702,7 @@ minimal_run(int sfd, u32_t stats_sec)
     }
     if (si.ssi_signo == SIGUSR1) {
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
     } else {
       return (int)si.ssi_signo;
@@ -717,6 +759,7 @@ main(int argc, char **argv)
   tcpip_init(NULL, NULL);
   LOCK_TCPIP_CORE();
   minimal_start_stack(&opts);
+  minimal_stats_start(&opts);
   UNLOCK_TCPIP_CORE();
 
   err = tapif_start(&minimal_tap);
@@ -735,7 +778,7 @@ main(int argc, char **argv)
   }
   LOCK_TCPIP_CORE();
   printf("minimal: stopping on %s\n", status != 0 ? "tap failure" : strsignal(sig));
-  minimal_stats_print();
+  minimal_stats_print(0);
   tapif_shutdown(&minimal_tap);
   if (minimal_pcap != NULL) {
     pcapdump_close(minimal_pcap);
