@@ -20,7 +20,7 @@ void
 kcpc_args_usage(FILE *out)
 {
   fprintf(out,
-"usage: kcp_client [options] [HOST [PORT]]\n"
+"Usage: kcp_client [options] [HOST [PORT]]\n"
 "\n"
 "Talk to the KCP echo at HOST:PORT (default " KCPC_DEFAULT_HOST " %d), or with\n"
 "--tcp to the TCP echo (default port %d).\n"

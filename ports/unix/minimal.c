@@ -124,7 +124,7 @@ static void
 minimal_usage(FILE *out)
 {
   fprintf(out,
-    "usage: minimal [options]\n"
+    "Usage: minimal [options]\n"
     "  lwIP on a tap: ICMP echo, UDP echo :7, TCP echo :7, KCP echo :8000.\n"
     "  Create the tap first: sudo scripts/setup-tapif\n"
     "\n"
