@@ -22,6 +22,8 @@ LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
+# mbedTLS's crypto library (libmbedtls-dev has no pkg-config file in 2.28).
+MBEDCRYPTO_LIBS := -lmbedcrypto
 
 # pkg-config's own complaints are silenced above, so that `make deps` on a
 # fresh machine stays quiet; instead a compile that needs a package that is
@@ -36,4 +38,4 @@ pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: m
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho
+INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun

@@ -14,6 +14,9 @@ APPFILES := apps/common/ipsrc.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
 
+# kcptun's layers, pure modules: the smux stream multiplexer.
+SMUXFILES := apps/kcptun/smux.c
+
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
@@ -26,7 +29,6 @@ UNIXFILES := ports/unix/minimal.c \
 # Host-side client: POSIX sockets and the engine.
 CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_args.c \
-	examples/kcp_client/kcpc_sha256.c \
 	examples/kcp_client/kcpc_interactive.c \
 	examples/kcp_client/kcpc_bench.c \
 	examples/kcp_client/kcpc_stats.c \
@@ -68,6 +70,9 @@ CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
 CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+# kcptun's stream multiplexer smux (pure module): frames, errors, windows.
+CHECKTESTS += check_smux
+CHECK_check_smux_FILES := $(SMUXFILES)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
@@ -109,6 +114,10 @@ INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
+# smux against Debian's Go smux over loopback TCP: our module as echo and
+# as client, versions 1 and 2 (windows, keepalive across an idle session).
+TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
+SCRIPTTESTS += tests/interop_smux.sh
 # Sanitizers and leaks: each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh

@@ -55,7 +55,7 @@ minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILE
 	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(MBEDCRYPTO_LIBS) -lm
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))
@@ -67,15 +67,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call objs,$(BUILD),$(TESTSUPPORTFILES) $(
 $(SANBUILD)/tests/%: $(SANBUILD)/tests/%.o $(call objs,$(SANBUILD),$(TESTSUPPORTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) -lm
 
-# Check tests that run the lwIP core in-process (LWIPCHECKTESTS) also link
-# lwIP and the sources their CHECK_NAME_FILES list.
-define lwip_check_test
+# A Check test NAME also links the sources in CHECK_NAME_FILES and the
+# libraries in CHECK_NAME_LIBS; those that run the lwIP core in-process
+# (LWIPCHECKTESTS) link lwIP too.
+define check_test_parts
 $$(BUILD)/tests/$(1): $$(call objs,$$(BUILD),$$(CHECK_$(1)_FILES))
-$$(BUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+$$(BUILD)/tests/$(1): CHECK_LIBS += $$(CHECK_$(1)_LIBS)
 $$(SANBUILD)/tests/$(1): $$(call objs,$$(SANBUILD),$$(CHECK_$(1)_FILES))
-$$(SANBUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+$$(SANBUILD)/tests/$(1): CHECK_LIBS += $$(CHECK_$(1)_LIBS)
 endef
-$(foreach t,$(LWIPCHECKTESTS),$(eval $(call lwip_check_test,$(t))))
+$(foreach t,$(CHECKTESTS),$(eval $(call check_test_parts,$(t))))
+$(foreach t,$(LWIPCHECKTESTS),$(eval CHECK_$(t)_LIBS += $$(LWIP_LIBS)))
 
 # Interop peers. kcp-go builds offline from Debian's GOPATH tree; its cache
 # lives under build/ because CI runs as root with no usable HOME.
@@ -98,9 +100,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $^
 
-tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go
+tests/interop/bin/%: tests/interop/%/main.go
 	@mkdir -p $(BUILD)/go
-	$(GOENV) go build -o $@ ./tests/interop/kcpgo_peer
+	$(GOENV) go build -o $@ ./tests/interop/$*
+
+$(BUILD)/tests/smux_peer: $(call objs,$(BUILD),tests/interop/smux_peer.c $(SMUXFILES))
+	$(CC) $(CFLAGS) -o $@ $^
 
 demo: deps
 	$(MAKE) all

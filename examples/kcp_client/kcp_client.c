@@ -4,10 +4,12 @@
  * The command line is parsed by kcpc_args.c (a bad one exits 2 with a
  * one-line error); here the server is resolved and the chosen mode started.
  */
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "kcp_client.h"
 #include "kcpc_args.h"
@@ -49,6 +51,21 @@ kcpc_resolve(struct kcpc_config *cfg, const char *host, unsigned port)
   return 0;
 }
 
+/** Without --conv, a random conv: an off-path spoofer then has to guess 32
+ *  more bits than the port to inject into our session. */
+static int
+kcpc_random_conv(struct kcpc_config *cfg)
+{
+  if (cfg->conv_set) {
+    return 0;
+  }
+  if (getrandom(&cfg->conv, sizeof(cfg->conv), 0) != (ssize_t)sizeof(cfg->conv)) {
+    fprintf(stderr, "kcp_client: getrandom: %s\n", strerror(errno));
+    return KCPC_EXIT_FAIL;
+  }
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -70,6 +87,9 @@ main(int argc, char **argv)
     return 0;
   }
   rc = kcpc_resolve(&cfg, host, port);
+  if (rc == 0) {
+    rc = kcpc_random_conv(&cfg);
+  }
   if (rc != 0) {
     return rc;
   }

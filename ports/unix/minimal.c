@@ -229,7 +229,8 @@ minimal_parse_u32(const char *opt, const char *s, u32_t min, u32_t max, const ch
   return (u32_t)v;
 }
 
-/** Percentage, a decimal number in [0, 100]. */
+/** Percentage, a decimal number in [0, 100]: digits and one point only
+ *  (strtod alone would also take hex, exponents and "inf"). */
 static double
 minimal_parse_pct(const char *opt, const char *s)
 {
@@ -237,7 +238,7 @@ minimal_parse_pct(const char *opt, const char *s)
   char *end;
   double v;
 
-  if (!isdigit((unsigned char)s[0]) && s[0] != '.') {
+  if (s[0] == '\0' || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.')) {
     minimal_bad_value(opt, s, expected);
   }
   errno = 0;
@@ -260,7 +261,8 @@ minimal_parse_ip4(const char *opt, const char *s, ip4_addr_t *out)
   ip4_addr_set_u32(out, a.s_addr);
 }
 
-/** A global or unique-local IPv6 address for --ip6. */
+/** A global or unique-local IPv6 address for --ip6; not an IPv4-mapped one
+ *  (::ffff:a.b.c.d names an IPv4 host, which lwIP would never match). */
 static void
 minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
 {
@@ -271,8 +273,8 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
   }
   IP6_ADDR(out, a.s6_addr32[0], a.s6_addr32[1], a.s6_addr32[2], a.s6_addr32[3]);
   if (ip6_addr_isany(out) || ip6_addr_islinklocal(out) || ip6_addr_ismulticast(out) ||
-      ip6_addr_isloopback(out)) {
-    minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local or loopback");
+      ip6_addr_isloopback(out) || ip6_addr_isipv4mappedipv6(out)) {
+    minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local, loopback or IPv4-mapped");
   }
 }
 
