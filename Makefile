@@ -23,7 +23,7 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
-	$(call pkg_need,lwip $(if $(filter tests/%,$<),check))
+	$(call pkg_need,lwip mbedtls $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
