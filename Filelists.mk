@@ -7,6 +7,11 @@ KCPFILES := kcp/ikcp.c
 # The lwIP binding of the engine (session layer on a raw-API udp_pcb).
 KCPLWIPFILES := kcp/kcp_lwip.c
 
+# What make install ships for users' own lwIP builds: libkcplwip.a of
+# LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
+LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
 	apps/common/counters.c \

@@ -157,7 +157,7 @@ bench: deps
 
 # The engine and the binding as one static library, for a user's own lwIP
 # build: pkg-config --cflags --libs kcp-lwip.
-$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(KCPFILES) $(KCPLWIPFILES))
+$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(LIBFILES))
 	rm -f $@
 	$(AR) rcs $@ $^
 
@@ -181,7 +181,7 @@ $(BUILD)/man/%:
 # make install PREFIX=/usr/local DESTDIR=: where each file goes.
 INSTALL_BIN   := kcp_client
 INSTALL_SBIN  := minimal scripts/setup-tapif scripts/relaunch.sh
-INSTALL_INC   := kcp/ikcp.h kcp/kcp_lwip.h
+INSTALL_INC   := $(LIBHEADERS)
 INSTALL_MAN1  := $(BUILD)/man/kcp_client.1
 INSTALL_MAN8  := $(BUILD)/man/minimal.8 $(BUILD)/man/setup-tapif.8 $(BUILD)/man/relaunch.sh.8
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
