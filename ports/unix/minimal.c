@@ -8,9 +8,9 @@
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
  * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd; it prints counters (and
- * stops) while holding the core lock, since the counters belong to the core
- * thread.
+ * ever interrupted, and reads them from a signalfd, beside the tap driver's
+ * failure eventfd (tapif_fail_fd()); it prints counters (and stops) while
+ * holding the core lock, since the counters belong to the core thread.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
  * be set up or the tap vanishes while running, 2 for a bad option.
@@ -613,9 +613,10 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
   return ms > 0 ? (int)ms : 0;
 }
 
-/** Wait for signals and timer ticks until SIGINT or SIGTERM. */
+/** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
+    the tap reader reports on @p fail_fd that it stopped (then 0). */
 static int
-minimal_run(int sfd, u32_t stats_sec)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec)
 {
   struct timespec next = {0, 0};
 
@@ -624,13 +625,16 @@ minimal_run(int sfd, u32_t stats_sec)
     next.tv_sec += stats_sec;
   }
   for (;;) {
-    struct pollfd pfd = {sfd, POLLIN, 0};
+    struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {fail_fd, POLLIN, 0}};
     struct signalfd_siginfo si;
-    int n = poll(&pfd, 1, minimal_poll_timeout(&next, stats_sec));
+    int n = poll(pfd, 2, minimal_poll_timeout(&next, stats_sec));
 
     if (n < 0 && errno != EINTR) {
       perror("minimal: poll");
       return SIGTERM;
+    }
+    if (n > 0 && pfd[1].revents != 0) {
+      return 0;
     }
     if (n == 0) {
       next.tv_sec += stats_sec;
@@ -709,7 +713,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, opts.stats_sec);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;
