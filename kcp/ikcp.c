@@ -875,7 +875,7 @@ const struct IKCPOPS ikcp_cc_classic = {
 #define IKCP_BBR_UNIT        256   /* gains are in 1/256 */
 #define IKCP_BBR_HIGH_GAIN   739   /* 2/ln 2: doubles the delivery rate per round */
 #define IKCP_BBR_DRAIN_GAIN  89    /* 1/high gain: drains the startup queue in a round */
-#define IKCP_BBR_CWND_GAIN   512   /* 2 BDP in flight: room for ACK batching */
+#define IKCP_BBR_CWND_GAIN   384   /* 2 BDP in flight: room for ACK batching */
 #define IKCP_BBR_MIN_CWND    4
 #define IKCP_BBR_INIT_CWND   16
 #define IKCP_BBR_CYCLE       8
@@ -901,6 +901,7 @@ struct ikcp_bbr {
   IUINT32 min_rtt;           /* ms; 0 until a sample */
   IUINT32 min_rtt_stamp;     /* when min_rtt was measured */
   IUINT32 probe_min;         /* PROBE_RTT: smallest sample during it */
+  IUINT32 round_rtt;         /* smallest RTT sample of this round, 0: none */
   IUINT32 mode_end;          /* PROBE_RTT: when it ends */
   IUINT32 mode;
   IUINT32 cycle;             /* PROBE_BW: phase, and when it began */
@@ -970,8 +971,23 @@ static void ikcp_bbr_round(ikcpcb *kcp, struct ikcp_bbr *b, IUINT32 elapsed)
   for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
     b->max_bw = ikcp_max(b->max_bw, b->bw[i]);
   }
+  /* Not even the best RTT of a whole round came near the minimum (half of
+   * it, and never less than a flush interval of slack for ACKs that wait
+   * for a tick): a queue stood all round, which sessions sharing the path
+   * build by adding up rate estimates that each hold a probe's peak. Lower
+   * the estimate (and its history) until the queue drains; a lone session
+   * rarely gets here. A queue that a loss-based sender keeps full makes
+   * this module yield to it, as delay-based control does. */
+  if (b->mode == IKCP_BBR_PROBE_BW && b->round_rtt != 0 &&
+      b->round_rtt > b->min_rtt + ikcp_max(b->min_rtt / 2, kcp->interval)) {
+    b->max_bw -= b->max_bw / 8;
+    for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
+      b->bw[i] = ikcp_min(b->bw[i], b->max_bw);
+    }
+  }
   b->round_start = kcp->current;
   b->round_delivered = b->delivered;
+  b->round_rtt = 0;
   b->app_limited = 0;
   if (b->mode == IKCP_BBR_STARTUP) {
     if ((IUINT64)b->max_bw * 4 >= (IUINT64)b->full_bw * 5) {
@@ -1025,6 +1041,9 @@ static void ikcp_bbr_rtt(ikcpcb *kcp, IINT32 rtt)
 {
   struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
   IUINT32 r = rtt > 0 ? (IUINT32)rtt : 1;
+  if (b->round_rtt == 0 || r < b->round_rtt) {
+    b->round_rtt = r;
+  }
   if (b->mode == IKCP_BBR_PROBE_RTT) {
     b->probe_min = ikcp_min(b->probe_min, r);
   } else if (b->min_rtt == 0 || r <= b->min_rtt) {
@@ -1057,8 +1076,10 @@ static void ikcp_bbr_tick(ikcpcb *kcp)
   }
   if (b->mode == IKCP_BBR_PROBE_RTT) {
     if (ikcp_diff(kcp->current, b->mode_end) >= 0) {
+      /* A probe that saw no lower RTT may raise the minimum by a quarter
+       * at most: other sessions' queue is not the path's delay. */
       if (b->probe_min != 0xffffffffu) {
-        b->min_rtt = b->probe_min;
+        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt + b->min_rtt / 4 + 1);
       }
       b->min_rtt_stamp = kcp->current;
       b->mode = IKCP_BBR_PROBE_BW;
