@@ -44,7 +44,7 @@ FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
 FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.

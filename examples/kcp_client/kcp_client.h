@@ -53,6 +53,7 @@ struct kcpc_config {
   unsigned max_reconnects;      /**< per client, so a vanished server ends the run */
   uint32_t conv;                /**< conversation id of client 0 */
   const char *profile;          /**< kcptun profile name */
+  const char *cc;               /**< congestion control module (ikcp_cc_find()) */
   unsigned wnd;                 /**< send and receive window, segments */
   unsigned mtu;                 /**< KCP mtu, bytes */
   uint64_t count;               /**< messages per client; UINT64_MAX with only --duration */
