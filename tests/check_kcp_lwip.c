@@ -453,6 +453,33 @@ END_TEST
 
 /* A connected session that never sends nor hears anything still ends at
    its idle deadline (the pcb's timer is armed by kcp_connect itself). */
+/* A session switched to bbr by name echoes like any other. */
+START_TEST(test_setcc_by_name)
+{
+  u32_t i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_client_open(0, 0x4321, T_PORT, 10000);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "reno"), ERR_VAL);
+  ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_classic);
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "bbr"), ERR_OK);
+  ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_bbr);
+  UNLOCK_TCPIP_CORE();
+  for (i = 0; i < 50; i++) {
+    ck_assert_int_eq(t_client_write(0, i, 3000), ERR_OK);
+  }
+  t_want = 50;
+  ck_assert_msg(t_wait(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
+                (unsigned)t_want);
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "classic"), ERR_OK);
+  UNLOCK_TCPIP_CORE();
+}
+END_TEST
+
 START_TEST(test_connect_idle)
 {
   t_setup();
@@ -475,6 +502,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_close_in_callback);
   tcase_add_test(tc, test_sndq_full_and_sent);
   tcase_add_test(tc, test_connect_idle);
+  tcase_add_test(tc, test_setcc_by_name);
   suite_add_tcase(s, tc);
   return s;
 }
