@@ -9,12 +9,14 @@
  *   >= the send window), so an ACK or una finds its segments in O(1).
  * - Their retransmission timers sit in a binary min-heap on resendts, so a
  *   flush touches only expired segments.
- * - The fast-retransmit "skipped" count is the reference's conservative one
- *   (its IKCP_FASTACK_CONSERVE): one per input carrying ACKs, for every
- *   segment below the largest sn acked, but only when that ACK's ts is not
- *   older than the segment's last transmission, so late ACKs of an earlier
- *   flight do not resend a segment that was just resent. The largest sn
- *   only moves to an ACK with a newer ts. The walk covers only the "watch"
+ * - The fast-retransmit "skipped" count follows the reference's
+ *   conservative rule (its IKCP_FASTACK_CONSERVE): one per input carrying
+ *   ACKs, for every segment below the largest sn acked, the largest sn
+ *   moving only to an ACK with a newer ts, and an ACK older than the
+ *   segment's last transmission not counted, so late ACKs of an earlier
+ *   flight do not resend a segment that was just resent. Unlike the
+ *   reference, late ACKs still arriving a while after the resend (see
+ *   ikcp_snd_fastack()) count again. The walk covers only the "watch"
  *   list: in-flight segments still below the threshold, in sn order; it
  *   stops at the largest acked sn and a segment leaves the list once its
  *   count reaches the threshold.
@@ -1390,18 +1392,36 @@ static void ikcp_snd_recount(ikcpcb *kcp, IKCPSEG *seg, IKCPSEG **cursor)
 }
 
 /**
- * Count one skip for every segment in flight below @p maxack whose last
- * transmission is not newer than @p ts (the ACK's own send time: an older
- * ACK says nothing about that transmission), once per input with ACKs as
- * the reference does. Only segments still below the threshold are on the
- * watch list, in sn order; each leaves it after `fastresend` counts.
+ * How long after a transmission ACKs sent before it are still the tail of
+ * the flight it was resent into: two flush intervals, or a quarter of the
+ * smoothed RTT when that is longer.
+ */
+static IINT32 ikcp_late_ack_window(const ikcpcb *kcp)
+{
+  IINT32 quarter = kcp->rx_srtt > 0 ? kcp->rx_srtt / 4 : 0;
+  IINT32 ticks = (IINT32)(2 * ikcp_min(kcp->interval, IKCP_INTERVAL_MAX));
+  return quarter > ticks ? quarter : ticks;
+}
+
+/**
+ * Count one skip for every segment in flight below @p maxack, once per
+ * input with ACKs as the reference does, unless the ACK is older than the
+ * segment's last transmission (@p ts is the newest ACK's send time) and
+ * that transmission is recent: such late ACKs of the previous flight say
+ * nothing about it, and counting them resent segments that were just
+ * resent (the reference's IKCP_FASTACK_CONSERVE drops them for good). Late
+ * ACKs that keep coming past ikcp_late_ack_window() do count, so that a
+ * resend lost too is retried before its timer, as without that rule.
+ * Only segments still below the threshold are on the watch list, in sn
+ * order; each leaves it after `fastresend` counts.
  */
 static void ikcp_snd_fastack(ikcpcb *kcp, IUINT32 maxack, IUINT32 ts)
 {
   IKCPSEG *seg = kcp->watch.head;
+  IINT32 window = ikcp_late_ack_window(kcp);
   while (seg != NULL && ikcp_diff(seg->sn, maxack) < 0) {
     IKCPSEG *next = seg->next;
-    if (ikcp_diff(ts, seg->ts) < 0) {
+    if (ikcp_diff(ts, seg->ts) < 0 && ikcp_diff(kcp->current, seg->ts) < window) {
       seg = next;
       continue;
     }

@@ -2155,6 +2155,43 @@ START_TEST(test_fastack_late)
 }
 END_TEST
 
+/* Late ACKs that keep coming two intervals after a resend count again, so
+ * a resend that was lost too is retried before its timer. */
+START_TEST(test_fastack_late_window)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = make_kcp(5, &box);
+  IUINT32 sn[16];
+  int i;
+  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 10, 2, 1), 0);
+  for (i = 0; i < 6; i++) {
+    ck_assert_int_eq(ikcp_send(kcp, "m", 1), 1);
+  }
+  ikcp_update(kcp, 0);
+  outbox_clear(&box);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 1, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
+  ikcp_update(kcp, 10);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 1);
+  outbox_clear(&box);
+  /* within two intervals of the resend: not counted */
+  ikcp_update(kcp, 20);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 4, 0, NULL, 0), 0);
+  ikcp_update(kcp, 30);
+  ck_assert_int_eq(box.n, 0);
+  /* past them: counted, sn 0 goes again */
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 4, 0, NULL, 0), 0);
+  ikcp_update(kcp, 40);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 1);
+  ck_assert_uint_eq(sn[0], 0);
+  ck_assert_uint_eq(stats_of(kcp).retrans_fast, 2);
+  outbox_clear(&box);
+  ikcp_release(kcp);
+}
+END_TEST
+
 static Suite *ikcp_suite(void)
 {
   Suite *s = suite_create("ikcp");
@@ -2205,6 +2242,7 @@ static Suite *ikcp_suite(void)
   tcase_add_test(timing, test_dead_link);
   tcase_add_test(timing, test_fastack_counting);
   tcase_add_test(timing, test_fastack_late);
+  tcase_add_test(timing, test_fastack_late_window);
   tcase_add_test(timing, test_pacing_budget);
   tcase_add_test(timing, test_fast_retransmit);
   suite_add_tcase(s, timing);
