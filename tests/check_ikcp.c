@@ -2121,27 +2121,38 @@ START_TEST(test_pacing_budget)
 }
 END_TEST
 
-START_TEST(test_fastack_late)
+/**
+ * @p nmsg one-byte segments sent at 0 (fast resend 2, flush @p interval),
+ * sn 1 and 2 acked with ts 0: sn 0 is skipped twice and resent fast by the
+ * flush at @p interval, alone.
+ */
+static ikcpcb *fastack_resent(struct outbox *box, int nodelay, int interval, int nmsg)
 {
-  struct outbox box = { 0 };
-  ikcpcb *kcp = make_kcp(5, &box);
+  ikcpcb *kcp = make_kcp(5, box);
   IUINT32 sn[16];
   int i;
-  ck_assert_int_eq(ikcp_nodelay(kcp, 0, 100, 2, 1), 0);
-  for (i = 0; i < 4; i++) {
+  ck_assert_int_eq(ikcp_nodelay(kcp, nodelay, interval, 2, 1), 0);
+  for (i = 0; i < nmsg; i++) {
     ck_assert_int_eq(ikcp_send(kcp, "m", 1), 1);
   }
   ikcp_update(kcp, 0);
-  ck_assert_int_eq(pushed_sns(&box, sn, 16), 4);
-  outbox_clear(&box);
-  /* sn 1 and 2 acked (ts 0): sn 0 is skipped twice and resent fast at 100 */
+  ck_assert_int_eq(pushed_sns(box, sn, 16), nmsg);
+  outbox_clear(box);
   ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 1, 0, NULL, 0), 0);
   ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
-  ikcp_update(kcp, 100);
-  ck_assert_int_eq(pushed_sns(&box, sn, 16), 1);
+  ikcp_update(kcp, (IUINT32)interval);
+  ck_assert_int_eq(pushed_sns(box, sn, 16), 1);
   ck_assert_uint_eq(sn[0], 0);
   ck_assert_uint_eq(stats_of(kcp).retrans_fast, 1);
-  outbox_clear(&box);
+  outbox_clear(box);
+  return kcp;
+}
+
+START_TEST(test_fastack_late)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = fastack_resent(&box, 0, 100, 4);
+  IUINT32 sn[16];
   /* late ACKs of the first flight (ts 0, older than the resend at 100)
    * say nothing about the resend: it is not resent again */
   ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
@@ -2160,20 +2171,8 @@ END_TEST
 START_TEST(test_fastack_late_window)
 {
   struct outbox box = { 0 };
-  ikcpcb *kcp = make_kcp(5, &box);
+  ikcpcb *kcp = fastack_resent(&box, 1, 10, 6);
   IUINT32 sn[16];
-  int i;
-  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 10, 2, 1), 0);
-  for (i = 0; i < 6; i++) {
-    ck_assert_int_eq(ikcp_send(kcp, "m", 1), 1);
-  }
-  ikcp_update(kcp, 0);
-  outbox_clear(&box);
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 1, 0, NULL, 0), 0);
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
-  ikcp_update(kcp, 10);
-  ck_assert_int_eq(pushed_sns(&box, sn, 16), 1);
-  outbox_clear(&box);
   /* within two intervals of the resend: not counted */
   ikcp_update(kcp, 20);
   ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
