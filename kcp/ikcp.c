@@ -877,7 +877,7 @@ const struct IKCPOPS ikcp_cc_classic = {
 #define IKCP_BBR_UNIT        256   /* gains are in 1/256 */
 #define IKCP_BBR_HIGH_GAIN   739   /* 2/ln 2: doubles the delivery rate per round */
 #define IKCP_BBR_DRAIN_GAIN  89    /* 1/high gain: drains the startup queue in a round */
-#define IKCP_BBR_CWND_GAIN   384   /* 2 BDP in flight: room for ACK batching */
+#define IKCP_BBR_CWND_GAIN   384   /* 1.5 BDP in flight: room for ACK batching */
 #define IKCP_BBR_MIN_CWND    4
 #define IKCP_BBR_INIT_CWND   16
 #define IKCP_BBR_CYCLE       8
