@@ -16,6 +16,7 @@ APPFILES := apps/common/ipsrc.c \
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
+	ports/unix/watchdog.c \
 	ports/unix/pcapdump.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
@@ -118,3 +119,6 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# The core thread's watchdog (--watchdog, hung with the test-only
+# --test-hang) restarted by relaunch.sh beside a live KCP session.
+SCRIPTTESTS += tests/tap_robust_watchdog.sh

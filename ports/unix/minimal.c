@@ -7,13 +7,15 @@
  * Threads: tcpip_init() starts the lwIP core thread; the tap driver adds a
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
- * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd; it prints counters (and
- * stops) while holding the core lock, since the counters belong to the core
- * thread.
+ * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
+ * thread is ever interrupted, and reads them from a signalfd; it prints
+ * counters (and stops) while holding the core lock, since the counters
+ * belong to the core thread. The watchdog (watchdog.h) has a thread of its
+ * own, which aborts the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
- * be set up or the tap vanishes while running, 2 for a bad option.
+ * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
+ * from the watchdog.
  */
 #include "icmpcount.h"
 #include "kcpecho.h"
@@ -21,6 +23,7 @@
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
+#include "watchdog.h"
 
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
@@ -57,6 +60,8 @@ struct minimal_opts {
   u32_t stats_sec;
   u32_t tcp_idle_sec;
   int debug;
+  u32_t watchdog_sec; /**< --watchdog; 0: off */
+  int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
 };
 
@@ -76,7 +81,9 @@ enum {
   OPT_KCP_MAX,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
-  OPT_IP6
+  OPT_IP6,
+  OPT_WATCHDOG,
+  OPT_TEST_HANG
 };
 
 static const struct option minimal_longopts[] = {
@@ -103,6 +110,8 @@ static const struct option minimal_longopts[] = {
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+  {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
 
@@ -143,12 +152,17 @@ minimal_usage(FILE *out)
     "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
+    "      --watchdog SEC   abort (SIGABRT, with a message) when the lwIP core\n"
+    "                       thread makes no progress for SEC seconds, so that\n"
+    "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
+    "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
+    "                       the core thread forever, holding the core lock\n"
     "  -h, --help           this text\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
     MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
-    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
 }
 
 /** Report a bad option value and exit 2. */
@@ -271,6 +285,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->emu.seed = 1;
   o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
+  o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
 
   while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
@@ -329,6 +344,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case 'd':
       o->debug = 1;
+      break;
+    case OPT_WATCHDOG:
+      o->watchdog_sec = minimal_parse_u32("--watchdog", optarg, 0, WATCHDOG_MAX_SEC, "seconds 0..3600");
+      break;
+    case OPT_TEST_HANG:
+      o->test_hang = 1;
       break;
     case 'k':
       o->kcp.port = (u16_t)minimal_parse_u32("--kcp-port", optarg, 1, 65535, "a port 1..65535");
@@ -507,6 +528,13 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
          o->kcp.profile != NULL ? o->kcp.profile : "default");
+  if (watchdog_start(o->watchdog_sec) != ERR_OK) {
+    minimal_die("watchdog", ERR_MEM);
+  }
+  if (o->watchdog_sec > 0) {
+    printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
+           (unsigned)o->watchdog_sec);
+  }
   fflush(stdout);
 }
 
@@ -525,9 +553,10 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
   return ms > 0 ? (int)ms : 0;
 }
 
-/** Wait for signals and timer ticks until SIGINT or SIGTERM. */
+/** Wait for signals and timer ticks until SIGINT or SIGTERM. SIGUSR2
+ *  hangs the core thread with --test-hang, and is ignored without it. */
 static int
-minimal_run(int sfd, u32_t stats_sec)
+minimal_run(int sfd, u32_t stats_sec, int test_hang)
 {
   struct timespec next = {0, 0};
 
@@ -558,6 +587,10 @@ minimal_run(int sfd, u32_t stats_sec)
       LOCK_TCPIP_CORE();
       minimal_stats_print();
       UNLOCK_TCPIP_CORE();
+    } else if (si.ssi_signo == SIGUSR2) {
+      if (test_hang && tcpip_callback(watchdog_test_hang, NULL) != ERR_OK) {
+        fprintf(stderr, "minimal: --test-hang: cannot reach the core thread\n");
+      }
     } else {
       return (int)si.ssi_signo;
     }
@@ -583,6 +616,7 @@ main(int argc, char **argv)
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR1);
+  sigaddset(&sigs, SIGUSR2);
   if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
     perror("minimal: signalfd");
     return 1;
@@ -621,7 +655,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, opts.stats_sec);
+  sig = minimal_run(sfd, opts.stats_sec, opts.test_hang);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;
