@@ -20,6 +20,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/pcapdump.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
+	ports/unix/netif/synguard.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -122,3 +123,9 @@ SCRIPTTESTS += tests/tap_robust_land.sh
 # The core thread's watchdog (--watchdog, hung with the test-only
 # --test-hang) restarted by relaunch.sh beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_watchdog.sh
+# SYN flood: spoofed SYNs (build/tests/tools/syn_flood) on the TCP echo
+# port beside a live KCP session; the tap's SYN guard bounds half-open
+# handshakes. make bench runs it 30 s at rising rates.
+TESTEXTRAS += build/tests/tools/syn_flood
+SCRIPTTESTS += tests/tap_robust_synflood.sh
+BENCHSCRIPTS += bench/robust-synflood.sh

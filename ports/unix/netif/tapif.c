@@ -193,6 +193,10 @@ tapif_wire_input(struct pbuf *p, void *arg)
     pbuf_free(p);
     return;
   }
+  if (!synguard_input(&tap->syn, (const u8_t *)p->payload, p->len)) {
+    pbuf_free(p);
+    return;
+  }
   linkemu_submit(&tap->emu, LINKEMU_IN, p);
 }
 
@@ -250,6 +254,7 @@ tapif_netif_init(struct netif *netif)
     linkemu_deinit(&tap->emu);
     return err;
   }
+  synguard_init(&tap->syn, tapif_deliver_in, tap);
   tap->netif = netif;
   netif->name[0] = 't';
   netif->name[1] = 'p';
@@ -441,6 +446,7 @@ tapif_stats_print(struct tapif *tap)
          __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
          rxring_full_waits(&tap->rx), tap->rx_bogus,
          tap->tx_frames, tap->tx_bytes, tap->tx_errors);
+  synguard_stats_print(&tap->syn);
   tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
   tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);
 }

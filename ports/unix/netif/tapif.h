@@ -27,6 +27,7 @@
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
+#include "synguard.h"
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
@@ -70,6 +71,7 @@ struct tapif {
   int error;           /**< errno that stopped the reader, or 0 */
   struct linkemu emu;
   struct rxring rx;
+  struct synguard syn;  /**< half-open TCP handshakes, core thread */
 };
 
 int tapif_open(struct tapif *tap, const struct tapif_config *cfg);
