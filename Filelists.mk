@@ -129,3 +129,6 @@ SCRIPTTESTS += tests/tap_robust_watchdog.sh
 TESTEXTRAS += build/tests/tools/syn_flood
 SCRIPTTESTS += tests/tap_robust_synflood.sh
 BENCHSCRIPTS += bench/robust-synflood.sh
+# Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
+# beside a live KCP session; newcomers evict the slowest.
+SCRIPTTESTS += tests/tap_robust_slowloris.sh

@@ -225,7 +225,7 @@ synguard_init(struct synguard *g, synguard_inject_fn inject, void *arg)
   g->inject_arg = arg;
 }
 
-/** A SYN: a new handshake, tracked within the limits (one pass over the
+/** A SYN: a new handshake, tracked within the limits, or dropped (one pass over the
  *  table finds a retransmission, the source's count, the oldest entry, a
  *  free slot, and forgets expired ones). @return 1 pass, 0 drop */
 static int
@@ -262,6 +262,10 @@ synguard_syn(struct synguard *g, const u8_t *frame, const struct synguard_seg *s
     return 0;
   }
   if (slot == NULL) {
+    if (now - oldest->t_ms < SYNGUARD_EVICT_MIN_MS) {
+      g->stats.full++;
+      return 0;
+    }
     synguard_evict(g, oldest);
     slot = oldest;
   }
@@ -288,7 +292,8 @@ synguard_syn(struct synguard *g, const u8_t *frame, const struct synguard_seg *s
  * @param frame the whole Ethernet frame
  * @param len   its length
  * @return 1: give the frame to lwIP; 0: drop it (a SYN from a source with
- *         SYNGUARD_PER_SRC half-open handshakes)
+ *         SYNGUARD_PER_SRC half-open handshakes, or one that finds the table
+ *         full of handshakes younger than SYNGUARD_EVICT_MIN_MS)
  */
 int
 synguard_input(struct synguard *g, const u8_t *frame, u16_t len)
@@ -318,7 +323,7 @@ void
 synguard_stats_print(const struct synguard *g)
 {
   printf("synguard: half-open %" PRIu32 " (max %d, per source %d) syns %" PRIu32 " completed %" PRIu32
-         " evicted %" PRIu32 " dropped %" PRIu32 " expired %" PRIu32 "\n",
+         " evicted %" PRIu32 " dropped %" PRIu32 " expired %" PRIu32 " full %" PRIu32 "\n",
          g->n, SYNGUARD_MAX, SYNGUARD_PER_SRC, g->stats.syns, g->stats.completed, g->stats.evicted,
-         g->stats.dropped, g->stats.expired);
+         g->stats.dropped, g->stats.expired, g->stats.full);
 }

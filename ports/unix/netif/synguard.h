@@ -15,7 +15,12 @@
  * - when SYNGUARD_MAX handshakes are half-open in total, the oldest one is
  *   evicted: lwIP gets a RST for it, made as its peer would send it (the
  *   sequence number lwIP expects next), so lwIP frees that pcb at once
- *   through its own code; then the new SYN goes in;
+ *   through its own code; then the new SYN goes in. Unless the oldest is
+ *   younger than SYNGUARD_EVICT_MIN_MS: then the new SYN is dropped. So a
+ *   flood gets at most SYNGUARD_MAX SYNs into lwIP per SYNGUARD_EVICT_MIN_MS
+ *   (5 120 a second), each costing lwIP a pcb, a SYN-ACK and a RST; the
+ *   rest cost a table scan. A real client's SYN that gets in has that long
+ *   to complete its handshake; one that is dropped is sent again;
  * - the handshake's next segment from the client (its ACK, or a RST) ends
  *   the tracking; one older than lwIP's SYN_RCVD timeout is forgotten.
  *
@@ -32,6 +37,8 @@
 #define SYNGUARD_MAX 256
 /** Half-open handshakes at most from one source address. */
 #define SYNGUARD_PER_SRC 32
+/** The oldest half-open handshake is evicted only when at least this old (ms). */
+#define SYNGUARD_EVICT_MIN_MS 50
 /** lwIP's SYN_RCVD timeout (tcp_priv.h's TCP_SYN_RCVD_TIMEOUT), ms. */
 #define SYNGUARD_HALFOPEN_MS 20000
 
@@ -62,6 +69,7 @@ struct synguard {
     u32_t completed;  /**< handshakes ended by the client's ACK or RST */
     u32_t evicted;    /**< oldest evicted for a new SYN (RST to lwIP) */
     u32_t dropped;    /**< SYNs dropped: their source had too many */
+    u32_t full;       /**< SYNs dropped: all half-open ones younger than SYNGUARD_EVICT_MIN_MS */
     u32_t expired;    /**< forgotten after SYNGUARD_HALFOPEN_MS */
   } stats;
 };
