@@ -21,6 +21,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
 	ports/unix/netif/synguard.c \
+	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -132,3 +133,7 @@ BENCHSCRIPTS += bench/robust-synflood.sh
 # Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
 # beside a live KCP session; newcomers evict the slowest.
 SCRIPTTESTS += tests/tap_robust_slowloris.sh
+# Forged IPv6 neighbour advertisements for our link-local address (valid:
+# dropped; during detection: the duplicate is re-created) beside a live KCP
+# session over IPv6.
+SCRIPTTESTS += tests/tap_robust_dad.sh

@@ -193,7 +193,8 @@ tapif_wire_input(struct pbuf *p, void *arg)
     pbuf_free(p);
     return;
   }
-  if (!synguard_input(&tap->syn, (const u8_t *)p->payload, p->len)) {
+  if (!synguard_input(&tap->syn, (const u8_t *)p->payload, p->len) ||
+      !ip6guard_input(&tap->ip6, (const u8_t *)p->payload, p->len)) {
     pbuf_free(p);
     return;
   }
@@ -255,6 +256,7 @@ tapif_netif_init(struct netif *netif)
     return err;
   }
   synguard_init(&tap->syn, tapif_deliver_in, tap);
+  ip6guard_start(&tap->ip6, netif);
   tap->netif = netif;
   netif->name[0] = 't';
   netif->name[1] = 'p';
@@ -409,6 +411,7 @@ tapif_shutdown(struct tapif *tap)
   LWIP_ASSERT_CORE_LOCKED();
   tap->closed = 1;
   if (tap->netif != NULL) {
+    ip6guard_stop(&tap->ip6);
     netif_set_link_down(tap->netif);
     netif_set_down(tap->netif);
     rxring_close(&tap->rx);
@@ -447,6 +450,7 @@ tapif_stats_print(struct tapif *tap)
          rxring_full_waits(&tap->rx), tap->rx_bogus,
          tap->tx_frames, tap->tx_bytes, tap->tx_errors);
   synguard_stats_print(&tap->syn);
+  ip6guard_stats_print(&tap->ip6);
   tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
   tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);
 }

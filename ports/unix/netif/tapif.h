@@ -27,6 +27,7 @@
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
+#include "ip6guard.h"
 #include "synguard.h"
 
 #include "lwip/err.h"
@@ -72,6 +73,7 @@ struct tapif {
   struct linkemu emu;
   struct rxring rx;
   struct synguard syn;  /**< half-open TCP handshakes, core thread */
+  struct ip6guard ip6;  /**< our IPv6 addresses against forged advertisements */
 };
 
 int tapif_open(struct tapif *tap, const struct tapif_config *cfg);
