@@ -12,6 +12,7 @@
 
 #include "kcp_client.h"
 #include "kcpc_args.h"
+#include "kcplwip_version.h"
 
 /** Resolve HOST and PORT into cfg->addr; a name that does not resolve is a bad value. */
 static int
@@ -67,6 +68,10 @@ main(int argc, char **argv)
   }
   if (cfg.help) {
     kcpc_args_usage(stdout);
+    return 0;
+  }
+  if (cfg.version) {
+    printf("kcp_client (kcp-lwip) %s\n", KCPLWIP_VERSION);
     return 0;
   }
   rc = kcpc_resolve(&cfg, host, port);

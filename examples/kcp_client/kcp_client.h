@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ikcp.h"
+
 /** Exit status of a dead session or a failed check. */
 #define KCPC_EXIT_FAIL  1
 /** Exit status of a bad command line. */
@@ -30,10 +32,8 @@
  *  sessions (--reconnect), so that no two sessions of a run share a conv. */
 #define KCPC_CLIENTS_MAX      1000u
 
-/** KCP segment header: mss = mtu - this. */
-#define KCPC_KCP_OVERHEAD 24
 /** A KCP message may have at most this many fragments (frg counts down from 126). */
-#define KCPC_KCP_MAX_FRAGMENTS 127
+#define KCPC_KCP_MAX_FRAGMENTS (IKCP_FRG_MAX - 1)
 /** The echo comes back in the server's segments: ./minimal's default
  *  --kcp-mtu. A message must fit in 127 of its fragments too, or the server
  *  cannot send the echo and closes the session. */
@@ -44,6 +44,7 @@
 /** Everything the command line sets; filled once by main, read-only afterwards. */
 struct kcpc_config {
   int help;                     /**< -h: print the usage, nothing else */
+  int version;                  /**< --version: print the version, nothing else */
   struct sockaddr_storage addr; /**< the server, resolved */
   socklen_t addrlen;
   char peer[128];               /**< "host:port" for messages */

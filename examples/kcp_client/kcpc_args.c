@@ -66,6 +66,7 @@ kcpc_args_usage(FILE *out)
 "  --timeout SEC      silence (while echoes are due) that declares a session\n"
 "                     dead (default %d)\n"
 "  -h, --help         this text\n"
+"      --version      print the version and exit\n"
 "\n"
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
@@ -187,14 +188,14 @@ kcpc_msg_max(const struct kcpc_config *cfg)
   if (cfg->tcp || cfg->stream) {
     return KCPC_STREAM_MSG_MAX;
   }
-  return KCPC_KCP_MAX_FRAGMENTS * (mtu - KCPC_KCP_OVERHEAD);
+  return KCPC_KCP_MAX_FRAGMENTS * (mtu - IKCP_OVERHEAD);
 }
 
 enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION
 };
 
 static const struct option kcpc_options[] = {
@@ -217,6 +218,7 @@ static const struct option kcpc_options[] = {
   { "stream", no_argument, NULL, KCPC_OPT_STREAM },
   { "timeout", required_argument, NULL, KCPC_OPT_TIMEOUT },
   { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, KCPC_OPT_VERSION },
   { NULL, 0, NULL, 0 }
 };
 
@@ -281,7 +283,7 @@ kcpc_args_combined(FILE *err, struct kcpc_config *cfg, const char *bench_only,
     return kcpc_args_bad(err, "--size: %u bytes is too large for one KCP message: at most %d "
                          "fragments of mss = mtu - %d, at our --mtu %u and at the server's "
                          "mtu %d that its echo uses, so at most %u bytes (--stream has no such limit)",
-                         (unsigned)cfg->size_max, KCPC_KCP_MAX_FRAGMENTS, KCPC_KCP_OVERHEAD,
+                         (unsigned)cfg->size_max, KCPC_KCP_MAX_FRAGMENTS, IKCP_OVERHEAD,
                          cfg->mtu, KCPC_ECHO_MTU, (unsigned)kcpc_msg_max(cfg));
   }
   return 0;
@@ -349,6 +351,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
     case KCPC_OPT_STREAM: cfg->stream = 1; kcp_only = "--stream"; break;
     case KCPC_OPT_TIMEOUT: rc = kcpc_args_uint(err, "--timeout", optarg, 1, 3600, &cfg->timeout_s); break;
     case 'h': cfg->help = 1; return 0;
+    case KCPC_OPT_VERSION: cfg->version = 1; return 0;
     default: return kcpc_args_getopt_bad(err, opt, argc, argv);
     }
     if (rc != 0) {
