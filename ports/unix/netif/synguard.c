@@ -20,18 +20,24 @@
 /** Offsets: Ethernet type; IPv4 flags/fragment, protocol, addresses;
  *  IPv6 next header, addresses; TCP ports, sequence, flags, checksum. */
 #define SG_ETH_TYPE   12
+#define SG_IP4_LEN    2
 #define SG_IP4_FRAG   6
 #define SG_IP4_PROTO  9
 #define SG_IP4_SRC    12
 #define SG_IP4_DST    16
+#define SG_IP6_PLEN   4
 #define SG_IP6_NEXT   6
 #define SG_IP6_SRC    8
 #define SG_IP6_DST    24
 #define SG_TCP_SEQ    4
 #define SG_TCP_FLAGS  13
 #define SG_TCP_CHKSUM 16
-/** IPv4 fragment offset and more-fragments bits. */
-#define SG_IP4_FRAGMASK 0x3fff
+/** IPv4 fragment offset and more-fragments bits; IPv6 fragment offset. */
+#define SG_IP4_FRAGOFF 0x1fff
+#define SG_IP4_MF      0x2000
+#define SG_IP6_FRAGOFF 0xfff8
+/** IPv6 extension headers looked through before giving up. */
+#define SG_IP6_MAX_EXT 4
 
 /** The fields of one TCP segment the guard looks at. */
 struct synguard_seg {
@@ -68,39 +74,91 @@ synguard_put32(u8_t *p, u32_t v)
   synguard_put16(p + 2, (u16_t)v);
 }
 
-/** A TCP segment in an unfragmented IPv4 or an IPv6 packet? Fills s. */
+/**
+ * Where the TCP header of an IPv6 packet starts, past hop-by-hop, routing,
+ * destination options and fragment headers (a SYN may hide behind them).
+ * @return its offset from ip, 0 when it is not TCP or is not in this frame
+ *         (a later fragment), -1 for a first fragment too short to hold
+ *         the TCP header
+ */
+static int
+synguard_ip6_tcp(const u8_t *ip, u16_t avail)
+{
+  u8_t next = ip[SG_IP6_NEXT];
+  u16_t off = IP6_HLEN;
+  int frag = 0, i;
+
+  for (i = 0; i < SG_IP6_MAX_EXT && next != IP_PROTO_TCP; i++) {
+    if (off + 8 > avail) {
+      return frag ? -1 : 0;
+    }
+    if (next == IP6_NEXTH_FRAGMENT) {
+      if ((synguard_get16(ip + off + 2) & SG_IP6_FRAGOFF) != 0) {
+        return 0;
+      }
+      frag = 1;
+      next = ip[off];
+      off = (u16_t)(off + 8);
+    } else if (next == IP6_NEXTH_HOPBYHOP || next == IP6_NEXTH_ROUTING || next == IP6_NEXTH_DESTOPTS) {
+      next = ip[off];
+      off = (u16_t)(off + (ip[off + 1] + 1) * 8);
+    } else {
+      return 0;
+    }
+  }
+  if (next != IP_PROTO_TCP) {
+    return 0;
+  }
+  return off + TCP_HLEN <= avail ? off : (frag ? -1 : 0);
+}
+
+/**
+ * A TCP segment in an IPv4 or IPv6 packet, or in its first fragment?
+ * Fills s. A later fragment cannot start a handshake by itself (lwIP
+ * reassembles from the first), so it passes; a first fragment too short
+ * to hold the TCP header, which could hide a SYN's flags from us, never
+ * comes from a real stack (RFC 1858) and is dropped.
+ * @return 1 parsed, 0 not TCP (or a later fragment), -1 drop
+ */
 static int
 synguard_parse(const u8_t *f, u16_t len, struct synguard_seg *s)
 {
   const u8_t *ip = f + SIZEOF_ETH_HDR;
   const u8_t *tcp;
-  u16_t type;
+  u16_t type, avail;
 
-  if (len < SIZEOF_ETH_HDR + IP_HLEN + TCP_HLEN) {
+  if (len < SIZEOF_ETH_HDR + IP_HLEN) {
     return 0;
   }
+  avail = (u16_t)(len - SIZEOF_ETH_HDR);
   type = synguard_get16(f + SG_ETH_TYPE);
   if (type == ETHTYPE_IP) {
     u16_t hl = (u16_t)((ip[0] & 0x0f) * 4);
+    u16_t frag = synguard_get16(ip + SG_IP4_FRAG);
 
     if ((ip[0] >> 4) != 4 || hl < IP_HLEN || ip[SG_IP4_PROTO] != IP_PROTO_TCP ||
-        (synguard_get16(ip + SG_IP4_FRAG) & SG_IP4_FRAGMASK) != 0 ||
-        len < SIZEOF_ETH_HDR + hl + TCP_HLEN) {
+        (frag & SG_IP4_FRAGOFF) != 0) {
       return 0;
+    }
+    /* the packet's own length: Ethernet pads short frames */
+    avail = LWIP_MIN(avail, synguard_get16(ip + SG_IP4_LEN));
+    if (hl + TCP_HLEN > avail) {
+      return (frag & SG_IP4_MF) != 0 ? -1 : 0;
     }
     s->v6 = 0;
     s->src = ip + SG_IP4_SRC;
     s->dst = ip + SG_IP4_DST;
     tcp = ip + hl;
-  } else if (type == ETHTYPE_IPV6) {
-    if ((ip[0] >> 4) != 6 || ip[SG_IP6_NEXT] != IP_PROTO_TCP ||
-        len < SIZEOF_ETH_HDR + IP6_HLEN + TCP_HLEN) {
-      return 0;
+  } else if (type == ETHTYPE_IPV6 && avail >= IP6_HLEN && (ip[0] >> 4) == 6) {
+    int off = synguard_ip6_tcp(ip, LWIP_MIN(avail, IP6_HLEN + synguard_get16(ip + SG_IP6_PLEN)));
+
+    if (off <= 0) {
+      return off;
     }
     s->v6 = 1;
     s->src = ip + SG_IP6_SRC;
     s->dst = ip + SG_IP6_DST;
-    tcp = ip + IP6_HLEN;
+    tcp = ip + off;
   } else {
     return 0;
   }
@@ -185,7 +243,7 @@ synguard_evict(struct synguard *g, struct synguard_entry *e)
   if (e->v6) {
     synguard_put16(f + SG_ETH_TYPE, ETHTYPE_IPV6);
     ip[0] = 6 << 4;
-    synguard_put16(ip + 4, TCP_HLEN);
+    synguard_put16(ip + SG_IP6_PLEN, TCP_HLEN);
     ip[SG_IP6_NEXT] = IP_PROTO_TCP;
     ip[7] = 64;
     memcpy(ip + SG_IP6_SRC, e->src, 16);
@@ -193,7 +251,7 @@ synguard_evict(struct synguard *g, struct synguard_entry *e)
   } else {
     synguard_put16(f + SG_ETH_TYPE, ETHTYPE_IP);
     ip[0] = (4 << 4) | (IP_HLEN / 4);
-    synguard_put16(ip + 2, IP_HLEN + TCP_HLEN);
+    synguard_put16(ip + SG_IP4_LEN, IP_HLEN + TCP_HLEN);
     synguard_put16(ip + SG_IP4_FRAG, IP_DF);
     ip[8] = 64;
     ip[SG_IP4_PROTO] = IP_PROTO_TCP;
@@ -302,8 +360,14 @@ synguard_input(struct synguard *g, const u8_t *frame, u16_t len)
   u32_t i;
 
   LWIP_ASSERT_CORE_LOCKED();
-  if (!synguard_parse(frame, len, &s)) {
+  switch (synguard_parse(frame, len, &s)) {
+  case 0:
     return 1;
+  case -1:
+    g->stats.tiny++;
+    return 0;
+  default:
+    break;
   }
   if ((s.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
     return synguard_syn(g, frame, &s);
@@ -323,7 +387,7 @@ void
 synguard_stats_print(const struct synguard *g)
 {
   printf("synguard: half-open %" PRIu32 " (max %d, per source %d) syns %" PRIu32 " completed %" PRIu32
-         " evicted %" PRIu32 " dropped %" PRIu32 " expired %" PRIu32 " full %" PRIu32 "\n",
+         " evicted %" PRIu32 " dropped %" PRIu32 " expired %" PRIu32 " full %" PRIu32 " tiny %" PRIu32 "\n",
          g->n, SYNGUARD_MAX, SYNGUARD_PER_SRC, g->stats.syns, g->stats.completed, g->stats.evicted,
-         g->stats.dropped, g->stats.expired, g->stats.full);
+         g->stats.dropped, g->stats.expired, g->stats.full, g->stats.tiny);
 }

@@ -24,9 +24,10 @@
  * - the handshake's next segment from the client (its ACK, or a RST) ends
  *   the tracking; one older than lwIP's SYN_RCVD timeout is forgotten.
  *
- * So lwIP never holds more than SYNGUARD_MAX half-open pcbs. IPv4 without
- * fragments and IPv6 with TCP as the first next header are tracked; other
- * frames pass untouched.
+ * So lwIP never holds more than SYNGUARD_MAX half-open pcbs. TCP over IPv4
+ * and IPv6 is tracked, behind IPv6 extension headers and in first
+ * fragments too; a first fragment too short to show the TCP flags is
+ * dropped. Other frames pass untouched.
  */
 #ifndef SYNGUARD_H
 #define SYNGUARD_H
@@ -70,6 +71,7 @@ struct synguard {
     u32_t evicted;    /**< oldest evicted for a new SYN (RST to lwIP) */
     u32_t dropped;    /**< SYNs dropped: their source had too many */
     u32_t full;       /**< SYNs dropped: all half-open ones younger than SYNGUARD_EVICT_MIN_MS */
+    u32_t tiny;       /**< first fragments too short for the TCP header, dropped */
     u32_t expired;    /**< forgotten after SYNGUARD_HALFOPEN_MS */
   } stats;
 };
