@@ -14,6 +14,7 @@ LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/ipstr.c \
 	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
@@ -25,10 +26,13 @@ SMUXFILES := apps/kcptun/smux.c
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
+	ports/unix/watchdog.c \
 	ports/unix/pcapdump.c \
 	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
+	ports/unix/netif/synguard.c \
+	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -147,6 +151,22 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# The core thread's watchdog (--watchdog, hung with the test-only
+# --test-hang) restarted by relaunch.sh beside a live KCP session.
+SCRIPTTESTS += tests/tap_robust_watchdog.sh
+# SYN flood: spoofed SYNs (build/tests/tools/syn_flood) on the TCP echo
+# port beside a live KCP session; the tap's SYN guard bounds half-open
+# handshakes. make bench runs it 30 s at rising rates.
+TESTEXTRAS += build/tests/tools/syn_flood
+SCRIPTTESTS += tests/tap_robust_synflood.sh
+BENCHSCRIPTS += bench/robust-synflood.sh
+# Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
+# beside a live KCP session; newcomers evict the slowest.
+SCRIPTTESTS += tests/tap_robust_slowloris.sh
+# Forged IPv6 neighbour advertisements for our link-local address (valid:
+# dropped; during detection: the duplicate is re-created) beside a live KCP
+# session over IPv6.
+SCRIPTTESTS += tests/tap_robust_dad.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
 # (as root, through sudo, without sudo; nothing is installed).
 SCRIPTTESTS += tests/install_deps.sh

@@ -7,15 +7,19 @@
  * Threads: tcpip_init() starts the lwIP core thread; the tap driver adds a
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
- * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd, beside the tap driver's
- * failure eventfd (tapif_fail_fd()); it prints counters (and stops) while
- * holding the core lock, since the counters belong to the core thread.
+ * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
+ * thread is ever interrupted, and reads them from a signalfd, beside the tap
+ * driver's failure eventfd (tapif_fail_fd()); it prints counters (and
+ * stops) while holding the core lock, since the counters belong to the core
+ * thread. The watchdog (watchdog.h) has a thread of its own, which aborts
+ * the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
- * be set up or the tap vanishes while running, 2 for a bad option.
+ * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
+ * from the watchdog.
  */
 #include "icmpcount.h"
+#include "ipstr.h"
 #include "kcpecho.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
@@ -23,6 +27,7 @@
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
+#include "watchdog.h"
 
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
@@ -64,6 +69,8 @@ struct minimal_opts {
   int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
+  u32_t watchdog_sec; /**< --watchdog; 0: off */
+  int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
 };
 
@@ -87,6 +94,8 @@ enum {
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
+  OPT_WATCHDOG,
+  OPT_TEST_HANG,
   OPT_VERSION
 };
 
@@ -118,6 +127,8 @@ static const struct option minimal_longopts[] = {
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+  {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
 
@@ -214,12 +225,17 @@ minimal_usage(FILE *out)
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
+    "      --watchdog SEC   abort (SIGABRT, with a message) when the lwIP core\n"
+    "                       thread makes no progress for SEC seconds, so that\n"
+    "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
+    "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
+    "                       the core thread forever, holding the core lock\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
 }
 
 /** Report a command line error, with where the usage is, and exit 2. */
@@ -407,6 +423,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->emu.seed = 1;
   o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
+  o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
 
   opterr = 0; /* our own messages, with our own prefix */
@@ -480,6 +497,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case 'd':
       o->debug = 1;
+      break;
+    case OPT_WATCHDOG:
+      o->watchdog_sec = minimal_parse_u32("--watchdog", optarg, 0, WATCHDOG_MAX_SEC, "seconds 0..3600");
+      break;
+    case OPT_TEST_HANG:
+      o->test_hang = 1;
       break;
     case 'k':
       o->kcp.port = (u16_t)minimal_parse_kcp("--kcp-port", optarg, KCPECHO_CFG_PORT, 65535);
@@ -618,20 +641,6 @@ minimal_stats_print(int periodic)
   }
 }
 
-/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
- *  (lwIP's ip6addr_ntoa_r() writes upper case). */
-static const char *
-minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
-{
-  char *c;
-
-  ip6addr_ntoa_r(addr, buf, (int)len);
-  for (c = buf; *c != '\0'; c++) {
-    *c = (char)tolower((unsigned char)*c);
-  }
-  return buf;
-}
-
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
  *  usable once duplicate address detection has passed (about a second). */
 static void
@@ -642,7 +651,7 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
+      ipstr_ip6(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
@@ -669,7 +678,7 @@ minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
     if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
       continue;
     }
-    minimal_ip6_str(ip6, a, sizeof(a));
+    ipstr_ip6(ip6, a, sizeof(a));
     if (port < 0) {
       n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
     } else {
@@ -745,6 +754,13 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
+  if (watchdog_start(o->watchdog_sec) != ERR_OK) {
+    minimal_die("watchdog", ERR_MEM);
+  }
+  if (o->watchdog_sec > 0) {
+    printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
+           (unsigned)o->watchdog_sec);
+  }
   fflush(stdout);
 }
 
@@ -764,9 +780,10 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
 }
 
 /** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
-    the tap reader reports on @p fail_fd that it stopped (then 0). */
+    the tap reader reports on @p fail_fd that it stopped (then 0). SIGUSR2
+    hangs the core thread with --test-hang, and is ignored without it. */
 static int
-minimal_run(int sfd, int fail_fd, u32_t stats_sec)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec, int test_hang)
 {
   struct timespec next = {0, 0};
 
@@ -800,6 +817,10 @@ minimal_run(int sfd, int fail_fd, u32_t stats_sec)
       LOCK_TCPIP_CORE();
       minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
+    } else if (si.ssi_signo == SIGUSR2) {
+      if (test_hang && tcpip_callback(watchdog_test_hang, NULL) != ERR_OK) {
+        fprintf(stderr, "minimal: --test-hang: cannot reach the core thread\n");
+      }
     } else {
       return (int)si.ssi_signo;
     }
@@ -825,6 +846,7 @@ main(int argc, char **argv)
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR1);
+  sigaddset(&sigs, SIGUSR2);
   if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
     perror("minimal: signalfd");
     return 1;
@@ -864,7 +886,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec, opts.test_hang);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;
