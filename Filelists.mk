@@ -4,6 +4,10 @@
 # The KCP engine: no lwIP, no system calls.
 KCPFILES := kcp/ikcp.c
 
+# kcp-go's datagram codec (nonce + CRC32 + cipher, FEC): no lwIP; links
+# CODEC_LIBS (Common.mk).
+CODECFILES := codec/kcp_crypt.c codec/kcp_codec.c codec/kcp_fec.c
+
 # The lwIP binding of the engine (session layer on a raw-API udp_pcb).
 KCPLWIPFILES := kcp/kcp_lwip.c
 
@@ -56,8 +60,13 @@ CHECKTESTS += check_ikcp
 TESTSUPPORTFILES := tests/linksim.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
-# Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
-# the sources in CHECK_NAME_FILES.
+# A Check test NAME also links the sources in CHECK_NAME_FILES and the
+# libraries in CHECK_NAME_LIBS; LWIPCHECKTESTS run the lwIP core in-process.
+# The codec against golden vectors made by the real kcp-go
+# (tests/codec/golden.txt; `make codec-golden` remakes it).
+CHECKTESTS += check_codec
+CHECK_check_codec_FILES := $(CODECFILES)
+CHECK_check_codec_LIBS := $(CODEC_LIBS)
 # lwIP binding tests: sessions over lwIP's loopback.
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip

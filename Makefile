@@ -46,15 +46,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call objs,$(BUILD),$(TESTSUPPORTFILES) $(
 $(SANBUILD)/tests/%: $(SANBUILD)/tests/%.o $(call objs,$(SANBUILD),$(TESTSUPPORTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(CHECK_LIBS) -lm
 
-# Check tests that run the lwIP core in-process (LWIPCHECKTESTS) also link
-# lwIP and the sources their CHECK_NAME_FILES list.
-define lwip_check_test
+# Check tests also link the sources their CHECK_NAME_FILES list and the
+# libraries in CHECK_NAME_LIBS; those that run the lwIP core in-process
+# (LWIPCHECKTESTS) link lwIP too.
+define check_test_extras
 $$(BUILD)/tests/$(1): $$(call objs,$$(BUILD),$$(CHECK_$(1)_FILES))
-$$(BUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+$$(BUILD)/tests/$(1): CHECK_LIBS += $$(CHECK_$(1)_LIBS)
 $$(SANBUILD)/tests/$(1): $$(call objs,$$(SANBUILD),$$(CHECK_$(1)_FILES))
-$$(SANBUILD)/tests/$(1): CHECK_LIBS += $$(LWIP_LIBS)
+$$(SANBUILD)/tests/$(1): CHECK_LIBS += $$(CHECK_$(1)_LIBS)
 endef
-$(foreach t,$(LWIPCHECKTESTS),$(eval $(call lwip_check_test,$(t))))
+$(foreach t,$(CHECKTESTS),$(eval $(call check_test_extras,$(t))))
+$(foreach t,$(LWIPCHECKTESTS),$(eval $(BUILD)/tests/$(t) $(SANBUILD)/tests/$(t): CHECK_LIBS += $(LWIP_LIBS)))
 
 # Interop peers. kcp-go builds offline from Debian's GOPATH tree; its cache
 # lives under build/ because CI runs as root with no usable HOME.
@@ -76,6 +78,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 # Host-side test tools (tests/tools/NAME.c, one file each, POSIX only).
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $^
+
+# The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
+.PHONY: codec-golden
+codec-golden:
+	@mkdir -p $(BUILD)/go
+	$(GOENV) go run ./tests/codec/golden > tests/codec/golden.txt
 
 tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go
 	@mkdir -p $(BUILD)/go
