@@ -8,8 +8,9 @@ KCPFILES := kcp/ikcp.c
 # CODEC_LIBS (Common.mk).
 CODECFILES := codec/kcp_crypt.c codec/kcp_codec.c codec/kcp_fec.c
 
-# The lwIP binding of the engine (session layer on a raw-API udp_pcb).
-KCPLWIPFILES := kcp/kcp_lwip.c
+# The lwIP binding of the engine (session layer on a raw-API udp_pcb), with
+# the codec it can put in front of its sessions (link CODEC_LIBS too).
+KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
@@ -44,7 +45,7 @@ FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
 FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
 	$(KCPLWIPFILES) $(KCPFILES)
-FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
+FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
 FUZZTARGETS += fuzz_kcpc_args
@@ -71,6 +72,7 @@ CHECK_check_codec_LIBS := $(CODEC_LIBS)
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
 CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
+CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring

@@ -38,15 +38,29 @@ struct kcp_codec_config {
   int parityshard;     /**< FEC parity shards */
 };
 
-/** Counters of one codec (datagrams). */
+/** Counters of one codec and all its links (datagrams, shards). */
 struct kcp_codec_stats {
-  uint32_t sealed;     /**< datagrams sealed */
-  uint32_t opened;     /**< datagrams that decrypted with a good CRC */
-  uint32_t short_in;   /**< dropped: shorter than the header */
-  uint32_t crc_err;    /**< dropped: bad CRC (wrong key or cipher, garbage) */
+  uint32_t sealed;        /**< datagrams sealed */
+  uint32_t opened;        /**< datagrams that decrypted with a good CRC */
+  uint32_t short_in;      /**< dropped: shorter than the header */
+  uint32_t crc_err;       /**< dropped: bad CRC (wrong key or cipher, garbage) */
+  uint32_t fec_parity_out;/**< FEC parity shards sent */
+  uint32_t fec_parity_in; /**< FEC parity shards received */
+  uint32_t fec_recovered; /**< KCP datagrams rebuilt from parity */
+  uint32_t fec_bad;       /**< malformed FEC shards, or parity with FEC off */
 };
 
 struct kcp_codec;
+/** A codec's state for one peer: its FEC encoder and decoder. */
+struct kcp_codec_link;
+
+/**
+ * Sends one sealed datagram (a link's output).
+ * @param dgram the datagram, in the codec's scratch: valid during the call
+ */
+typedef void (*kcp_codec_emit_fn)(void *arg, const uint8_t *dgram, size_t len);
+/** Takes one KCP datagram a link decoded (valid during the call). */
+typedef void (*kcp_codec_deliver_fn)(void *arg, const uint8_t *kcp, size_t len);
 
 int  kcp_codec_config_check(const struct kcp_codec_config *cfg, const char **why);
 struct kcp_codec *kcp_codec_new(const struct kcp_codec_config *cfg);
@@ -56,5 +70,13 @@ size_t kcp_codec_overhead(const struct kcp_codec *c);
 void kcp_codec_seal(struct kcp_codec *c, uint8_t *dgram, size_t len);
 int  kcp_codec_open(struct kcp_codec *c, uint8_t *dgram, size_t len);
 void kcp_codec_stats_get(const struct kcp_codec *c, struct kcp_codec_stats *st);
+const uint8_t *kcp_codec_kcp_view(const uint8_t *payload, size_t len, size_t *kcplen);
+
+struct kcp_codec_link *kcp_codec_link_new(struct kcp_codec *c);
+void kcp_codec_link_free(struct kcp_codec_link *l);
+int  kcp_codec_link_send(struct kcp_codec_link *l, const void *kcp, size_t len,
+                         kcp_codec_emit_fn emit, void *arg);
+void kcp_codec_link_input(struct kcp_codec_link *l, const uint8_t *payload, size_t len,
+                          uint32_t now_ms, kcp_codec_deliver_fn deliver, void *arg);
 
 #endif /* KCP_CODEC_H */

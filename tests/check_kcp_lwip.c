@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kcp_lwip.h"
+#include "kcp_codec.h"
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
@@ -462,6 +463,98 @@ START_TEST(test_connect_idle)
 }
 END_TEST
 
+/* Gives the server pcb, and the client pcb made now, codecs. */
+static void
+t_codecs(struct kcp_codec **srv, struct kcp_codec **cli, const char *crypt,
+         const char *cli_key, int ds, int ps)
+{
+  struct kcp_codec_config sc = { NULL, "secret", 0, 0 }, cc;
+
+  sc.crypt = crypt;
+  sc.datashard = ds;
+  sc.parityshard = ps;
+  cc = sc;
+  cc.key = cli_key;
+  *srv = kcp_codec_new(&sc);
+  *cli = kcp_codec_new(&cc);
+  ck_assert(*srv != NULL && *cli != NULL);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(kcp_set_codec(t_srv, *srv), ERR_OK);
+  t_cpcb = kcp_new();
+  ck_assert_ptr_nonnull(t_cpcb);
+  ck_assert_int_eq(kcp_set_codec(t_cpcb, *cli), ERR_OK);
+  UNLOCK_TCPIP_CORE();
+}
+
+/* Encrypted, FEC-protected echo through the codec hook of both pcbs. */
+START_TEST(test_codec_echo)
+{
+  static const u32_t sizes[] = { 1, 1376, 5000, 65536, 10 };
+  struct kcp_codec *sc, *cc;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+  u32_t i, total = 0;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_codecs(&sc, &cc, "aes", "secret", 10, 3);
+  t_client_open(0, 0x4321, T_PORT, 10000);
+  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
+    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
+    total += sizes[i];
+  }
+  t_want = LWIP_ARRAYSIZE(sizes);
+  ck_assert_msg(t_wait(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
+                (unsigned)t_want);
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  ck_assert_uint_eq(t_cli[0].bytes, total);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.malformed, 0);
+  LOCK_TCPIP_CORE();
+  kcp_codec_stats_get(sc, &cs);
+  UNLOCK_TCPIP_CORE();
+  ck_assert_uint_eq(cs.crc_err, 0);
+  ck_assert_uint_gt(cs.opened, 50);
+  ck_assert_uint_gt(cs.fec_parity_in, 10);
+  ck_assert_uint_gt(cs.fec_parity_out, 10);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(kcp_set_codec(t_srv, NULL), ERR_VAL);
+  kcp_remove(t_cpcb);
+  kcp_remove(t_srv);
+  t_cpcb = NULL;
+  UNLOCK_TCPIP_CORE();
+  kcp_codec_free(sc);
+  kcp_codec_free(cc);
+}
+END_TEST
+
+/* A client with the wrong key: every datagram dropped, no session opened. */
+START_TEST(test_codec_wrong_key)
+{
+  struct kcp_codec *sc, *cc;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_codecs(&sc, &cc, "salsa20", "not the secret", 0, 0);
+  t_client_open(0, 0x4322, T_PORT, 10000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  usleep(300000);
+  st = t_srv_stats();
+  LOCK_TCPIP_CORE();
+  kcp_codec_stats_get(sc, &cs);
+  UNLOCK_TCPIP_CORE();
+  ck_assert_uint_ge(st.dgram_in, 1);
+  ck_assert_uint_eq(st.malformed, st.dgram_in);
+  ck_assert_uint_eq(cs.crc_err, st.dgram_in);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(t_cli[0].msgs, 0);
+}
+END_TEST
+
 static Suite *
 kcp_lwip_suite(void)
 {
@@ -475,6 +568,8 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_close_in_callback);
   tcase_add_test(tc, test_sndq_full_and_sent);
   tcase_add_test(tc, test_connect_idle);
+  tcase_add_test(tc, test_codec_echo);
+  tcase_add_test(tc, test_codec_wrong_key);
   suite_add_tcase(s, tc);
   return s;
 }
