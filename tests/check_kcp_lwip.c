@@ -272,24 +272,32 @@ static int t_srv_empty(void)
   return st.sessions == 0;
 }
 
+/* Client 0 sends messages of these sizes; all come back intact. */
+static void
+t_echo_sizes(const u32_t *sizes, u32_t n)
+{
+  u32_t i, total = 0;
+
+  for (i = 0; i < n; i++) {
+    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
+    total += sizes[i];
+  }
+  t_want = n;
+  ck_assert_msg(t_wait(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
+                (unsigned)t_want);
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  ck_assert_uint_eq(t_cli[0].bytes, total);
+}
+
 START_TEST(test_echo_messages)
 {
   static const u32_t sizes[] = { 1, 0, 1376, 1377, 5000, 65535, 65536, T_MAXMSG, 10 };
-  u32_t i, total = 0;
   struct kcp_stats st;
 
   t_setup();
   t_server_start(16, 10000, 0);
   t_client_open(0, 0x1234, T_PORT, 10000);
-  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
-    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
-    total += sizes[i];
-  }
-  t_want = LWIP_ARRAYSIZE(sizes);
-  ck_assert_msg(t_wait(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
-                (unsigned)t_want);
-  ck_assert_uint_eq(t_cli[0].bad, 0);
-  ck_assert_uint_eq(t_cli[0].bytes, total);
+  t_echo_sizes(sizes, LWIP_ARRAYSIZE(sizes));
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 1);
   ck_assert_uint_eq(st.opened, 1);
@@ -493,21 +501,12 @@ START_TEST(test_codec_echo)
   struct kcp_codec *sc, *cc;
   struct kcp_codec_stats cs;
   struct kcp_stats st;
-  u32_t i, total = 0;
 
   t_setup();
   t_server_start(16, 10000, 0);
   t_codecs(&sc, &cc, "aes", "secret", 10, 3);
   t_client_open(0, 0x4321, T_PORT, 10000);
-  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
-    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
-    total += sizes[i];
-  }
-  t_want = LWIP_ARRAYSIZE(sizes);
-  ck_assert_msg(t_wait(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
-                (unsigned)t_want);
-  ck_assert_uint_eq(t_cli[0].bad, 0);
-  ck_assert_uint_eq(t_cli[0].bytes, total);
+  t_echo_sizes(sizes, LWIP_ARRAYSIZE(sizes));
   st = t_srv_stats();
   ck_assert_uint_eq(st.opened, 1);
   ck_assert_uint_eq(st.malformed, 0);
