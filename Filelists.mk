@@ -36,7 +36,8 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_payload.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
-	examples/kcp_client/kcpc_link_tcp.c
+	examples/kcp_client/kcpc_link_tcp.c \
+	$(CODECFILES)
 
 # libFuzzer targets (make fuzz): build-fuzz/NAME from fuzz/NAME.c and the
 # parts listed for it; seeds in fuzz/corpus/NAME, past crashes in
@@ -49,7 +50,8 @@ FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(CODECFILES)
+FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
@@ -113,6 +115,9 @@ BENCHSCRIPTS += bench/lwip-bench.sh
 INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
+# kcp-go's datagram codec (codec/): kcp_client against the real kcp-go with
+# every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
+SCRIPTTESTS += tests/interop_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.

@@ -34,7 +34,7 @@ minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILE
 	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ -lm $(CODEC_LIBS)
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))
@@ -85,7 +85,7 @@ codec-golden:
 	@mkdir -p $(BUILD)/go
 	$(GOENV) go run ./tests/codec/golden > tests/codec/golden.txt
 
-tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go
+tests/interop/bin/kcpgo_peer: tests/interop/kcpgo_peer/main.go tests/interop/kcptuncrypt/kcptuncrypt.go
 	@mkdir -p $(BUILD)/go
 	$(GOENV) go build -o $@ ./tests/interop/kcpgo_peer
 

@@ -133,7 +133,14 @@ kcp_codec_config_get(const struct kcp_codec *c)
 size_t
 kcp_codec_overhead(const struct kcp_codec *c)
 {
-  return KCP_CODEC_HEADER_LEN + (c->cfg.datashard > 0 ? KCP_FEC_HEADER_LEN : 0);
+  return kcp_codec_config_overhead(&c->cfg);
+}
+
+/** kcp_codec_overhead() of the codec a configuration would make. */
+size_t
+kcp_codec_config_overhead(const struct kcp_codec_config *cfg)
+{
+  return KCP_CODEC_HEADER_LEN + (cfg->datashard > 0 ? KCP_FEC_HEADER_LEN : 0);
 }
 
 /**

@@ -67,6 +67,7 @@ struct kcp_codec *kcp_codec_new(const struct kcp_codec_config *cfg);
 void kcp_codec_free(struct kcp_codec *c);
 const struct kcp_codec_config *kcp_codec_config_get(const struct kcp_codec *c);
 size_t kcp_codec_overhead(const struct kcp_codec *c);
+size_t kcp_codec_config_overhead(const struct kcp_codec_config *cfg);
 void kcp_codec_seal(struct kcp_codec *c, uint8_t *dgram, size_t len);
 int  kcp_codec_open(struct kcp_codec *c, uint8_t *dgram, size_t len);
 void kcp_codec_stats_get(const struct kcp_codec *c, struct kcp_codec_stats *st);

@@ -63,6 +63,14 @@ expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
+# The codec options: unknown cipher, half an FEC pair, too many shards, no
+# room for the headers, and a codec over TCP.
+expect_rc 2 --crypt rot13 $LO $PORT
+expect_rc 2 --ds 10 $LO $PORT
+expect_rc 2 --ds 100 --ps 100 $LO $PORT
+expect_rc 2 --crypt aes --mtu 1481 $LO $PORT
+expect_rc 2 --ds 10 --ps 3 --mtu 1473 $LO $PORT
+expect_rc 2 --bench --tcp --crypt aes $LO $PORT
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT

@@ -17,7 +17,6 @@
 package main
 
 import (
-	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -25,56 +24,15 @@ import (
 	"time"
 
 	kcp "github.com/xtaci/kcp-go"
-	"golang.org/x/crypto/pbkdf2"
+
+	"../../interop/kcptuncrypt"
 )
-
-// kcptun's key derivation (its SALT and iteration count).
-func derive(pass string) []byte {
-	return pbkdf2.Key([]byte(pass), []byte("kcp-go"), 4096, 32, sha1.New)
-}
-
-// newCrypt builds kcptun's cipher for a --crypt name from the derived key.
-func newCrypt(name string, pass []byte) kcp.BlockCrypt {
-	var b kcp.BlockCrypt
-	switch name {
-	case "sm4":
-		b, _ = kcp.NewSM4BlockCrypt(pass[:16])
-	case "tea":
-		b, _ = kcp.NewTEABlockCrypt(pass[:16])
-	case "xor":
-		b, _ = kcp.NewSimpleXORBlockCrypt(pass)
-	case "none":
-		b, _ = kcp.NewNoneBlockCrypt(pass)
-	case "aes-128":
-		b, _ = kcp.NewAESBlockCrypt(pass[:16])
-	case "aes-192":
-		b, _ = kcp.NewAESBlockCrypt(pass[:24])
-	case "blowfish":
-		b, _ = kcp.NewBlowfishBlockCrypt(pass)
-	case "twofish":
-		b, _ = kcp.NewTwofishBlockCrypt(pass)
-	case "cast5":
-		b, _ = kcp.NewCast5BlockCrypt(pass[:16])
-	case "3des":
-		b, _ = kcp.NewTripleDESBlockCrypt(pass[:24])
-	case "xtea":
-		b, _ = kcp.NewXTEABlockCrypt(pass[:16])
-	case "salsa20":
-		b, _ = kcp.NewSalsa20BlockCrypt(pass)
-	default:
-		b, _ = kcp.NewAESBlockCrypt(pass)
-	}
-	return b
-}
-
-var ciphers = []string{"aes", "aes-128", "aes-192", "salsa20", "blowfish", "twofish",
-	"cast5", "3des", "tea", "xtea", "xor", "sm4", "none"}
 
 func main() {
 	for _, p := range []string{"it's a secrect", "", "kcp-lwip"} {
-		fmt.Printf("key %s %s\n", hex.EncodeToString([]byte(p)), hex.EncodeToString(derive(p)))
+		fmt.Printf("key %s %s\n", hex.EncodeToString([]byte(p)), hex.EncodeToString(kcptuncrypt.Derive(p)))
 	}
-	pass := derive("it's a secrect")
+	pass := kcptuncrypt.Derive("it's a secrect")
 	// lengths: a bare header (kcp-go seals nothing shorter), a partial last
 	// block, past xor's table
 	for _, n := range []int{20, 71, 1600} {
@@ -82,11 +40,11 @@ func main() {
 		for i := range plain {
 			plain[i] = byte(i*7 + n)
 		}
-		for _, c := range ciphers {
+		for _, c := range kcptuncrypt.Names {
 			// in place, as kcp-go seals its datagrams (xor leaves a
 			// separate destination's bytes past its table untouched)
 			out := append([]byte(nil), plain...)
-			newCrypt(c, pass).Encrypt(out, out)
+			kcptuncrypt.New(c, pass).Encrypt(out, out)
 			fmt.Printf("crypt %s %s %s\n", c, hex.EncodeToString(plain), hex.EncodeToString(out))
 		}
 	}
