@@ -20,37 +20,34 @@ func Derive(passphrase string) []byte {
 	return pbkdf2.Key([]byte(passphrase), []byte("kcp-go"), 4096, 32, sha1.New)
 }
 
+// ciphers maps a --crypt name to its constructor and the bytes of the
+// derived key kcptun gives it.
+var ciphers = map[string]struct {
+	keylen int
+	make   func([]byte) (kcp.BlockCrypt, error)
+}{
+	"aes":      {32, kcp.NewAESBlockCrypt},
+	"aes-128":  {16, kcp.NewAESBlockCrypt},
+	"aes-192":  {24, kcp.NewAESBlockCrypt},
+	"salsa20":  {32, kcp.NewSalsa20BlockCrypt},
+	"blowfish": {32, kcp.NewBlowfishBlockCrypt},
+	"twofish":  {32, kcp.NewTwofishBlockCrypt},
+	"cast5":    {16, kcp.NewCast5BlockCrypt},
+	"3des":     {24, kcp.NewTripleDESBlockCrypt},
+	"tea":      {16, kcp.NewTEABlockCrypt},
+	"xtea":     {16, kcp.NewXTEABlockCrypt},
+	"xor":      {32, kcp.NewSimpleXORBlockCrypt},
+	"sm4":      {16, kcp.NewSM4BlockCrypt},
+	"none":     {32, kcp.NewNoneBlockCrypt},
+}
+
 // New builds the cipher for a --crypt name from the derived key pass; an
 // unknown name is aes, as in kcptun.
 func New(name string, pass []byte) kcp.BlockCrypt {
-	var b kcp.BlockCrypt
-	switch name {
-	case "sm4":
-		b, _ = kcp.NewSM4BlockCrypt(pass[:16])
-	case "tea":
-		b, _ = kcp.NewTEABlockCrypt(pass[:16])
-	case "xor":
-		b, _ = kcp.NewSimpleXORBlockCrypt(pass)
-	case "none":
-		b, _ = kcp.NewNoneBlockCrypt(pass)
-	case "aes-128":
-		b, _ = kcp.NewAESBlockCrypt(pass[:16])
-	case "aes-192":
-		b, _ = kcp.NewAESBlockCrypt(pass[:24])
-	case "blowfish":
-		b, _ = kcp.NewBlowfishBlockCrypt(pass)
-	case "twofish":
-		b, _ = kcp.NewTwofishBlockCrypt(pass)
-	case "cast5":
-		b, _ = kcp.NewCast5BlockCrypt(pass[:16])
-	case "3des":
-		b, _ = kcp.NewTripleDESBlockCrypt(pass[:24])
-	case "xtea":
-		b, _ = kcp.NewXTEABlockCrypt(pass[:16])
-	case "salsa20":
-		b, _ = kcp.NewSalsa20BlockCrypt(pass)
-	default:
-		b, _ = kcp.NewAESBlockCrypt(pass)
+	c, ok := ciphers[name]
+	if !ok {
+		c = ciphers["aes"]
 	}
+	b, _ := c.make(pass[:c.keylen])
 	return b
 }
