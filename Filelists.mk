@@ -18,6 +18,9 @@ APPFILES := apps/common/ipsrc.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
 
+# kcptun's layers, pure modules: the smux stream multiplexer.
+SMUXFILES := apps/kcptun/smux.c
+
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
@@ -29,7 +32,6 @@ UNIXFILES := ports/unix/minimal.c \
 # Host-side client: POSIX sockets and the engine.
 CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_args.c \
-	examples/kcp_client/kcpc_sha256.c \
 	examples/kcp_client/kcpc_interactive.c \
 	examples/kcp_client/kcpc_bench.c \
 	examples/kcp_client/kcpc_stats.c \
@@ -79,6 +81,9 @@ CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
 CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+# kcptun's stream multiplexer smux (pure module): frames, errors, windows.
+CHECKTESTS += check_smux
+CHECK_check_smux_FILES := $(SMUXFILES)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
@@ -87,6 +92,8 @@ SCRIPTTESTS :=
 # full-size frames. (tests/tap_rtt.sh measures, so it is not listed.)
 SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
 	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
+# --pcap read while written, and rotated as tcpdump -C/-W (--pcap-size/-count).
+SCRIPTTESTS += tests/tap_pcap_rotate.sh
 # IPv6: link-local and --ip6 addresses, ping, UDP, TCP and KCP echo.
 SCRIPTTESTS += tests/tap_ipv6.sh
 # KCP sessions of ./minimal on a tap (issue #4): cap, stray segments, idle
@@ -119,6 +126,10 @@ SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
 # every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
 SCRIPTTESTS += tests/interop_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
+# smux against Debian's Go smux over loopback TCP: our module as echo and
+# as client, versions 1 and 2 (windows, keepalive across an idle session).
+TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
+SCRIPTTESTS += tests/interop_smux.sh
 # Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
@@ -134,3 +145,12 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
+# (as root, through sudo, without sudo; nothing is installed).
+SCRIPTTESTS += tests/install_deps.sh
+# scripts/setup-tapif in namespaces of its own: help, bad options, success
+# line, and --down removing only what it created.
+SCRIPTTESTS += tests/setup_tapif.sh
+# make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
+# built against the installed kcp-lwip.pc (tests/install_user.c).
+SCRIPTTESTS += tests/install.sh

@@ -51,9 +51,6 @@
 #define FL_SLOTS    96
 #define FL_WIRE     64
 #define FL_MSGS     256
-#define FL_HDR      24
-#define FL_PUSH     81
-#define FL_WINS     84
 
 struct fl_dgram {
   u8_t *data;
@@ -492,22 +489,22 @@ fl_capture(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
   if (fl.silent) {
     fl_fail("reply to a datagram that opens no session");
   }
-  if (len < FL_HDR || len > KCP_DGRAM_MAX) {
+  if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX) {
     fl_fail("datagram out of 24..KCP_DGRAM_MAX bytes");
   }
   conv = fl_get32(data);
   while (left > 0) {
     u32_t dlen;
 
-    if (left < FL_HDR || fl_get32(p) != conv || p[4] < FL_PUSH || p[4] > FL_WINS) {
+    if (left < IKCP_OVERHEAD || fl_get32(p) != conv || p[IKCP_CMD_OFFSET] < IKCP_CMD_PUSH || p[IKCP_CMD_OFFSET] > IKCP_CMD_WINS) {
       fl_fail("datagram sent does not parse as segments of one conv");
     }
-    dlen = fl_get32(p + 20);
-    if (dlen > (u32_t)(left - FL_HDR)) {
+    dlen = fl_get32(p + IKCP_LEN_OFFSET);
+    if (dlen > (u32_t)(left - IKCP_OVERHEAD)) {
       fl_fail("segment sent runs past its datagram");
     }
-    p += FL_HDR + dlen;
-    left = (u16_t)(left - FL_HDR - dlen);
+    p += IKCP_OVERHEAD + dlen;
+    left = (u16_t)(left - IKCP_OVERHEAD - dlen);
   }
   if (!fl_has_session(dst, dport, conv)) {
     fl_fail("datagram sent for a conversation with no session");
@@ -520,7 +517,7 @@ fl_capture(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
 static void
 fl_inject(const ip_addr_t *src, u16_t sport, const u8_t *data, u16_t len, struct fl_peer *peer)
 {
-  int opens = len >= FL_HDR && data[4] == FL_PUSH && fl_get32(data + 12) == 0;
+  int opens = len >= IKCP_OVERHEAD && data[IKCP_CMD_OFFSET] == IKCP_CMD_PUSH && fl_get32(data + IKCP_SN_OFFSET) == 0;
 
   fl.sender = peer;
   fl.src_ip = *src;
@@ -784,7 +781,7 @@ fl_op_forge(void)
   if (owner != NULL && owner->slot != NULL) {
     near = kcp_session_ikcp(owner->slot->s);
   }
-  for (i = 0; i < nseg && len + FL_HDR <= sizeof(buf); i++) {
+  for (i = 0; i < nseg && len + IKCP_OVERHEAD <= sizeof(buf); i++) {
     u8_t sel = fuzz_reader_u8(fl.r);
     u8_t cmd = fuzz_reader_u8(fl.r);
     int16_t dsn = (int16_t)fuzz_reader_u16(fl.r);
@@ -798,23 +795,23 @@ fl_op_forge(void)
       sn += cmd & 0x80 ? near->snd_una : near->rcv_nxt;
       una = near->snd_una + (IUINT32)(int32_t)(int8_t)fuzz_reader_u8(fl.r);
     }
-    if (dlen > sizeof(buf) - len - FL_HDR) {
-      dlen = (u16_t)(sizeof(buf) - len - FL_HDR);
+    if (dlen > sizeof(buf) - len - IKCP_OVERHEAD) {
+      dlen = (u16_t)(sizeof(buf) - len - IKCP_OVERHEAD);
     }
     fl_put32(seg, sel & 1 ? fuzz_reader_u32(fl.r) : conv);
-    seg[4] = sel & 2 ? cmd : (u8_t)(FL_PUSH + (cmd & 3));
-    seg[5] = fuzz_reader_u8(fl.r);
-    seg[6] = (u8_t)wnd;
-    seg[7] = (u8_t)(wnd >> 8);
-    fl_put32(seg + 8, fl.now);
-    fl_put32(seg + 12, sel & 4 ? 0 : sn);
-    fl_put32(seg + 16, una);
-    fl_put32(seg + 20, sel & 8 ? fuzz_reader_u32(fl.r) : dlen);
-    dlen = (u16_t)fuzz_reader_bytes(fl.r, seg + FL_HDR, dlen);
+    seg[IKCP_CMD_OFFSET] = sel & 2 ? cmd : (u8_t)(IKCP_CMD_PUSH + (cmd & 3));
+    seg[IKCP_FRG_OFFSET] = fuzz_reader_u8(fl.r);
+    seg[IKCP_WND_OFFSET] = (u8_t)wnd;
+    seg[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+    fl_put32(seg + IKCP_TS_OFFSET, fl.now);
+    fl_put32(seg + IKCP_SN_OFFSET, sel & 4 ? 0 : sn);
+    fl_put32(seg + IKCP_UNA_OFFSET, una);
+    fl_put32(seg + IKCP_LEN_OFFSET, sel & 8 ? fuzz_reader_u32(fl.r) : dlen);
+    dlen = (u16_t)fuzz_reader_bytes(fl.r, seg + IKCP_OVERHEAD, dlen);
     if (!(sel & 8)) {
-      fl_put32(seg + 20, dlen);
+      fl_put32(seg + IKCP_LEN_OFFSET, dlen);
     }
-    len += FL_HDR + dlen;
+    len += IKCP_OVERHEAD + dlen;
   }
   fl_inject_forged(&ip, port, buf, (u16_t)len);
 }
@@ -908,13 +905,13 @@ fl_op_crowd(void)
   unsigned i;
 
   for (i = 0; i < n; i++) {
-    u8_t seg[FL_HDR] = { 0 };
+    u8_t seg[IKCP_OVERHEAD] = { 0 };
     ip_addr_t ip;
 
     IP_ADDR4(&ip, 172, 17, net, (u8_t)i);
     fl_put32(seg, i);
-    seg[4] = FL_PUSH;
-    seg[6] = 128;
+    seg[IKCP_CMD_OFFSET] = IKCP_CMD_PUSH;
+    seg[IKCP_WND_OFFSET] = 128;
     fl_inject(&ip, (u16_t)(5000 + i), seg, sizeof(seg), NULL);
   }
 }

@@ -98,7 +98,7 @@ fa_check_config(const struct kcpc_config *cfg, const char *host, unsigned port,
                       cfg->json || cfg->reconnect || cfg->sha256)) {
     fa_fail("a benchmark option taken without --bench");
   }
-  if (cfg->tcp && (cfg->stream || cfg->conv != KCPC_DEFAULT_CONV || strcmp(cfg->profile, "fast") != 0)) {
+  if (cfg->tcp && (cfg->stream || cfg->conv_set || strcmp(cfg->profile, "fast") != 0)) {
     fa_fail("a KCP option taken with --tcp");
   }
   if (cfg->max_reconnects != KCPC_DEFAULT_RECONNECTS && !cfg->reconnect) {

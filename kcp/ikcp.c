@@ -30,11 +30,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IKCP_OVERHEAD      24
-#define IKCP_CMD_PUSH      81
-#define IKCP_CMD_ACK       82
-#define IKCP_CMD_WASK      83
-#define IKCP_CMD_WINS      84
 #define IKCP_ASK_SEND      1
 #define IKCP_ASK_TELL      2
 #define IKCP_RTO_NDL       30
@@ -54,7 +49,6 @@
 #define IKCP_PROBE_INIT    7000
 #define IKCP_PROBE_LIMIT   120000
 #define IKCP_FASTACK_LIMIT 5
-#define IKCP_FRG_MAX       128
 #define IKCP_RING_MIN      16
 #define IKCP_RING_MAX      (1u << 24)
 #define IKCP_CLOCK_JUMP    10000
@@ -636,7 +630,40 @@ void ikcp_allocator(void *(*new_malloc)(size_t), void (*new_free)(void *))
 
 IUINT32 ikcp_getconv(const void *ptr)
 {
-  return ikcp_get32((const char *)ptr);
+  return ikcp_get32((const char *)ptr + IKCP_CONV_OFFSET);
+}
+
+int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
+{
+  const char *p = (const char *)data;
+  if (p == NULL || size < IKCP_OVERHEAD) {
+    return IKCP_EINPUT_CONV;
+  }
+  hdr->conv = ikcp_get32(p + IKCP_CONV_OFFSET);
+  hdr->cmd = (IUINT8)p[IKCP_CMD_OFFSET];
+  hdr->frg = (IUINT8)p[IKCP_FRG_OFFSET];
+  hdr->wnd = (IUINT16)ikcp_get16(p + IKCP_WND_OFFSET);
+  hdr->ts = ikcp_get32(p + IKCP_TS_OFFSET);
+  hdr->sn = ikcp_get32(p + IKCP_SN_OFFSET);
+  hdr->una = ikcp_get32(p + IKCP_UNA_OFFSET);
+  hdr->len = ikcp_get32(p + IKCP_LEN_OFFSET);
+  if ((unsigned long)(size - IKCP_OVERHEAD) < (unsigned long)hdr->len || hdr->len > INT_MAX) {
+    return IKCP_EINPUT_LEN;
+  }
+  if (hdr->cmd < IKCP_CMD_PUSH || hdr->cmd > IKCP_CMD_WINS) {
+    return IKCP_EINPUT_CMD;
+  }
+  return 0;
+}
+
+int ikcp_is_dead(const ikcpcb *kcp)
+{
+  return kcp->state == (IUINT32)-1;
+}
+
+int ikcp_sndqlen(const ikcpcb *kcp)
+{
+  return (int)ikcp_min(kcp->nsnd_que, INT_MAX);
 }
 
 int ikcp_setmtu(ikcpcb *kcp, int mtu)
@@ -721,28 +748,38 @@ int ikcp_nodelay(ikcpcb *kcp, int nodelay, int interval, int resend, int nc)
   return 0;
 }
 
+/** kcptun's profiles as ikcp_nodelay() arguments. */
+static const struct {
+  const char *name;
+  int nodelay, interval, resend, nc;
+} ikcp_profiles[] = {
+  { "normal", 0, 40, 2, 1 },
+  { "fast", 0, 30, 2, 1 },
+  { "fast2", 1, 20, 2, 1 },
+  { "fast3", 1, 10, 2, 1 },
+};
+
 int ikcp_profile(ikcpcb *kcp, const char *name)
 {
-  static const struct {
-    const char *name;
-    int nodelay, interval, resend, nc;
-  } profiles[] = {
-    { "normal", 0, 40, 2, 1 },
-    { "fast", 0, 30, 2, 1 },
-    { "fast2", 1, 20, 2, 1 },
-    { "fast3", 1, 10, 2, 1 },
-  };
   size_t i;
   if (name == NULL) {
     return -1;
   }
-  for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
-    if (strcmp(name, profiles[i].name) == 0) {
-      return ikcp_nodelay(kcp, profiles[i].nodelay, profiles[i].interval,
-                          profiles[i].resend, profiles[i].nc);
+  for (i = 0; i < sizeof(ikcp_profiles) / sizeof(ikcp_profiles[0]); i++) {
+    if (strcmp(name, ikcp_profiles[i].name) == 0) {
+      return ikcp_nodelay(kcp, ikcp_profiles[i].nodelay, ikcp_profiles[i].interval,
+                          ikcp_profiles[i].resend, ikcp_profiles[i].nc);
     }
   }
   return -1;
+}
+
+const char *ikcp_profile_name(int index)
+{
+  if (index < 0 || (size_t)index >= sizeof(ikcp_profiles) / sizeof(ikcp_profiles[0])) {
+    return NULL;
+  }
+  return ikcp_profiles[index].name;
 }
 
 int ikcp_setsndqmax(ikcpcb *kcp, int max_segments)
@@ -857,7 +894,7 @@ int ikcp_send(ikcpcb *kcp, const char *buffer, int len)
   IUINT32 topup = 0, rest, count, i, offset = 0;
 
   if (len < 0) {
-    return -1;
+    return IKCP_ESEND_LEN;
   }
   if (kcp->stream && tail != NULL && tail->len < mss) {
     topup = ikcp_min((IUINT32)len, mss - tail->len);
@@ -872,7 +909,7 @@ int ikcp_send(ikcpcb *kcp, const char *buffer, int len)
     }
   }
   if (count >= IKCP_FRG_MAX) {
-    return -2;
+    return IKCP_ESEND_FRAGS;
   }
   if (kcp->sndq_max > 0 && kcp->nsnd_que + count > kcp->sndq_max) {
     return IKCP_ESNDQFULL;
@@ -1653,7 +1690,7 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
   }
   if (data == NULL || size < IKCP_OVERHEAD) {
     kcp->stats.malformed++;
-    return -1;
+    return IKCP_EINPUT_CONV;
   }
   if (ikcp_canlog(kcp, IKCP_LOG_INPUT)) {
     ikcp_log(kcp, IKCP_LOG_INPUT, "[RI] %ld bytes", size);
@@ -1661,28 +1698,25 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
   ikcp_rcv_reserve(kcp, kcp->rcv_wnd);
 
   while (size >= IKCP_OVERHEAD) {
-    IUINT32 conv = ikcp_get32(data);
-    IUINT32 cmd = (unsigned char)data[4];
-    IUINT32 frg = (unsigned char)data[5];
-    IUINT32 wnd = ikcp_get16(data + 6);
-    IUINT32 ts = ikcp_get32(data + 8);
-    IUINT32 sn = ikcp_get32(data + 12);
-    IUINT32 una = ikcp_get32(data + 16);
-    IUINT32 len = ikcp_get32(data + 20);
+    IKCPHDR h;
+    IUINT32 cmd, frg, wnd, ts, sn, una, len;
     const char *body = data + IKCP_OVERHEAD;
 
-    if (conv != kcp->conv) {
-      ret = -1;
+    if (ikcp_get32(data + IKCP_CONV_OFFSET) != kcp->conv) {
+      ret = IKCP_EINPUT_CONV;
       break;
     }
-    if ((unsigned long)(size - IKCP_OVERHEAD) < (unsigned long)len || len > INT_MAX) {
-      ret = -2;
+    ret = ikcp_peek_header(data, size, &h);
+    if (ret != 0) {
       break;
     }
-    if (cmd < IKCP_CMD_PUSH || cmd > IKCP_CMD_WINS) {
-      ret = -3;
-      break;
-    }
+    cmd = h.cmd;
+    frg = h.frg;
+    wnd = h.wnd;
+    ts = h.ts;
+    sn = h.sn;
+    una = h.una;
+    len = h.len;
     data = body + len;
     size -= IKCP_OVERHEAD;
     size -= (long)len;
@@ -1734,7 +1768,7 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
       break;
     }
   }
-  if (ret == -1 || ret == -2 || ret == -3) {
+  if (ret == IKCP_EINPUT_CONV || ret == IKCP_EINPUT_LEN || ret == IKCP_EINPUT_CMD) {
     kcp->stats.malformed++;
   }
 
@@ -1795,17 +1829,17 @@ int ikcp_recv(ikcpcb *kcp, char *buffer, int len)
   IKCPSEG *seg;
 
   if (kcp->rcv_queue.head == NULL) {
-    return -1;
+    return IKCP_ERECV_EMPTY;
   }
   if (len < 0) {
     len = len == INT_MIN ? INT_MAX : -len;
   }
   size = ikcp_msg_span(kcp, &nseg);
   if (size < 0) {
-    return -2;
+    return IKCP_ERECV_PARTIAL;
   }
   if (size > len) {
-    return -3;
+    return IKCP_ERECV_SHORT;
   }
   recover = kcp->nrcv_que >= kcp->rcv_wnd;
 

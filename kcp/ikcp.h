@@ -7,8 +7,10 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_setcc() hooks, ikcp_trim(), ikcp_flush_batch() and
- * the IKCP_E* codes.
+ * ikcp_profile(), ikcp_profile_name(), ikcp_setcc() hooks, ikcp_trim(),
+ * ikcp_flush_batch(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
+ * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET) and the
+ * IKCP_E* codes.
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -78,10 +80,51 @@ typedef unsigned long long IUINT64;
 #define IKCP_LOG_OUT_PROBE 1024
 #define IKCP_LOG_OUT_WINS  2048
 
+/** Bytes of a segment header; a segment on the wire is a header and its data. */
+#define IKCP_OVERHEAD 24
+
+/* Segment commands, the header's cmd byte. */
+#define IKCP_CMD_PUSH 81 /**< data */
+#define IKCP_CMD_ACK  82 /**< acknowledges one sn */
+#define IKCP_CMD_WASK 83 /**< asks for the peer's window */
+#define IKCP_CMD_WINS 84 /**< tells our window */
+
+/* Where each header field sits in a segment (little-endian), for callers
+   that look at datagrams without a control block; kcp-go names them so. */
+#define IKCP_CONV_OFFSET 0  /**< IUINT32 conversation */
+#define IKCP_CMD_OFFSET  4  /**< IUINT8 IKCP_CMD_* */
+#define IKCP_FRG_OFFSET  5  /**< IUINT8 fragments that follow in the message */
+#define IKCP_WND_OFFSET  6  /**< IUINT16 sender's free receive window */
+#define IKCP_TS_OFFSET   8  /**< IUINT32 timestamp */
+#define IKCP_SN_OFFSET   12 /**< IUINT32 sequence number */
+#define IKCP_UNA_OFFSET  16 /**< IUINT32 first sn the sender has not received */
+#define IKCP_LEN_OFFSET  20 /**< IUINT32 bytes of data after the header */
+
+/* Return codes by name; the values are the reference's (and shared between
+   functions: test a code only against the function that returns it). */
+/** ikcp_recv(): no message queued. */
+#define IKCP_ERECV_EMPTY   (-1)
+/** ikcp_recv(): no whole message yet. */
+#define IKCP_ERECV_PARTIAL (-2)
+/** ikcp_recv(): the buffer is smaller than the message (nothing consumed). */
+#define IKCP_ERECV_SHORT   (-3)
+/** ikcp_send(): negative length. */
+#define IKCP_ESEND_LEN     (-1)
+/** ikcp_send(): the message would need IKCP_FRG_MAX fragments or more. */
+#define IKCP_ESEND_FRAGS   (-2)
+/** ikcp_input(), ikcp_peek_header(): shorter than a header, or another conv. */
+#define IKCP_EINPUT_CONV   (-1)
+/** ikcp_input(), ikcp_peek_header(): a segment's len goes past the datagram. */
+#define IKCP_EINPUT_LEN    (-2)
+/** ikcp_input(), ikcp_peek_header(): unknown cmd. */
+#define IKCP_EINPUT_CMD    (-3)
 /** ikcp_send(): the send queue cap set by ikcp_setsndqmax() would be exceeded. */
 #define IKCP_ESNDQFULL (-4)
 /** An allocation failed; nothing was changed by the call that returns it. */
 #define IKCP_ENOMEM    (-5)
+
+/** A message spans fewer fragments than this (ikcp_send() refuses more). */
+#define IKCP_FRG_MAX 128
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +164,18 @@ typedef struct IKCPCC {
                   IUINT32 wnd, void *arg);
   void *arg; /**< passed back to both hooks */
 } IKCPCC;
+
+/** One segment header, as ikcp_peek_header() decodes it. */
+typedef struct IKCPHDR {
+  IUINT32 conv;
+  IUINT8 cmd;
+  IUINT8 frg;
+  IUINT16 wnd;
+  IUINT32 ts;
+  IUINT32 sn;
+  IUINT32 una;
+  IUINT32 len;
+} IKCPHDR;
 
 /** A queue of segments (engine internal). */
 struct IKCPLIST {
@@ -210,16 +265,16 @@ void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
                                                ikcpcb *kcp, void *user));
 
 /**
- * Take the next whole message. Returns its size; -1 nothing queued, -2 no
- * whole message yet, -3 @p len too small (nothing consumed). A negative
+ * Take the next whole message. Returns its size, IKCP_ERECV_EMPTY,
+ * IKCP_ERECV_PARTIAL or IKCP_ERECV_SHORT (nothing consumed). A negative
  * @p len peeks at most -len bytes without consuming.
  */
 int ikcp_recv(ikcpcb *kcp, char *buffer, int len);
 
 /**
- * Queue a message (or stream bytes). Returns the bytes queued, -1 for a
- * negative @p len, -2 when it needs 128 or more fragments, IKCP_ESNDQFULL,
- * IKCP_ENOMEM; on error nothing is queued.
+ * Queue a message (or stream bytes). Returns the bytes queued,
+ * IKCP_ESEND_LEN, IKCP_ESEND_FRAGS, IKCP_ESNDQFULL or IKCP_ENOMEM; on
+ * error nothing is queued.
  */
 int ikcp_send(ikcpcb *kcp, const char *buffer, int len);
 
@@ -238,10 +293,12 @@ void ikcp_update(ikcpcb *kcp, IUINT32 current);
 IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current);
 
 /**
- * Feed one received datagram. Returns 0, or -1 (conv mismatch or shorter
- * than a header), -2 (segment length beyond the datagram), -3 (unknown
- * command), IKCP_ENOMEM (a PUSH dropped unacked for want of memory for it
- * or for the receive ring, the peer will resend it; the rest is processed).
+ * Feed one received datagram. Returns 0, or IKCP_EINPUT_CONV (another conv
+ * or shorter than a header), IKCP_EINPUT_LEN (segment length beyond the
+ * datagram), IKCP_EINPUT_CMD (unknown command), IKCP_ENOMEM (a PUSH
+ * dropped unacked for want of memory for it or for the receive ring, the
+ * peer will resend it; the rest is processed). Segments before the one
+ * that fails are processed.
  */
 int ikcp_input(ikcpcb *kcp, const char *data, long size);
 
@@ -300,6 +357,27 @@ void ikcp_allocator(void *(*new_malloc)(size_t), void (*new_free)(void *));
 /** The conv of a datagram (at least 4 bytes). */
 IUINT32 ikcp_getconv(const void *ptr);
 
+/**
+ * Decode the first segment header of a datagram without a control block,
+ * checked as ikcp_input() checks it (any conv): 0, IKCP_EINPUT_CONV (fewer
+ * than IKCP_OVERHEAD bytes), IKCP_EINPUT_LEN (its data goes past @p size),
+ * IKCP_EINPUT_CMD. For a server deciding whether a datagram for no
+ * control block may create one.
+ */
+int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr);
+
+/**
+ * Whether the link is dead: a segment was sent dead_link times without
+ * an ACK. The control block still works, but its peer is likely gone.
+ */
+int ikcp_is_dead(const ikcpcb *kcp);
+
+/**
+ * Segments queued and not yet sent: the part of ikcp_waitsnd() that
+ * ikcp_setsndqmax() caps.
+ */
+int ikcp_sndqlen(const ikcpcb *kcp);
+
 /** Set the flush interval (10..5000 ms). */
 int ikcp_interval(ikcpcb *kcp, int interval);
 
@@ -325,6 +403,13 @@ void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out);
  * an unknown name (nothing changed).
  */
 int ikcp_profile(ikcpcb *kcp, const char *name);
+
+/**
+ * The name of profile @p index (0, 1, ...) that ikcp_profile() knows, or
+ * NULL past the last: for listing and checking names without a control
+ * block.
+ */
+const char *ikcp_profile_name(int index);
 
 #ifdef __cplusplus
 }

@@ -32,10 +32,6 @@
 
 #include <string.h>
 
-#define KCP_HDR_LEN   24
-#define KCP_CMD_PUSH  81
-#define KCP_CMD_WINS  84
-
 /** Hash buckets of a new kcp_pcb; doubled whenever sessions outnumber them. */
 #define KCP_HASH_MIN  64
 /** Heap slots allocated at first; doubled when full. */
@@ -120,12 +116,6 @@ kcp_mem_free(void *ptr)
   if (ptr != NULL) {
     mem_free(ptr);
   }
-}
-
-static u32_t
-kcp_rd32(const u8_t *p)
-{
-  return (u32_t)p[0] | ((u32_t)p[1] << 8) | ((u32_t)p[2] << 16) | ((u32_t)p[3] << 24);
 }
 
 static u32_t
@@ -590,7 +580,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   struct kcp_pcb *pcb = s->pcb;
   ikcpcb *kcp = s->kcp;
   u32_t now = sys_now();
-  IUINT32 queued = kcp->nsnd_que;
+  int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
   if (s->flags & KCP_SF_ACKS) {
@@ -618,10 +608,11 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     s->flags |= KCP_SF_FLUSH;
   }
   kcp_flush_pending(s, dgram != NULL, now);
-  if (!(s->flags & KCP_SF_CLOSING) && kcp->nsnd_que < queued) {
+  if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
+      u32_t left = (u32_t)ikcp_sndqlen(kcp);
       pcb->busy++;
-      s->sent(s->arg, s, pcb->sndq_max > kcp->nsnd_que ? pcb->sndq_max - kcp->nsnd_que : 0);
+      s->sent(s->arg, s, pcb->sndq_max > left ? pcb->sndq_max - left : 0);
       pcb->busy--;
     }
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
@@ -632,7 +623,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
     kcp_session_free(s);
-  } else if (kcp->state == (IUINT32)-1) {
+  } else if (ikcp_is_dead(kcp)) {
     kcp_session_abort(s, ERR_ABRT);
   } else {
     kcp_schedule(s, now);
@@ -704,12 +695,12 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
 static int
 kcp_opens_session(const u8_t *d, u16_t len)
 {
-  u8_t cmd = d[4];
+  IKCPHDR h;
 
-  if (cmd < KCP_CMD_PUSH || cmd > KCP_CMD_WINS || kcp_rd32(d + 20) > (u32_t)(len - KCP_HDR_LEN)) {
+  if (ikcp_peek_header(d, len, &h) != 0) {
     return -1;
   }
-  return cmd == KCP_CMD_PUSH && kcp_rd32(d + 12) == 0;
+  return h.cmd == IKCP_CMD_PUSH && h.sn == 0;
 }
 
 /* A datagram from a key with no session: open one if allowed. */
@@ -728,7 +719,7 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
     pcb->st.dropped++;
     return NULL;
   }
-  s = kcp_session_new(pcb, ip, port, kcp_rd32(d));
+  s = kcp_session_new(pcb, ip, port, ikcp_getconv(d));
   if (s == NULL) {
     pcb->st.refused++;
     return NULL;
@@ -822,11 +813,11 @@ kcp_codec_recv(struct kcp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t
       return;
     }
   } else {
-    if (klen < KCP_HDR_LEN) {
+    if (klen < IKCP_OVERHEAD) {
       pcb->st.malformed++;
       return;
     }
-    s = kcp_lookup(pcb, addr, port, kcp_rd32(d));
+    s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
     if (s == NULL) {
       s = kcp_accept_new(pcb, d, (u16_t)klen, addr, port);
     }
@@ -879,13 +870,13 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
     pbuf_free(p);
     return;
   }
-  if (len < KCP_HDR_LEN || len > KCP_DGRAM_MAX ||
+  if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX ||
       (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
     pcb->st.malformed++;
     pbuf_free(p);
     return;
   }
-  s = kcp_lookup(pcb, addr, port, kcp_rd32(d));
+  s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
   if (s == NULL) {
     s = kcp_accept_new(pcb, d, len, addr, port);
   }
@@ -1148,7 +1139,7 @@ kcp_write(struct kcp_session *s, const void *data, u32_t len)
   if (r == IKCP_ESNDQFULL) {
     return ERR_MEM;
   }
-  if (r == -2) {
+  if (r == IKCP_ESEND_FRAGS) {
     return ERR_VAL;
   }
   if (r < 0) {

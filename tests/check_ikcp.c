@@ -14,8 +14,6 @@
 
 #include "ikcp.h"
 
-#define HDR 24
-
 /*---------------------------------------------------------------------------
  * capture of output datagrams
  *-------------------------------------------------------------------------*/
@@ -105,7 +103,7 @@ static int build_seg(char *p, IUINT32 conv, int cmd, int frg, int wnd, IUINT32 t
   if (len > 0 && data != NULL) {
     memcpy(p, data, len);
   }
-  return HDR + (int)len;
+  return IKCP_OVERHEAD + (int)len;
 }
 
 /*---------------------------------------------------------------------------
@@ -227,7 +225,7 @@ static IUINT32 transfer(struct pair *p, int nmsg, int maxlen, int inflight, IUIN
 static int inject(ikcpcb *kcp, int cmd, int frg, int wnd, IUINT32 ts, IUINT32 sn,
                   IUINT32 una, const char *data, IUINT32 len)
 {
-  char *dgram = malloc(HDR + len);
+  char *dgram = malloc(IKCP_OVERHEAD + len);
   int n, r;
   ck_assert_ptr_nonnull(dgram);
   n = build_seg(dgram, kcp->conv, cmd, frg, wnd, ts, sn, una, data, len);
@@ -242,12 +240,12 @@ static int count_cmd(const struct outbox *box, int cmd)
   int i, count = 0;
   for (i = 0; i < box->n; i++) {
     int off = 0;
-    while (off + HDR <= box->len[i]) {
+    while (off + IKCP_OVERHEAD <= box->len[i]) {
       const char *p = box->data[i] + off;
       if ((unsigned char)p[4] == cmd) {
         count++;
       }
-      off += HDR + (int)get32(p + 20);
+      off += IKCP_OVERHEAD + (int)get32(p + 20);
     }
     ck_assert_int_eq(off, box->len[i]);
   }
@@ -269,13 +267,13 @@ START_TEST(test_golden_push)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(0x04030201, &box);
-  char expect[HDR + 5];
+  char expect[IKCP_OVERHEAD + 5];
   ck_assert_int_eq(ikcp_nodelay(kcp, -1, -1, -1, 1), 0);
   ck_assert_int_eq(ikcp_send(kcp, "hello", 5), 5);
   ikcp_update(kcp, 0x0a0b0c0d);
   ck_assert_int_eq(box.n, 1);
   build_seg(expect, 0x04030201, 81, 0, 128, 0x0a0b0c0d, 0, 0, "hello", 5);
-  ck_assert_int_eq(box.len[0], HDR + 5);
+  ck_assert_int_eq(box.len[0], IKCP_OVERHEAD + 5);
   ck_assert_int_eq(memcmp(box.data[0], expect, sizeof(expect)), 0);
   outbox_clear(&box);
   ikcp_release(kcp);
@@ -286,16 +284,16 @@ START_TEST(test_golden_ack)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(0xdeadbeef, &box);
-  char expect[HDR];
+  char expect[IKCP_OVERHEAD];
   ikcp_update(kcp, 20000);
   outbox_clear(&box);
   ck_assert_int_eq(inject(kcp, 81, 0, 32, 12345, 0, 0, "abc", 3), 0);
   ikcp_update(kcp, 20100);
   ck_assert_int_eq(box.n, 1);
-  ck_assert_int_eq(outbox_bytes(&box), HDR);
+  ck_assert_int_eq(outbox_bytes(&box), IKCP_OVERHEAD);
   /* wnd: 128 minus the one segment waiting in the receive queue; una 1 */
   build_seg(expect, 0xdeadbeef, 82, 0, 127, 12345, 0, 1, NULL, 0);
-  ck_assert_int_eq(memcmp(box.data[0], expect, HDR), 0);
+  ck_assert_int_eq(memcmp(box.data[0], expect, IKCP_OVERHEAD), 0);
   ck_assert_uint_eq(get32(box.data[0]), ikcp_getconv(box.data[0]));
   outbox_clear(&box);
   ikcp_release(kcp);
@@ -319,8 +317,8 @@ START_TEST(test_golden_fragments)
   for (i = 0; i < 3; i++) {
     int len = i < 2 ? 26 : 8;
     build_seg(expect, 7, 81, 2 - i, 128, 777, (IUINT32)i, 0, msg + 26 * i, (IUINT32)len);
-    ck_assert_int_eq(box.len[i], HDR + len);
-    ck_assert_int_eq(memcmp(box.data[i], expect, (size_t)(HDR + len)), 0);
+    ck_assert_int_eq(box.len[i], IKCP_OVERHEAD + len);
+    ck_assert_int_eq(memcmp(box.data[i], expect, (size_t)(IKCP_OVERHEAD + len)), 0);
   }
   outbox_clear(&box);
   ikcp_release(kcp);
@@ -331,7 +329,7 @@ START_TEST(test_golden_probe)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(0x01020304, &box);
-  char expect[3 * HDR];
+  char expect[3 * IKCP_OVERHEAD];
   ikcp_update(kcp, 1000);
   /* WASK asks for a WINS; with an ACK in the same flush, the probe carries
    * that ACK's sn and ts, as the reference's does. */
@@ -340,9 +338,9 @@ START_TEST(test_golden_probe)
   ikcp_update(kcp, 1100);
   ck_assert_int_eq(box.n, 1);
   build_seg(expect, 0x01020304, 82, 0, 127, 999, 0, 1, NULL, 0);
-  build_seg(expect + HDR, 0x01020304, 84, 0, 127, 999, 0, 1, NULL, 0);
-  ck_assert_int_eq(box.len[0], 2 * HDR);
-  ck_assert_int_eq(memcmp(box.data[0], expect, 2 * HDR), 0);
+  build_seg(expect + IKCP_OVERHEAD, 0x01020304, 84, 0, 127, 999, 0, 1, NULL, 0);
+  ck_assert_int_eq(box.len[0], 2 * IKCP_OVERHEAD);
+  ck_assert_int_eq(memcmp(box.data[0], expect, 2 * IKCP_OVERHEAD), 0);
   outbox_clear(&box);
   ck_assert_uint_eq(kcp->rmt_wnd, 64);
 
@@ -356,8 +354,8 @@ START_TEST(test_golden_probe)
   ikcp_update(kcp, 8200);
   ck_assert_int_eq(box.n, 1);
   build_seg(expect, 0x01020304, 83, 0, 127, 0, 0, 1, NULL, 0);
-  ck_assert_int_eq(box.len[0], HDR);
-  ck_assert_int_eq(memcmp(box.data[0], expect, HDR), 0);
+  ck_assert_int_eq(box.len[0], IKCP_OVERHEAD);
+  ck_assert_int_eq(memcmp(box.data[0], expect, IKCP_OVERHEAD), 0);
   outbox_clear(&box);
   ikcp_update(kcp, 8200 + 10400);
   ck_assert_int_eq(box.n, 0);
@@ -376,7 +374,7 @@ START_TEST(test_input_malformed)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(42, &box);
-  char seg[2 * HDR + 8];
+  char seg[2 * IKCP_OVERHEAD + 8];
   char *exact;
   int n;
   IKCPSTATS st;
@@ -385,7 +383,7 @@ START_TEST(test_input_malformed)
   ck_assert_int_eq(ikcp_input(kcp, seg, 0), -1);
   ck_assert_int_eq(ikcp_input(kcp, seg, -5), -1);
   n = build_seg(seg, 42, 81, 0, 9, 0, 0, 0, NULL, 0);
-  ck_assert_int_eq(ikcp_input(kcp, seg, HDR - 1), -1);
+  ck_assert_int_eq(ikcp_input(kcp, seg, IKCP_OVERHEAD - 1), -1);
 
   n = build_seg(seg, 43, 81, 0, 9, 0, 0, 0, "abcd", 4);
   ck_assert_int_eq(ikcp_input(kcp, seg, n), -1);
@@ -430,6 +428,78 @@ START_TEST(test_input_malformed)
   ck_assert_uint_eq(kcp->rmt_wnd, 9);
   ck_assert_uint_eq(stats_of(kcp).malformed, 12);
   outbox_clear(&box);
+  ikcp_release(kcp);
+}
+END_TEST
+
+/* The wire constants and ikcp_peek_header() against segments written byte
+   by byte (build_seg), and the named codes against the reference's values. */
+START_TEST(test_header_api)
+{
+  char seg[IKCP_OVERHEAD + 4];
+  IKCPHDR h;
+  int n;
+
+  ck_assert_int_eq(IKCP_OVERHEAD, 24);
+  ck_assert_int_eq(IKCP_CMD_PUSH, 81);
+  ck_assert_int_eq(IKCP_CMD_ACK, 82);
+  ck_assert_int_eq(IKCP_CMD_WASK, 83);
+  ck_assert_int_eq(IKCP_CMD_WINS, 84);
+  ck_assert_int_eq(IKCP_EINPUT_CONV, -1);
+  ck_assert_int_eq(IKCP_EINPUT_LEN, -2);
+  ck_assert_int_eq(IKCP_EINPUT_CMD, -3);
+  ck_assert_int_eq(IKCP_ERECV_EMPTY, -1);
+  ck_assert_int_eq(IKCP_ERECV_PARTIAL, -2);
+  ck_assert_int_eq(IKCP_ERECV_SHORT, -3);
+  ck_assert_int_eq(IKCP_ESEND_LEN, -1);
+  ck_assert_int_eq(IKCP_ESEND_FRAGS, -2);
+
+  n = build_seg(seg, 0x01020304, 81, 5, 0x1234, 0xa1a2a3a4, 0xb1b2b3b4, 0xc1c2c3c4, "abcd", 4);
+  ck_assert_int_eq(ikcp_peek_header(seg, n, &h), 0);
+  ck_assert_uint_eq(h.conv, 0x01020304);
+  ck_assert_uint_eq(h.cmd, 81);
+  ck_assert_uint_eq(h.frg, 5);
+  ck_assert_uint_eq(h.wnd, 0x1234);
+  ck_assert_uint_eq(h.ts, 0xa1a2a3a4);
+  ck_assert_uint_eq(h.sn, 0xb1b2b3b4);
+  ck_assert_uint_eq(h.una, 0xc1c2c3c4);
+  ck_assert_uint_eq(h.len, 4);
+  ck_assert_uint_eq(get32(seg + IKCP_CONV_OFFSET), h.conv);
+  ck_assert_uint_eq((unsigned char)seg[IKCP_CMD_OFFSET], h.cmd);
+  ck_assert_uint_eq((unsigned char)seg[IKCP_FRG_OFFSET], h.frg);
+  ck_assert_uint_eq((unsigned char)seg[IKCP_WND_OFFSET], 0x34);
+  ck_assert_uint_eq(get32(seg + IKCP_TS_OFFSET), h.ts);
+  ck_assert_uint_eq(get32(seg + IKCP_SN_OFFSET), h.sn);
+  ck_assert_uint_eq(get32(seg + IKCP_UNA_OFFSET), h.una);
+  ck_assert_uint_eq(get32(seg + IKCP_LEN_OFFSET), h.len);
+  ck_assert_uint_eq(ikcp_getconv(seg), h.conv);
+
+  ck_assert_int_eq(ikcp_peek_header(NULL, n, &h), IKCP_EINPUT_CONV);
+  ck_assert_int_eq(ikcp_peek_header(seg, IKCP_OVERHEAD - 1, &h), IKCP_EINPUT_CONV);
+  ck_assert_int_eq(ikcp_peek_header(seg, n - 1, &h), IKCP_EINPUT_LEN);
+  n = build_seg(seg, 7, 85, 0, 0, 0, 0, 0, NULL, 0);
+  ck_assert_int_eq(ikcp_peek_header(seg, n, &h), IKCP_EINPUT_CMD);
+  n = build_seg(seg, 7, 84, 0, 0, 0, 0, 0, NULL, 0);
+  put32(seg + IKCP_LEN_OFFSET, 0x80000000u);
+  ck_assert_int_eq(ikcp_peek_header(seg, n, &h), IKCP_EINPUT_LEN);
+}
+END_TEST
+
+/* ikcp_profile_name() lists exactly the names ikcp_profile() takes. */
+START_TEST(test_profile_names)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = make_kcp(5, &box);
+  static const char *const names[] = { "normal", "fast", "fast2", "fast3" };
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    ck_assert_str_eq(ikcp_profile_name(i), names[i]);
+    ck_assert_int_eq(ikcp_profile(kcp, ikcp_profile_name(i)), 0);
+  }
+  ck_assert_ptr_null(ikcp_profile_name(4));
+  ck_assert_ptr_null(ikcp_profile_name(-1));
+  ck_assert_int_eq(ikcp_profile(kcp, "turbo"), -1);
   ikcp_release(kcp);
 }
 END_TEST
@@ -554,6 +624,7 @@ START_TEST(test_sndq_cap)
   ck_assert_int_eq(ikcp_send(kcp, big, 1), 1);
   ck_assert_int_eq(ikcp_send(kcp, big, 1377), IKCP_ESNDQFULL);
   ck_assert_uint_eq(kcp->nsnd_que, 2);
+  ck_assert_int_eq(ikcp_sndqlen(kcp), 2);
   ck_assert_int_eq(ikcp_send(kcp, big, 1), 1);
   ck_assert_int_eq(ikcp_send(kcp, big, 1), IKCP_ESNDQFULL);
   ck_assert_int_eq(ikcp_send(kcp, big, 0), IKCP_ESNDQFULL);
@@ -561,6 +632,13 @@ START_TEST(test_sndq_cap)
   ck_assert_int_eq(ikcp_setsndqmax(kcp, 0), 0);
   ck_assert_int_eq(ikcp_send(kcp, big, (int)sizeof(big)), (int)sizeof(big));
   ck_assert_uint_eq(kcp->nsnd_que, 7);
+  ck_assert_int_eq(ikcp_sndqlen(kcp), 7);
+  kcp->nocwnd = 1;
+  ikcp_update(kcp, 0);
+  ikcp_flush(kcp);
+  ck_assert_int_eq(ikcp_sndqlen(kcp), 0);
+  ck_assert_int_eq(ikcp_waitsnd(kcp), 7);
+  outbox_clear(&box);
   ikcp_release(kcp);
 }
 END_TEST
@@ -781,7 +859,7 @@ START_TEST(test_resend_order)
   for (; now < 400 && resent < 57; now += 10) {
     ikcp_update(kcp, now);
     for (i = 0; i < box.n; i++) {
-      for (j = 0; j + HDR <= box.len[i]; j += HDR + (int)get32(box.data[i] + j + 20)) {
+      for (j = 0; j + IKCP_OVERHEAD <= box.len[i]; j += IKCP_OVERHEAD + (int)get32(box.data[i] + j + 20)) {
         IUINT32 sn = get32(box.data[i] + j + 12);
         ck_assert(first || sn > last);
         first = 0;
@@ -898,7 +976,7 @@ START_TEST(test_random_input)
   kcp->stream = _i % 3 == 2;
   for (round = 0; round < 6000; round++) {
     int n = 0, nseg = 1 + (int)(lcg() % 4), k, r;
-    for (k = 0; k < nseg && n + HDR + 64 < (int)sizeof(dgram); k++) {
+    for (k = 0; k < nseg && n + IKCP_OVERHEAD + 64 < (int)sizeof(dgram); k++) {
       IUINT32 len = lcg() % 8 == 0 ? lcg() : lcg() % 64;
       IUINT32 sn = kcp->rcv_nxt + lcg() % 300 - 100;
       IUINT32 una = kcp->snd_una + lcg() % 40 - 5;
@@ -1005,12 +1083,12 @@ START_TEST(test_flush_batch)
   ck_assert_ptr_nonnull(box);
   ck_assert_int_eq(batch_case(1376, box), 1);
   ck_assert_int_eq(box->n, 2);
-  ck_assert_int_eq(box->len[0], HDR + 1376);
-  ck_assert_int_eq(box->len[1], HDR);
+  ck_assert_int_eq(box->len[0], IKCP_OVERHEAD + 1376);
+  ck_assert_int_eq(box->len[1], IKCP_OVERHEAD);
   outbox_clear(box);
   ck_assert_int_eq(batch_case(10, box), 0);
   ck_assert_int_eq(box->n, 1);
-  ck_assert_int_eq(box->len[0], HDR + HDR + 10);
+  ck_assert_int_eq(box->len[0], IKCP_OVERHEAD + IKCP_OVERHEAD + 10);
   outbox_clear(box);
   ck_assert_int_eq(batch_case(0, box), 0);
   ck_assert_int_eq(box->n, 1);
@@ -1081,7 +1159,7 @@ static int pushed_sns(const struct outbox *box, IUINT32 *sn, int max)
 {
   int i, off, n = 0;
   for (i = 0; i < box->n; i++) {
-    for (off = 0; off + HDR <= box->len[i]; off += HDR + (int)get32(box->data[i] + off + 20)) {
+    for (off = 0; off + IKCP_OVERHEAD <= box->len[i]; off += IKCP_OVERHEAD + (int)get32(box->data[i] + off + 20)) {
       if ((unsigned char)box->data[i][off + 4] == 81 && n < max) {
         sn[n++] = get32(box->data[i] + off + 12);
       }
@@ -1094,7 +1172,7 @@ START_TEST(test_fastack_counting)
 {
   struct outbox box = { 0 };
   ikcpcb *kcp = make_kcp(5, &box);
-  char two[2 * HDR];
+  char two[2 * IKCP_OVERHEAD];
   IUINT32 sn[16];
   int i;
   ck_assert_int_eq(ikcp_nodelay(kcp, 0, 100, 2, 1), 0);
@@ -1109,7 +1187,7 @@ START_TEST(test_fastack_counting)
   /* One count per input with ACKs, for every segment below the largest. */
   ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
   build_seg(two, 5, 82, 0, 128, 0, 3, 0, NULL, 0);
-  build_seg(two + HDR, 5, 82, 0, 128, 0, 4, 0, NULL, 0);
+  build_seg(two + IKCP_OVERHEAD, 5, 82, 0, 128, 0, 4, 0, NULL, 0);
   ck_assert_int_eq(ikcp_input(kcp, two, sizeof(two)), 0);
   ikcp_update(kcp, 100);
   ck_assert_int_eq(pushed_sns(&box, sn, 16), 2);
@@ -1191,10 +1269,12 @@ START_TEST(test_dead_link)
   kcp->nocwnd = 1;
   ck_assert_int_eq(ikcp_send(kcp, "data", 4), 4);
   for (now = 0; now < 120000 && kcp->state == 0; now += 10) {
+    ck_assert(!ikcp_is_dead(kcp));
     ikcp_update(kcp, now);
     outbox_clear(&box);
   }
   ck_assert_uint_eq(kcp->state, 0xffffffffu);
+  ck_assert(ikcp_is_dead(kcp));
   ck_assert_uint_eq(kcp->xmit, 4);
   ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 4);
   ikcp_release(kcp);
@@ -2025,7 +2105,9 @@ static Suite *ikcp_suite(void)
   suite_add_tcase(s, wire);
 
   tcase_add_test(codes, test_input_malformed);
+  tcase_add_test(codes, test_header_api);
   tcase_add_test(codes, test_recv_codes);
+  tcase_add_test(codes, test_profile_names);
   tcase_add_test(codes, test_setmtu_bounds);
   tcase_add_test(codes, test_fragment_limits);
   tcase_add_test(codes, test_sndq_cap);

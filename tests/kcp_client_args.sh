@@ -51,6 +51,16 @@ for a in "--count 0" "--count -1" "--count 12x" "--count ''" "--count 1e3" \
          "--reconnect --max-reconnects 0"; do
   eval "expect_rc 2 --bench $a $LO $PORT"
 done
+# The message is named, not an empty string; a size that fits our mtu 1500
+# but not the 127 fragments of the server's mtu 1400 echo is refused, saying so.
+err=$("$C" --bench --size -5 $LO $PORT 2>&1 >/dev/null)
+if grep -q "^kcp_client: --size: '-5' is not a size" <<<"$err"; then pass "--size -5: names the value"
+else fail "--size -5: names the value (got: $(head -n1 <<<"$err"))"; fi
+expect_rc 2 --bench --mtu 1500 --size 180000 $LO $PORT
+err=$("$C" --bench --mtu 1500 --size 180000 $LO $PORT 2>&1 >/dev/null)
+if grep -q "180000 bytes is too large for one KCP message: at most 127 fragments.*at most 174752 bytes" <<<"$err"
+then pass "--mtu 1500 --size 180000: says the echo needs more than 127 fragments"
+else fail "--mtu 1500 --size 180000: says why (got: $(head -n1 <<<"$err"))"; fi
 expect_rc 2 --bench $LO 0
 expect_rc 2 --bench $LO 65536
 expect_rc 2 --bench $LO 80x
@@ -152,6 +162,34 @@ for _ in $(seq 50); do [ -s "$TMP/ports" ] && break; sleep 0.1; done
 UPORT= TPORT= GPORT=
 read -r UPORT TPORT GPORT <"$TMP/ports"
 if [ -z "$UPORT" ] || [ -z "$TPORT" ] || [ -z "$GPORT" ]; then fail "loopback echo (python3) started"; exit 1; fi
+
+# Without --conv, each run picks its own random conv (the first 4 bytes of
+# its first datagram): three runs, three convs.
+nconv=$(python3 - "$C" <<'PYEOF'
+import socket, subprocess, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+convs = set()
+for _ in range(3):
+    p = subprocess.Popen([sys.argv[1], "--timeout", "1", "127.0.0.1", str(s.getsockname()[1])],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(b"x\n")
+    p.stdin.close()
+    convs.add(s.recvfrom(65536)[0][:4])
+    p.wait(10)
+    s.setblocking(False)
+    try:
+        while s.recv(65536):
+            pass
+    except BlockingIOError:
+        pass
+    s.settimeout(5)
+print(len(convs))
+PYEOF
+)
+if [ "$nconv" = 3 ]; then pass "default conv is random: 3 runs, 3 convs"
+else fail "default conv is random: 3 runs gave $nconv distinct convs"; fi
 
 # Interactive: a line of the largest message (127 * (1400 - 24) = 174752
 # bytes with its newline) is echoed whole; one byte more is refused with a

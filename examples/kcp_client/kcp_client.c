@@ -8,10 +8,12 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "kcp_client.h"
 #include "kcpc_args.h"
 #include "kcp_codec.h"
+#include "kcplwip_version.h"
 
 /** Resolve HOST and PORT into cfg->addr; a name that does not resolve is a bad value. */
 static int
@@ -38,6 +40,21 @@ kcpc_resolve(struct kcpc_config *cfg, const char *host, unsigned port)
   return 0;
 }
 
+/** Without --conv, a random conv: an off-path spoofer then has to guess 32
+ *  more bits than the port to inject into our session. */
+static int
+kcpc_random_conv(struct kcpc_config *cfg)
+{
+  if (cfg->conv_set) {
+    return 0;
+  }
+  if (getrandom(&cfg->conv, sizeof(cfg->conv), 0) != (ssize_t)sizeof(cfg->conv)) {
+    fprintf(stderr, "kcp_client: getrandom: %s\n", strerror(errno));
+    return KCPC_EXIT_FAIL;
+  }
+  return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -54,7 +71,14 @@ main(int argc, char **argv)
     kcpc_args_usage(stdout);
     return 0;
   }
+  if (cfg.version) {
+    printf("kcp_client (kcp-lwip) %s\n", KCPLWIP_VERSION);
+    return 0;
+  }
   rc = kcpc_resolve(&cfg, host, port);
+  if (rc == 0) {
+    rc = kcpc_random_conv(&cfg);
+  }
   if (rc != 0) {
     return rc;
   }

@@ -38,7 +38,8 @@ kcpc_args_usage(FILE *out)
 "                     throughput; SIGINT/SIGTERM stop it with a report (exit 1)\n"
 "  --count N          messages per client (default %d; with only --duration: no limit)\n"
 "  --size S|MIN-MAX   message size in bytes, or random in MIN..MAX (default %d);\n"
-"                     KCP message mode: at most 127 * (mtu - 24)\n"
+"                     KCP message mode: at most 127 * (min(mtu, %d) - 24),\n"
+"                     since the server echoes in its own segments (mtu %d)\n"
 "  --interval MS      pause between a client's messages; 0 = as fast as the\n"
 "                     window allows (default 0)\n"
 "  --duration SEC     stop sending new messages after SEC seconds\n"
@@ -59,7 +60,8 @@ kcpc_args_usage(FILE *out)
 "                     by byte counts; --reconnect opens a new connection); KCP\n"
 "                     and TCP alike keep at most 2*wnd*(mtu-24) bytes unechoed\n"
 "\n"
-"  --conv N           KCP conversation id (default 0x%08x)\n"
+"  --conv N           KCP conversation id (default: random, so that a blind\n"
+"                     spoofer must guess it as well as the port)\n"
 "  --profile P        normal, fast, fast2 or fast3, as kcptun (default fast)\n"
 "  --wnd N            send and receive window in segments (default %d)\n"
 "  --mtu N            KCP mtu, 50..1500 (default %d)\n"
@@ -75,11 +77,12 @@ kcpc_args_usage(FILE *out)
 "  --ds N, --ps N     FEC data and parity shards, both 0 or both >= 1\n"
 "                     (default 0 0); mtu + 20 (+ 8 with FEC) must be <= 1500\n"
 "  -h, --help         this text\n"
+"      --version      print the version and exit\n"
 "\n"
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
-          KCPC_DEFAULT_RECONNECTS, KCPC_DEFAULT_CONV, KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
+          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
 
@@ -151,8 +154,8 @@ kcpc_args_size(FILE *err, const char *s, struct kcpc_config *cfg)
   uint64_t lo, hi;
   int rc;
 
-  if (strlen(s) >= sizeof(buf)) {
-    return kcpc_args_bad(err, "--size: '%s' is not a size", s);
+  if (strlen(s) >= sizeof(buf) || !isdigit((unsigned char)s[0])) {
+    return kcpc_args_bad(err, "--size: '%s' is not a size: S or MIN-MAX, whole numbers from 1", s);
   }
   strcpy(buf, s);
   dash = strchr(buf, '-');
@@ -191,18 +194,20 @@ kcpc_args_profile(FILE *err, const char *s, struct kcpc_config *cfg)
 uint32_t
 kcpc_msg_max(const struct kcpc_config *cfg)
 {
+  unsigned mtu = cfg->mtu < KCPC_ECHO_MTU ? cfg->mtu : KCPC_ECHO_MTU;
+
   if (cfg->tcp || cfg->stream) {
     return KCPC_STREAM_MSG_MAX;
   }
-  return KCPC_KCP_MAX_FRAGMENTS * (cfg->mtu - KCPC_KCP_OVERHEAD);
+  return KCPC_KCP_MAX_FRAGMENTS * (mtu - IKCP_OVERHEAD);
 }
 
 enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_CRYPT, KCPC_OPT_KEY,
-  KCPC_OPT_DS, KCPC_OPT_PS
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CRYPT,
+  KCPC_OPT_KEY, KCPC_OPT_DS, KCPC_OPT_PS
 };
 
 static const struct option kcpc_options[] = {
@@ -229,6 +234,7 @@ static const struct option kcpc_options[] = {
   { "ds", required_argument, NULL, KCPC_OPT_DS },
   { "ps", required_argument, NULL, KCPC_OPT_PS },
   { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, KCPC_OPT_VERSION },
   { NULL, 0, NULL, 0 }
 };
 
@@ -255,7 +261,6 @@ static void
 kcpc_args_defaults(struct kcpc_config *cfg)
 {
   memset(cfg, 0, sizeof(*cfg));
-  cfg->conv = KCPC_DEFAULT_CONV;
   cfg->profile = "fast";
   cfg->wnd = KCPC_DEFAULT_WND;
   cfg->mtu = KCPC_DEFAULT_MTU;
@@ -319,9 +324,14 @@ kcpc_args_combined(FILE *err, struct kcpc_config *cfg, const char *bench_only,
     cfg->count = UINT64_MAX;
   }
   if (cfg->size_max > kcpc_msg_max(cfg)) {
-    return kcpc_args_bad(err, "--size: messages are at most %u bytes here%s",
-                         (unsigned)kcpc_msg_max(cfg),
-                         cfg->tcp || cfg->stream ? "" : " (127 fragments of mtu - 24)");
+    if (cfg->tcp || cfg->stream) {
+      return kcpc_args_bad(err, "--size: messages are at most %u bytes", (unsigned)kcpc_msg_max(cfg));
+    }
+    return kcpc_args_bad(err, "--size: %u bytes is too large for one KCP message: at most %d "
+                         "fragments of mss = mtu - %d, at our --mtu %u and at the server's "
+                         "mtu %d that its echo uses, so at most %u bytes (--stream has no such limit)",
+                         (unsigned)cfg->size_max, KCPC_KCP_MAX_FRAGMENTS, IKCP_OVERHEAD,
+                         cfg->mtu, KCPC_ECHO_MTU, (unsigned)kcpc_msg_max(cfg));
   }
   return 0;
 }
@@ -379,6 +389,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
     case KCPC_OPT_CONV:
       rc = kcpc_args_num(err, "--conv", optarg, 0, UINT32_MAX, &v);
       cfg->conv = (uint32_t)v;
+      cfg->conv_set = 1;
       kcp_only = "--conv";
       break;
     case KCPC_OPT_PROFILE: rc = kcpc_args_profile(err, optarg, cfg); kcp_only = "--profile"; break;
@@ -406,6 +417,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
       kcp_only = "--ps";
       break;
     case 'h': cfg->help = 1; return 0;
+    case KCPC_OPT_VERSION: cfg->version = 1; return 0;
     default: return kcpc_args_getopt_bad(err, opt, argc, argv);
     }
     if (rc != 0) {

@@ -382,7 +382,7 @@ static int
 kcpc_kcp_dead(const struct kcpc_link *link)
 {
   const struct kcpc_link_kcp *lk = kcpc_kcp_c(link);
-  return lk->broken || lk->kcp->state == (IUINT32)-1;
+  return lk->broken || ikcp_is_dead(lk->kcp);
 }
 
 static const struct kcpc_link_ops kcpc_kcp_ops = {

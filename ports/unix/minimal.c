@@ -17,6 +17,7 @@
  */
 #include "icmpcount.h"
 #include "kcpecho.h"
+#include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
@@ -44,6 +45,8 @@
 #define MINIMAL_ECHO_PORT 7
 #define MINIMAL_MAX_MS 10000
 #define MINIMAL_MAX_STATS_SEC 86400
+#define MINIMAL_MAX_PCAP_MB 1000000
+#define MINIMAL_MAX_PCAP_FILES 100000
 
 /** Everything the command line sets. */
 struct minimal_opts {
@@ -52,7 +55,7 @@ struct minimal_opts {
   ip4_addr_t gw;
   ip6_addr_t ip6;   /**< --ip6, or any (none): besides the link-local one */
   const char *tap;
-  const char *pcap_file;
+  struct pcapdump_config pcap;
   struct linkemu_config emu;
   u32_t stats_sec;
   u32_t tcp_idle_sec;
@@ -62,6 +65,8 @@ struct minimal_opts {
 
 enum {
   OPT_PCAP = 256,
+  OPT_PCAP_SIZE,
+  OPT_PCAP_COUNT,
   OPT_LOSS,
   OPT_DELAY,
   OPT_JITTER,
@@ -76,17 +81,21 @@ enum {
   OPT_KCP_MAX,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
-  OPT_IP6
+  OPT_IP6,
+  OPT_VERSION
 };
 
 static const struct option minimal_longopts[] = {
   {"help", no_argument, NULL, 'h'},
+  {"version", no_argument, NULL, OPT_VERSION},
   {"ip", required_argument, NULL, 'i'},
   {"netmask", required_argument, NULL, 'm'},
   {"gateway", required_argument, NULL, 'g'},
   {"ip6", required_argument, NULL, OPT_IP6},
   {"tap", required_argument, NULL, 't'},
   {"pcap", required_argument, NULL, OPT_PCAP},
+  {"pcap-size", required_argument, NULL, OPT_PCAP_SIZE},
+  {"pcap-count", required_argument, NULL, OPT_PCAP_COUNT},
   {"loss", required_argument, NULL, OPT_LOSS},
   {"delay", required_argument, NULL, OPT_DELAY},
   {"jitter", required_argument, NULL, OPT_JITTER},
@@ -122,7 +131,12 @@ minimal_usage(FILE *out)
     "                       or loopback); hosts on the tap's /64 reach it\n"
     "  -t, --tap NAME       tap device ($PRECONFIGURED_TAPIF, else tap0)\n"
     "      --pcap FILE      write every frame crossing the tap to FILE (received\n"
-    "                       frames before link emulation, sent frames after it)\n"
+    "                       frames before link emulation, sent frames after it);\n"
+    "                       readable while written (flushed every %d ms)\n"
+    "      --pcap-size MB   as tcpdump -C: start a new file (FILE1, FILE2, ...)\n"
+    "                       before one grows past MB million bytes (1..%u)\n"
+    "      --pcap-count N   as tcpdump -W, with --pcap-size: keep N files,\n"
+    "                       FILE0 .. FILE(N-1), reused in turn (1..%u)\n"
     "      --loss PCT       drop frames with this probability, each way (0..100)\n"
     "      --delay MS       add this one-way delay, each way (0..%d)\n"
     "      --jitter MS      vary the delay uniformly by +-MS (0..%d)\n"
@@ -144,9 +158,11 @@ minimal_usage(FILE *out)
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
+    "      --version        print the version and exit\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
+    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
     MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
     TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
 }
@@ -178,7 +194,8 @@ minimal_parse_u32(const char *opt, const char *s, u32_t min, u32_t max, const ch
   return (u32_t)v;
 }
 
-/** Percentage, a decimal number in [0, 100]. */
+/** Percentage, a decimal number in [0, 100]: digits and one point only
+ *  (strtod alone would also take hex, exponents and "inf"). */
 static double
 minimal_parse_pct(const char *opt, const char *s)
 {
@@ -186,7 +203,7 @@ minimal_parse_pct(const char *opt, const char *s)
   char *end;
   double v;
 
-  if (!isdigit((unsigned char)s[0]) && s[0] != '.') {
+  if (s[0] == '\0' || strspn(s, "0123456789.") != strlen(s) || strchr(s, '.') != strrchr(s, '.')) {
     minimal_bad_value(opt, s, expected);
   }
   errno = 0;
@@ -209,7 +226,8 @@ minimal_parse_ip4(const char *opt, const char *s, ip4_addr_t *out)
   ip4_addr_set_u32(out, a.s_addr);
 }
 
-/** A global or unique-local IPv6 address for --ip6. */
+/** A global or unique-local IPv6 address for --ip6; not an IPv4-mapped one
+ *  (::ffff:a.b.c.d names an IPv4 host, which lwIP would never match). */
 static void
 minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
 {
@@ -220,8 +238,8 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
   }
   IP6_ADDR(out, a.s6_addr32[0], a.s6_addr32[1], a.s6_addr32[2], a.s6_addr32[3]);
   if (ip6_addr_isany(out) || ip6_addr_islinklocal(out) || ip6_addr_ismulticast(out) ||
-      ip6_addr_isloopback(out)) {
-    minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local or loopback");
+      ip6_addr_isloopback(out) || ip6_addr_isipv4mappedipv6(out)) {
+    minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local, loopback or IPv4-mapped");
   }
 }
 
@@ -276,6 +294,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case 'h':
       minimal_usage(stdout);
       exit(0);
+    case OPT_VERSION:
+      printf("minimal (kcp-lwip) %s\n", KCPLWIP_VERSION);
+      exit(0);
     case 'i':
       minimal_parse_ip4("--ip", optarg, &o->ip);
       break;
@@ -298,7 +319,15 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       if (optarg[0] == '\0') {
         minimal_bad_value("--pcap", optarg, "a file name");
       }
-      o->pcap_file = optarg;
+      o->pcap.file = optarg;
+      break;
+    case OPT_PCAP_SIZE:
+      o->pcap.size = 1000000ULL * minimal_parse_u32("--pcap-size", optarg, 1, MINIMAL_MAX_PCAP_MB,
+                                                    "megabytes 1..1000000");
+      break;
+    case OPT_PCAP_COUNT:
+      o->pcap.count = minimal_parse_u32("--pcap-count", optarg, 1, MINIMAL_MAX_PCAP_FILES,
+                                        "files 1..100000");
       break;
     case OPT_LOSS:
       o->emu.loss_pct = minimal_parse_pct("--loss", optarg);
@@ -368,6 +397,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     minimal_usage(stderr);
     exit(2);
   }
+  if (o->pcap.file == NULL && (o->pcap.size > 0 || o->pcap.count > 0)) {
+    minimal_fail_usage("--pcap-size and --pcap-count need --pcap FILE");
+  }
+  if (o->pcap.count > 0 && o->pcap.size == 0) {
+    minimal_fail_usage("--pcap-count needs --pcap-size");
+  }
   minimal_check_addrs(o);
 }
 
@@ -425,7 +460,9 @@ minimal_stats_print(void)
   kcpecho_stats_print();
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
-    printf("pcap: %lu frames\n", pcapdump_count(minimal_pcap));
+    printf("pcap: %lu frames, %lu files%s%s\n", pcapdump_count(minimal_pcap),
+           pcapdump_files(minimal_pcap), pcapdump_error(minimal_pcap) != NULL ? "; stopped: " : "",
+           pcapdump_error(minimal_pcap) != NULL ? pcapdump_error(minimal_pcap) : "");
   }
   fflush(stdout);
 }
@@ -479,9 +516,15 @@ minimal_start_stack(const struct minimal_opts *o)
            (unsigned)o->emu.jitter_ms, o->emu.dup_pct, o->emu.reorder_pct, (unsigned)o->emu.seed,
            (unsigned)o->emu.queue_max);
   }
-  if (o->pcap_file != NULL) {
-    printf("minimal: capturing to %s (received frames before emulation, sent frames after)\n",
-           o->pcap_file);
+  if (o->pcap.file != NULL) {
+    printf("minimal: capturing to %s (received frames before emulation, sent frames after)",
+           o->pcap.file);
+    if (o->pcap.size > 0 && o->pcap.count > 0) {
+      printf("; %u files of at most %llu bytes, reused in turn", o->pcap.count, o->pcap.size);
+    } else if (o->pcap.size > 0) {
+      printf("; a new file every %llu bytes", o->pcap.size);
+    }
+    printf("\n");
   }
 
   err = icmpcount_init();
@@ -597,12 +640,12 @@ main(int argc, char **argv)
   }
 
   /* only now: a failed start must not have truncated an old capture */
-  if (opts.pcap_file != NULL) {
-    char why[256];
+  if (opts.pcap.file != NULL) {
+    char why[512];
 
-    minimal_pcap = pcapdump_open(opts.pcap_file, why, sizeof(why));
+    minimal_pcap = pcapdump_open(&opts.pcap, why, sizeof(why));
     if (minimal_pcap == NULL) {
-      fprintf(stderr, "minimal: cannot write pcap file %s: %s\n", opts.pcap_file, why);
+      fprintf(stderr, "minimal: cannot write pcap file %s: %s\n", opts.pcap.file, why);
       return 1;
     }
     tapif_set_pcap(&minimal_tap, minimal_pcap);
