@@ -125,6 +125,9 @@ SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
 # kcp-go's datagram codec (codec/): kcp_client against the real kcp-go with
 # every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
 SCRIPTTESTS += tests/interop_codec.sh
+# The codec on ./minimal's KCP echo over a lossy tap: FEC recoveries on both
+# ends, kcp-go as the client, a wrong key dropped and counted (~10 s).
+SCRIPTTESTS += tests/tap_kcp_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and
 # as client, versions 1 and 2 (windows, keepalive across an idle session).

@@ -12,6 +12,7 @@
 
 #include "ipsrc.h"
 #include "kcp_lwip.h"
+#include "kcp_codec.h"
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 
@@ -23,6 +24,7 @@
 #define KCPECHO_SNDQ_WINDOWS 2
 
 static struct kcp_pcb *kcpecho_pcb;
+static struct kcp_codec *kcpecho_codec;
 static struct kcpecho_config kcpecho_cfg;
 
 void
@@ -34,6 +36,33 @@ kcpecho_config_default(struct kcpecho_config *cfg)
   cfg->mtu = 1400;
   cfg->idle_sec = 60;
   cfg->max_sessions = 1024;
+  cfg->crypt = NULL;
+  cfg->key = "it's a secrect";
+  cfg->datashard = 0;
+  cfg->parityshard = 0;
+}
+
+/* The codec a configuration asks for, checked; *codec NULL for none. */
+static err_t
+kcpecho_codec_make(const struct kcpecho_config *cfg, struct kcp_codec **codec)
+{
+  struct kcp_codec_config cc;
+  const char *why;
+
+  *codec = NULL;
+  if (cfg->crypt == NULL) {
+    return ERR_OK;
+  }
+  cc.crypt = cfg->crypt;
+  cc.key = cfg->key;
+  cc.datashard = cfg->datashard;
+  cc.parityshard = cfg->parityshard;
+  if (kcp_codec_config_check(&cc, &why) != 0 ||
+      (size_t)cfg->mtu + kcp_codec_config_overhead(&cc) > KCP_DGRAM_MAX) {
+    return ERR_VAL;
+  }
+  *codec = kcp_codec_new(&cc);
+  return *codec == NULL ? ERR_MEM : ERR_OK;
 }
 
 static err_t
@@ -110,16 +139,25 @@ kcpecho_init(const struct kcpecho_config *cfg)
       cfg->max_sessions < 1 || !kcpecho_profile_valid(cfg->profile)) {
     return ERR_VAL;
   }
+  err = kcpecho_codec_make(cfg, &kcpecho_codec);
+  if (err != ERR_OK) {
+    return err;
+  }
   kcpecho_cfg = *cfg;
   pcb = kcp_new();
   if (pcb == NULL) {
+    kcp_codec_free(kcpecho_codec);
+    kcpecho_codec = NULL;
     return ERR_MEM;
   }
   err = kcp_bind(pcb, IP_ANY_TYPE, cfg->port);
   if (err != ERR_OK) {
     kcp_remove(pcb);
+    kcp_codec_free(kcpecho_codec);
+    kcpecho_codec = NULL;
     return err;
   }
+  kcp_set_codec(pcb, kcpecho_codec);
   kcp_set_max_sessions(pcb, (u32_t)cfg->max_sessions);
   kcp_set_idle(pcb, cfg->idle_sec * 1000);
   kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, KCPECHO_SNDQ_WINDOWS * (u32_t)cfg->wnd));
@@ -152,5 +190,13 @@ kcpecho_stats_print(void)
          st.dropped, st.malformed, st.send_err,
          (unsigned long long)st.engine.retrans_timeout, (unsigned long long)st.engine.retrans_fast,
          (unsigned long long)st.engine.dup_segs, st.sess_in);
+  if (kcpecho_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcpecho_codec, &cs);
+    printf("kcpcodec: crypt %s opened %"U32_F" crc_err %"U32_F" short %"U32_F
+           " parity_in %"U32_F" parity_out %"U32_F" recovered %"U32_F" fec_bad %"U32_F"\n",
+           kcp_codec_config_get(kcpecho_codec)->crypt, cs.opened, cs.crc_err, cs.short_in,
+           cs.fec_parity_in, cs.fec_parity_out, cs.fec_recovered, cs.fec_bad);
+  }
   fflush(stdout);
 }
