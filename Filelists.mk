@@ -51,6 +51,10 @@ FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c
 FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
+# kcp-go's datagram codec: ciphers, framing, FEC shards and recovery.
+FUZZTARGETS += fuzz_codec
+FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
+FUZZ_codec_LIBS := $(CODEC_LIBS)
 FUZZTARGETS += fuzz_kcpc_args
 FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
