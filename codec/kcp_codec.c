@@ -217,7 +217,7 @@ kcp_codec_kcp_view(const uint8_t *payload, size_t len, size_t *kcplen)
 
 /**
  * Makes the per-peer state of a codec: with FEC on, an encoder and a
- * decoder (about (4 * (ds + ps) + ds) * 1.5 KB, e.g. 84 KB at 10/3).
+ * decoder (about (4 * (ds + ps) + ds) * 1.5 KB, e.g. 95 KB at 10/3).
  * @return the link, or NULL with errno ENOMEM
  */
 struct kcp_codec_link *
