@@ -16,6 +16,8 @@
 
 #include "kcp_lwip.h"
 #include "kcp_codec.h"
+#include "kcp_fec.h"
+#include "lwip/udp.h"
 #include "lwip/tcpip.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
@@ -554,6 +556,111 @@ START_TEST(test_codec_wrong_key)
 }
 END_TEST
 
+/* Sends len raw bytes to the server from a udp_pcb of its own. */
+static void
+t_raw_send(struct udp_pcb *u, const u8_t *d, u16_t len)
+{
+  struct pbuf *p;
+
+  LOCK_TCPIP_CORE();
+  p = pbuf_alloc(PBUF_TRANSPORT, len, PBUF_RAM);
+  ck_assert_ptr_nonnull(p);
+  memcpy(p->payload, d, len);
+  ck_assert_int_eq(udp_sendto(u, p, &t_addr, T_PORT), ERR_OK);
+  pbuf_free(p);
+  UNLOCK_TCPIP_CORE();
+  usleep(50000);
+}
+
+/* Seals an FEC shard of the given type carrying a KCP PUSH sn 0 (conv) cut
+   to kcplen bytes, with a codec of the server's settings; returns its length. */
+static u16_t
+t_shard(struct kcp_codec *c, u8_t *buf, u16_t type, u32_t seqid, u32_t conv, u16_t kcplen)
+{
+  u8_t *f = buf + KCP_CODEC_HEADER_LEN, *k = f + KCP_FEC_HEADER_LEN;
+  u16_t len = (u16_t)(KCP_CODEC_HEADER_LEN + KCP_FEC_HEADER_LEN + kcplen);
+
+  memset(buf, 0, len);
+  f[0] = (u8_t)seqid;
+  f[1] = (u8_t)(seqid >> 8);
+  f[4] = (u8_t)type;
+  f[6] = (u8_t)(kcplen + 2);
+  if (kcplen >= IKCP_OVERHEAD) {
+    k[0] = (u8_t)conv;
+    k[1] = (u8_t)(conv >> 8);
+    k[4] = 81;        /* PUSH, sn 0, no payload */
+    k[6] = 32;        /* wnd */
+  }
+  kcp_codec_seal(c, buf, len);
+  return len;
+}
+
+/* Hostile datagrams at a pcb with a codec: each dropped and counted where
+   it belongs, a parity shard from a peer without a session opens nothing,
+   a genuine data shard opens one, and the counters add up. */
+START_TEST(test_codec_hostile)
+{
+  struct kcp_codec_config cfg = { "none", "k", 3, 2 };
+  struct kcp_codec *sc, *forger;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+  struct udp_pcb *u;
+  u8_t buf[200];
+  u16_t i, len;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  sc = kcp_codec_new(&cfg);
+  forger = kcp_codec_new(&cfg);
+  ck_assert(sc != NULL && forger != NULL);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(kcp_set_codec(t_srv, sc), ERR_OK);
+  u = udp_new();
+  ck_assert_ptr_nonnull(u);
+  ck_assert_int_eq(udp_bind(u, IP_ANY_TYPE, 0), ERR_OK);
+  UNLOCK_TCPIP_CORE();
+
+  for (i = 0; i < sizeof(buf); i++) {
+    buf[i] = (u8_t)(i * 37 + 11);
+  }
+  t_raw_send(u, buf, 10);                                 /* short: malformed */
+  t_raw_send(u, buf, 120);                                /* bad CRC: malformed */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 4, 0, 30);
+  t_raw_send(u, buf, len);                                /* parity, no session: dropped */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_DATA, 0, 0x77, 10);
+  t_raw_send(u, buf, len);                                /* data shard too short: malformed */
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.dgram_in, 4);
+  ck_assert_uint_eq(st.malformed, 3);
+  ck_assert_uint_eq(st.dropped, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+
+  len = t_shard(forger, buf, KCP_FEC_TYPE_DATA, 0, 0x77, IKCP_OVERHEAD);
+  t_raw_send(u, buf, len);                                /* PUSH sn 0: a session */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 3, 0, 40);
+  t_raw_send(u, buf, len);                                /* its peer's parity */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 4, 0, 40);
+  t_raw_send(u, buf, len);
+  st = t_srv_stats();
+  LOCK_TCPIP_CORE();
+  kcp_codec_stats_get(sc, &cs);
+  UNLOCK_TCPIP_CORE();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.dgram_in, 7);
+  ck_assert_uint_eq(st.dgram_in, st.malformed + st.dropped + st.refused + st.sess_in);
+  ck_assert_uint_eq(cs.crc_err, 1);
+  ck_assert_uint_eq(cs.short_in, 1);
+  ck_assert_uint_eq(cs.fec_parity_in, 2);
+
+  LOCK_TCPIP_CORE();
+  udp_remove(u);
+  kcp_remove(t_srv);
+  UNLOCK_TCPIP_CORE();
+  kcp_codec_free(sc);
+  kcp_codec_free(forger);
+}
+END_TEST
+
 static Suite *
 kcp_lwip_suite(void)
 {
@@ -569,6 +676,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_connect_idle);
   tcase_add_test(tc, test_codec_echo);
   tcase_add_test(tc, test_codec_wrong_key);
+  tcase_add_test(tc, test_codec_hostile);
   suite_add_tcase(s, tc);
   return s;
 }
