@@ -7,7 +7,9 @@
 #  - the real kcp-go (tests/interop/bin/kcpgo_peer, set up as kcptun) as
 #    the client: every byte echoed;
 #  - a client with the wrong key: no echo, every datagram that reached the
-#    service counted as a CRC error and malformed, and no session opened.
+#    service counted as a CRC error and malformed, and no session opened;
+#  - then, on a clean link, kcp-go clients against ./minimal restarted with
+#    other ciphers and FEC settings (the server-role interop matrix).
 # Needs root (ip netns).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -81,4 +83,21 @@ check "wrong key: no session opened ($dopen)" test "$dopen" -eq 0
 rc=0
 stop_minimal || rc=$?
 check "./minimal exits 0 on SIGTERM ($rc)" test "$rc" -eq 0
+
+# The server-role matrix: CIPHER DS PS, one ./minimal each.
+for m in "salsa20 0 0" "none 10 3" "xor 10 3" "twofish 0 0" "sm4 3 2" "tea 0 0" "3des 10 3"; do
+  set -- $m
+  if ! start_minimal "$TAP_TMP/m.log" --kcp-crypt "$1" --kcp-key "k$1" --kcp-ds "$2" --kcp-ps "$3"; then
+    fail "./minimal --kcp-crypt $1 --kcp-ds $2 --kcp-ps $3 starts"
+    continue
+  fi
+  if nsx timeout 30 "$KCPGO" client -host $S -port 8000 -timeout 20s -count 10 -sizes 1-20000 \
+      -seed 4 -crypt "$1" -key "k$1" -ds "$2" -ps "$3" >"$TAP_TMP/go.log" 2>&1; then
+    pass "kcp-go client ($1, FEC $2/$3) -> ./minimal: $(tail -n 1 "$TAP_TMP/go.log")"
+  else
+    fail "kcp-go client ($1, FEC $2/$3) -> ./minimal"
+    sed 's/^/  kcp-go: /' "$TAP_TMP/go.log" | tail -n 5
+  fi
+  stop_minimal >/dev/null
+done
 netns_finish
