@@ -25,7 +25,7 @@ struct kcp_codec {
   uint8_t nonce[KCP_CODEC_NONCE_LEN];
   struct kcp_codec_stats stats;
   /* where links build a datagram: header, FEC header, KCP datagram */
-  uint8_t tx[KCP_CODEC_HEADER_LEN + KCP_FEC_SHARD_MAX];
+  uint8_t tx[KCP_CODEC_MTU_LIMIT];
 };
 
 struct kcp_codec_link {
@@ -257,7 +257,8 @@ kcp_codec_link_free(struct kcp_codec_link *l)
  * Sends one KCP datagram through the codec: as an FEC data shard when FEC
  * is on (followed by the group's parity shards when it completes one),
  * each sealed and passed to emit.
- * @return 0, or -1 if the datagram is too large for the codec (nothing sent)
+ * @return 0, or -1 if the datagram with the codec's headers would exceed
+ *         KCP_CODEC_MTU_LIMIT (nothing sent: kcp-go would cut it)
  */
 int
 kcp_codec_link_send(struct kcp_codec_link *l, const void *kcp, size_t len,
