@@ -1,6 +1,6 @@
 /**
  * @file
- * KCP engine: the reference protocol (see shared/KCP-PROTOCOL.md) with the
+ * KCP engine: the reference protocol (see docs/PROTOCOL.md) with the
  * same bytes on the wire and the same timing, but with costs that do not
  * grow with the window and with every input validated.
  *

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tap_options.sh - ./minimal's documented exit codes: -h 0, bad options and
-# values 2 (message + usage), a missing, forbidden or busy tap 1 (one line
+# values 2 (one "minimal: " error line and a hint to --help, not the whole
+# usage), a missing, forbidden or busy tap 1 (one line
 # naming scripts/setup-tapif, no abort, no core), unwritable pcap 1.
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
@@ -28,12 +29,14 @@ bad=(
   "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo"
   "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
   "--tcp-idle 0" "--tcp-idle 86401" "--link-queue 0" "--link-queue 65537"
-  "--tap waytoolongtapname0" "--ip"
+  "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
 )
 for args in "${bad[@]}"; do
   # shellcheck disable=SC2086
   expect_exit 2 "bad: $args" $args
-  grep -q '^usage: minimal' "$TAP_TMP/err" || fail "bad: $args prints usage"
+  { [ "$(wc -l <"$TAP_TMP/err")" -eq 2 ] && grep -q '^minimal: ' "$TAP_TMP/err" &&
+    grep -qx "Try 'minimal --help' for more information." "$TAP_TMP/err"; } ||
+    fail "bad: $args prints one error and the hint: $(cat "$TAP_TMP/err")"
 done
 expect_exit 2 "bad: empty --tap" --tap ""
 

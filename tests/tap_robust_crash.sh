@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_crash.sh - issue #5, crash recovery: ./minimal runs under
+# tap_robust_crash.sh - crash recovery: ./minimal runs under
 # scripts/relaunch.sh and is killed with SIGSEGV in the middle of a
 # `kcp_client --bench --reconnect` run (4 clients, 1 message every 10 ms).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_garbage.sh - issue #5, garbage flood: 100 000 datagrams that no
+# tap_robust_garbage.sh - garbage flood: 100 000 datagrams that no
 # KCP session can take (random bytes, truncated headers, a len beyond the
 # datagram, unknown commands, segments of random convs that cannot open a
 # session, a stray segment with a broken tail), from 64 source ports, to

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_integrity.sh - issue #5, integrity on a bad link: 100 MB of
+# tap_robust_integrity.sh - integrity on a bad link: 100 MB of
 # random binary data through ./minimal --loss 20 --reorder 10 --dup 5
 # --delay 20 (each way), in KCP message mode and in stream mode, compared by
 # sha256 of what was sent and what came back.

@@ -29,7 +29,7 @@ if ! start_minimal "$ROBUST_LOG" --stats 0; then
 fi
 ll=$(sed -n 's/^minimal: IPv6 \([^ ]*\) (link-local)$/\1/p' "$ROBUST_LOG" | head -n 1)
 stats_now
-bogus0=$(mstat "tap tap0:" source); req0=$(mstat udpecho: requests); open0=$(mstat kcpecho: opened)
+bogus0=$(mstat "tap tap0:" bogus_src); req0=$(mstat udpecho: requests); open0=$(mstat kcpecho: opened)
 
 nsx timeout 60 ./kcp_client --bench --json --count $LEGIT --interval 10 $S \
   >"$TAP_TMP/legit.json" 2>"$TAP_TMP/legit.err" &
@@ -63,7 +63,7 @@ lver=$(jget verified "$TAP_TMP/legit.json")
 check "land: live session, $LEGIT messages all verified (exit $lrc, verified ${lver:-?}, rtt p99 $(jget rtt_p99_ms "$TAP_TMP/legit.json") ms)" \
   test "$lrc" -eq 0 -a "${lver:-0}" = $LEGIT
 if stats_now; then
-  bogus=$(( $(mstat "tap tap0:" source) - bogus0 ))
+  bogus=$(( $(mstat "tap tap0:" bogus_src) - bogus0 ))
   req=$(( $(mstat udpecho: requests) - req0 ))
   opened=$(( $(mstat kcpecho: opened) - open0 ))
   check "land: every forged frame counted as a bogus source ($bogus of $sent)" test "$bogus" -eq "$sent"

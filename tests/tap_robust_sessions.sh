@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_sessions.sh - issue #5, session flood: valid first segments
+# tap_robust_sessions.sh - session flood: valid first segments
 # (PUSH, sn 0, a 16-byte message) from 100 000 distinct (source port, conv)
 # pairs (100 sockets x 1000 convs) to ./minimal --kcp-max 1000 --kcp-idle 2,
 # while a legitimate session (opened before the flood) runs a benchmark.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_tcp.sh - issue #5, hostile TCP clients of ./minimal's TCP echo
+# tap_robust_tcp.sh - hostile TCP clients of ./minimal's TCP echo
 # (port 7), from tests/lib/tcp_hold.py.
 #
 # First ./minimal, default idle timeout (60 s, longer than this part):
@@ -96,11 +96,11 @@ rss0=$(rss_kb "$MINIMAL_PID")
 hold hog --hog --hold 80
 HOG_PID=$HOLD_PID
 echo "  never-reader: $(head -n 1 "$TAP_TMP/hog.out")"
-stats_now; in1=$(tstat bytes-in)
+stats_now; in1=$(tstat bytes_in)
 sleep 1
-stats_now; in2=$(tstat bytes-in); out2=$(tstat bytes-out)
+stats_now; in2=$(tstat bytes_in); out2=$(tstat bytes_out)
 show
-check "tcp: the server stopped reading the never-reader (bytes-in $in1 -> $in2 in 1 s)" test "$in1" = "$in2"
+check "tcp: the server stopped reading the never-reader (bytes_in $in1 -> $in2 in 1 s)" test "$in1" = "$in2"
 check "tcp: received-not-echoed bytes <= one ring of $RING ($((in2 - out2)))" \
   test $((in2 - out2)) -le $RING
 

@@ -16,7 +16,6 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /** Send-queue cap per session, in windows: room for one window of replies
@@ -167,7 +166,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
 }
 
 void
-kcpecho_stats_print(void)
+kcpecho_counters(struct counters *c)
 {
   struct kcp_stats st;
 
@@ -177,6 +176,7 @@ kcpecho_stats_print(void)
   } else {
     kcp_stats_get(kcpecho_pcb, &st);
   }
+<<<<<<< HEAD
   printf("kcpecho: sessions %"U32_F" opened %"U32_F" closed %"U32_F" idle %"U32_F
          " dead %"U32_F" refused %"U32_F" in %"U32_F" out %"U32_F
          " bytes_in %llu bytes_out %llu segs_in %llu segs_out %llu"
@@ -199,4 +199,28 @@ kcpecho_stats_print(void)
            cs.fec_parity_in, cs.fec_parity_out, cs.fec_recovered, cs.fec_bad);
   }
   fflush(stdout);
+=======
+  counters_group(c, "kcpecho");
+  counters_add(c, "sessions", st.sessions);
+  counters_add(c, "opened", st.opened);
+  counters_add(c, "closed", st.closed);
+  counters_add(c, "idle", st.closed_idle);
+  counters_add(c, "dead", st.closed_dead);
+  counters_add(c, "refused", st.refused);
+  counters_add(c, "in", st.dgram_in);
+  counters_add(c, "out", st.dgram_out);
+  counters_add(c, "bytes_in", st.engine.bytes_in);
+  counters_add(c, "bytes_out", st.engine.bytes_out);
+  counters_add(c, "segs_in", st.engine.segs_in);
+  counters_add(c, "segs_out", st.engine.segs_out);
+  counters_add(c, "data_in", st.engine.data_segs_in);
+  counters_add(c, "data_out", st.engine.data_segs_out);
+  counters_add(c, "dropped", st.dropped);
+  counters_add(c, "malformed", st.malformed);
+  counters_add(c, "send_err", st.send_err);
+  counters_add(c, "retrans", st.engine.retrans_timeout);
+  counters_add(c, "fast_retrans", st.engine.retrans_fast);
+  counters_add(c, "dup", st.engine.dup_segs);
+  counters_add(c, "sess_in", st.sess_in);
+>>>>>>> main
 }

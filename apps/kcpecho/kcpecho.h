@@ -6,6 +6,7 @@
 #ifndef KCPECHO_H
 #define KCPECHO_H
 
+#include "counters.h"
 #include "lwip/err.h"
 #include "lwip/arch.h"
 
@@ -35,9 +36,9 @@ void kcpecho_config_default(struct kcpecho_config *cfg);
  */
 err_t kcpecho_init(const struct kcpecho_config *cfg);
 /**
- * Print the service's counters on one line of stdout; call in the lwIP core
- * thread. The line is parsed by tests: "kcpecho:" then "name value" pairs,
- * all decimal, always all of them and in this order:
+ * Add the service's counters to c as group "kcpecho"; call in the lwIP core
+ * thread. As a line (counters_print_text()) it is parsed by tests: "kcpecho:"
+ * then "name value" pairs, all decimal, always all of them, in this order:
  *
  *   kcpecho: sessions S opened N closed N idle N dead N refused N in N out N
  *   bytes_in N bytes_out N segs_in N segs_out N data_in N data_out N
@@ -60,6 +61,6 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  *   kcpcodec: crypt NAME opened N crc_err N short N parity_in N parity_out N
  *   recovered N fec_bad N
  */
-void kcpecho_stats_print(void);
+void kcpecho_counters(struct counters *c);
 
 #endif /* KCPECHO_H */

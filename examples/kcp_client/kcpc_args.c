@@ -1,7 +1,7 @@
 /**
  * @file
  * kcp_client's command line: every option parsed and checked, a bad one
- * explained with the usage. Returns instead of exiting, and prints only to
+ * explained in one line, with a hint to --help. Returns instead of exiting, and prints only to
  * the stream it is given, so that a fuzzer can drive it millions of times.
  */
 #include <ctype.h>
@@ -23,7 +23,7 @@ void
 kcpc_args_usage(FILE *out)
 {
   fprintf(out,
-"usage: kcp_client [options] [HOST [PORT]]\n"
+"Usage: kcp_client [options] [HOST [PORT]]\n"
 "\n"
 "Talk to the KCP echo at HOST:PORT (default " KCPC_DEFAULT_HOST " %d), or with\n"
 "--tcp to the TCP echo (default port %d).\n"
@@ -86,7 +86,7 @@ kcpc_args_usage(FILE *out)
           KCPC_DEFAULT_TIMEOUT);
 }
 
-/** Say what is wrong, then the usage; returns the exit status to give. */
+/** Say what is wrong, then where the usage is; returns the exit status to give. */
 static int kcpc_args_bad(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
@@ -98,8 +98,7 @@ kcpc_args_bad(FILE *err, const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(err, fmt, ap);
   va_end(ap);
-  fputs("\n", err);
-  kcpc_args_usage(err);
+  fputs("\nTry 'kcp_client --help' for more information.\n", err);
   return KCPC_EXIT_USAGE;
 }
 

@@ -23,6 +23,7 @@
 #include "kcp_lwip.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
+#include "statsreport.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
@@ -39,6 +40,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,7 @@ struct minimal_opts {
   struct pcapdump_config pcap;
   struct linkemu_config emu;
   u32_t stats_sec;
+  int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
   struct kcpecho_config kcp;
@@ -78,6 +81,7 @@ enum {
   OPT_REORDER,
   OPT_SEED,
   OPT_STATS,
+  OPT_STATS_JSON,
   OPT_PROFILE,
   OPT_KCP_WND,
   OPT_KCP_MTU,
@@ -111,6 +115,7 @@ static const struct option minimal_longopts[] = {
   {"reorder", required_argument, NULL, OPT_REORDER},
   {"seed", required_argument, NULL, OPT_SEED},
   {"stats", required_argument, NULL, OPT_STATS},
+  {"stats-json", no_argument, NULL, OPT_STATS_JSON},
   {"debug", no_argument, NULL, 'd'},
   {"kcp-port", required_argument, NULL, 'k'},
   {"profile", required_argument, NULL, OPT_PROFILE},
@@ -131,7 +136,7 @@ static void
 minimal_usage(FILE *out)
 {
   fprintf(out,
-    "usage: minimal [options]\n"
+    "Usage: minimal [options]\n"
     "  lwIP on a tap: ICMP echo, UDP echo :7, TCP echo :7, KCP echo :8000.\n"
     "  Create the tap first: sudo scripts/setup-tapif\n"
     "\n"
@@ -159,7 +164,10 @@ minimal_usage(FILE *out)
     "                       ways together (%u; 1..%u); beyond that a frame to\n"
     "                       delay or reorder is dropped, counted as queue-full, on\n"
     "                       top of --loss (large windows with --delay need more)\n"
-    "      --stats SEC      print counters every SEC seconds (0: only on SIGUSR1)\n"
+    "      --stats SEC      every SEC seconds, one line with the time and the rates\n"
+    "                       since the last (0: none); SIGUSR1 and exit print\n"
+    "                       every counter, a line per module\n"
+    "      --stats-json     print all of these as JSON objects, one per line\n"
     "  -d, --debug          print one line per frame crossing the tap\n"
     "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
     "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
@@ -185,13 +193,40 @@ minimal_usage(FILE *out)
     TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
 }
 
+/** Report a command line error, with where the usage is, and exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+minimal_fail_usage(const char *fmt, ...)
+{
+  va_list ap;
+
+  fputs("minimal: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs("\nTry 'minimal --help' for more information.\n", stderr);
+  exit(2);
+}
+
 /** Report a bad option value and exit 2. */
 static void __attribute__((noreturn))
 minimal_bad_value(const char *opt, const char *value, const char *expected)
 {
-  fprintf(stderr, "minimal: invalid %s '%s': expected %s\n", opt, value, expected);
-  minimal_usage(stderr);
-  exit(2);
+  minimal_fail_usage("invalid %s '%s': expected %s", opt, value, expected);
+}
+
+/** What getopt_long refused in arg (its '?'), named as the user wrote it. */
+static void __attribute__((noreturn))
+minimal_bad_option(const char *arg)
+{
+  const char *eq = strchr(arg, '=');
+
+  if (strncmp(arg, "--", 2) != 0) {
+    minimal_fail_usage("unknown option '-%c'", optopt);
+  }
+  if (eq != NULL) {
+    minimal_fail_usage("option '%.*s' is unknown or takes no value", (int)(eq - arg), arg);
+  }
+  minimal_fail_usage("unknown or ambiguous option '%s'", arg);
 }
 
 /** Decimal integer in [min, max]; no sign, no spaces, nothing after. */
@@ -259,14 +294,6 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
       ip6_addr_isloopback(out) || ip6_addr_isipv4mappedipv6(out)) {
     minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local, loopback or IPv4-mapped");
   }
-}
-
-static void __attribute__((noreturn))
-minimal_fail_usage(const char *msg)
-{
-  fprintf(stderr, "minimal: %s\n", msg);
-  minimal_usage(stderr);
-  exit(2);
 }
 
 /** Checks that need all the addresses at once. */
@@ -340,7 +367,8 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   kcpecho_config_default(&o->kcp);
 
-  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  opterr = 0; /* our own messages, with our own prefix */
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
     switch (c) {
     case 'h':
       minimal_usage(stdout);
@@ -405,6 +433,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_STATS:
       o->stats_sec = minimal_parse_u32("--stats", optarg, 0, MINIMAL_MAX_STATS_SEC, "seconds 0..86400");
       break;
+    case OPT_STATS_JSON:
+      o->stats_json = 1;
+      break;
     case 'd':
       o->debug = 1;
       break;
@@ -454,16 +485,14 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
       break;
+    case ':':
+      minimal_fail_usage("option '%s' needs a value", argv[optind - 1]);
     default:
-      /* getopt_long already named the offending option */
-      minimal_usage(stderr);
-      exit(2);
+      minimal_bad_option(argv[optind - 1]);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "minimal: unexpected argument '%s'\n", argv[optind]);
-    minimal_usage(stderr);
-    exit(2);
+    minimal_fail_usage("unexpected argument '%s'", argv[optind]);
   }
   if (o->pcap.file == NULL && (o->pcap.size > 0 || o->pcap.count > 0)) {
     minimal_fail_usage("--pcap-size and --pcap-count need --pcap FILE");
@@ -518,22 +547,68 @@ static struct tapif minimal_tap;
 static struct netif minimal_netif;
 static struct pcapdump *minimal_pcap;
 
-/** Every counter, in the core thread's context (core lock held). */
+static struct statsreport minimal_report;
+/** The counters being reported: static, as they are large. */
+static struct counters minimal_snapshot;
+
+/** Every module's counters, now; called with the core lock held, since the
+ *  counters belong to the core thread. */
 static void
-minimal_stats_print(void)
+minimal_counters(struct counters *c)
 {
-  tapif_stats_print(&minimal_tap);
-  icmpcount_stats_print();
-  udpecho_raw_stats_print();
-  tcpecho_raw_stats_print();
-  kcpecho_stats_print();
+  counters_init(c);
+  tapif_counters(&minimal_tap, c);
+  icmpcount_counters(c);
+  udpecho_raw_counters(c);
+  tcpecho_raw_counters(c);
+  kcpecho_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
-    printf("pcap: %lu frames, %lu files%s%s\n", pcapdump_count(minimal_pcap),
-           pcapdump_files(minimal_pcap), pcapdump_error(minimal_pcap) != NULL ? "; stopped: " : "",
-           pcapdump_error(minimal_pcap) != NULL ? pcapdump_error(minimal_pcap) : "");
+    counters_group(c, "pcap");
+    counters_add(c, "frames", pcapdump_count(minimal_pcap));
+    counters_add(c, "files", pcapdump_files(minimal_pcap));
+  }
+}
+
+/** The first report's rates count from now; core lock held. */
+static void
+minimal_stats_start(const struct minimal_opts *o)
+{
+  minimal_counters(&minimal_snapshot);
+  statsreport_init(&minimal_report, o->stats_json, o->tap, &minimal_snapshot);
+}
+
+/** Report the counters, the periodic line or all of them; core lock held. */
+static void
+minimal_stats_print(int periodic)
+{
+  static int pcap_error_told;
+
+  minimal_counters(&minimal_snapshot);
+  if (periodic) {
+    statsreport_interval(&minimal_report, &minimal_snapshot, stdout);
+  } else {
+    statsreport_full(&minimal_report, &minimal_snapshot, stdout);
   }
   fflush(stdout);
+  if (minimal_pcap != NULL && pcapdump_error(minimal_pcap) != NULL && !pcap_error_told) {
+    fprintf(stderr, "minimal: pcap capture stopped: %s\n", pcapdump_error(minimal_pcap));
+    pcap_error_told = 1;
+  }
+}
+
+/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
+ *  (lwIP's ip6addr_ntoa_r() writes upper case). */
+static const char *
+minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
+{
+  char *c;
+
+  ip6addr_ntoa_r(addr, buf, (int)len);
+  for (c = buf; *c != '\0'; c++) {
+    *c = (char)tolower((unsigned char)*c);
+  }
+  return buf;
 }
 
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
@@ -546,10 +621,41 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      ip6addr_ntoa_r(netif_ip6_addr(netif, i), a, sizeof(a));
+      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
+}
+
+/**
+ * Where a service answers, as the host writes it: the IPv4 address, then
+ * each IPv6 one in brackets, link-local ones with the tap as their scope
+ * ("192.168.0.2:7, [fe80::1%tap0]:7"). port < 0: addresses alone.
+ */
+static const char *
+minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
+{
+  char a[IP6ADDR_STRLEN_MAX];
+  size_t n;
+  int i;
+
+  ip4addr_ntoa_r(&o->ip, a, sizeof(a));
+  n = (size_t)snprintf(buf, len, port < 0 ? "%s" : "%s:%d", a, port);
+  for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES && n < len; i++) {
+    const ip6_addr_t *ip6 = netif_ip6_addr(&minimal_netif, i);
+    const char *scope = ip6_addr_islinklocal(ip6) ? "%" : "";
+
+    if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
+      continue;
+    }
+    minimal_ip6_str(ip6, a, sizeof(a));
+    if (port < 0) {
+      n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
+    } else {
+      n += (size_t)snprintf(buf + n, len - n, ", [%s%s%s]:%d", a, scope, *scope ? o->tap : "", port);
+    }
+  }
+  return buf;
 }
 
 /** Add the netif and start the services; called with the core lock held. */
@@ -557,6 +663,7 @@ static void
 minimal_start_stack(const struct minimal_opts *o)
 {
   char ip[IP4ADDR_STRLEN_MAX], mask[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
+  char at[IP4ADDR_STRLEN_MAX + LWIP_IPV6_NUM_ADDRESSES * (IP6ADDR_STRLEN_MAX + IFNAMSIZ + 12)];
   const u8_t *mac;
   err_t err;
 
@@ -600,22 +707,22 @@ minimal_start_stack(const struct minimal_opts *o)
   if (err != ERR_OK) {
     minimal_die("ICMP counter", err);
   }
-  printf("minimal: ICMP echo on %s\n", ip);
+  printf("minimal: ICMP echo on %s\n", minimal_endpoints(o, -1, at, sizeof(at)));
   err = udpecho_raw_init(MINIMAL_ECHO_PORT);
   if (err != ERR_OK) {
     minimal_die("UDP echo", err);
   }
-  printf("minimal: UDP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: UDP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = tcpecho_raw_init(MINIMAL_ECHO_PORT, o->tcp_idle_sec);
   if (err != ERR_OK) {
     minimal_die("TCP echo", err);
   }
-  printf("minimal: TCP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: TCP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = kcpecho_init(&o->kcp);
   if (err != ERR_OK) {
     minimal_die("KCP echo", err);
   }
-  printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
+  printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
   fflush(stdout);
 }
@@ -657,7 +764,7 @@ minimal_run(int sfd, u32_t stats_sec)
     if (n == 0) {
       next.tv_sec += stats_sec;
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(1);
       UNLOCK_TCPIP_CORE();
       continue;
     }
@@ -666,7 +773,7 @@ minimal_run(int sfd, u32_t stats_sec)
     }
     if (si.ssi_signo == SIGUSR1) {
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
     } else {
       return (int)si.ssi_signo;
@@ -723,6 +830,7 @@ main(int argc, char **argv)
   tcpip_init(NULL, NULL);
   LOCK_TCPIP_CORE();
   minimal_start_stack(&opts);
+  minimal_stats_start(&opts);
   UNLOCK_TCPIP_CORE();
 
   err = tapif_start(&minimal_tap);
@@ -741,7 +849,7 @@ main(int argc, char **argv)
   }
   LOCK_TCPIP_CORE();
   printf("minimal: stopping on %s\n", status != 0 ? "tap failure" : strsignal(sig));
-  minimal_stats_print();
+  minimal_stats_print(0);
   tapif_shutdown(&minimal_tap);
   if (minimal_pcap != NULL) {
     pcapdump_close(minimal_pcap);

@@ -1,4 +1,4 @@
-# robust.sh - shared by the tests/tap_robust_*.sh scripts (issue #5); source
+# robust.sh - shared by the tests/tap_robust_*.sh scripts; source
 # after netns.sh and tap_helpers.sh. ./minimal must run with --stats 0 and
 # its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
 #

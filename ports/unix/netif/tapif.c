@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <signal.h>
@@ -419,28 +418,38 @@ tapif_shutdown(struct tapif *tap)
   }
 }
 
+/** The link emulation's counters of one direction, as group "link TAP DIR". */
 static void
-tapif_emu_print(const struct tapif *tap, const char *dir, const struct linkemu_stats *st)
+tapif_emu_counters(const struct tapif *tap, const char *dir, const struct linkemu_stats *st,
+                   struct counters *c)
 {
-  printf("link %s %s: frames %" PRIu32 " lost %" PRIu32 " dup %" PRIu32 " delayed %" PRIu32
-         " reordered %" PRIu32 " queue-full %" PRIu32 "\n",
-         tap->name, dir, st->frames, st->lost, st->duplicated, st->delayed, st->reordered,
-         st->queue_full);
+  counters_group(c, "link %s %s", tap->name, dir);
+  counters_add(c, "frames", st->frames);
+  counters_add(c, "lost", st->lost);
+  counters_add(c, "dup", st->duplicated);
+  counters_add(c, "delayed", st->delayed);
+  counters_add(c, "reordered", st->reordered);
+  counters_add(c, "queue_full", st->queue_full);
 }
 
-/** Print the frame counters; call in the core thread. */
+/**
+ * Add the frame counters (group "tap NAME") and the link emulation's
+ * ("link NAME in", "link NAME out") to c; call in the core thread.
+ */
 void
-tapif_stats_print(struct tapif *tap)
+tapif_counters(struct tapif *tap, struct counters *c)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("tap %s: in %" PRIu32 " frames %" PRIu64 " bytes (dropped %" PRIu32 ", oversize %" PRIu32
-         ", ring full %" PRIu32 ", bogus source %" PRIu32 "), out %" PRIu32 " frames %" PRIu64
-         " bytes (errors %" PRIu32 ")\n",
-         tap->name, tap->rx_frames, tap->rx_bytes,
-         __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED),
-         __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
-         rxring_full_waits(&tap->rx), tap->rx_bogus,
-         tap->tx_frames, tap->tx_bytes, tap->tx_errors);
-  tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
-  tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);
+  counters_group(c, "tap %s", tap->name);
+  counters_add(c, "in", tap->rx_frames);
+  counters_add(c, "bytes_in", tap->rx_bytes);
+  counters_add(c, "dropped", __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED));
+  counters_add(c, "oversize", __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED));
+  counters_add(c, "ring_full", rxring_full_waits(&tap->rx));
+  counters_add(c, "bogus_src", tap->rx_bogus);
+  counters_add(c, "out", tap->tx_frames);
+  counters_add(c, "bytes_out", tap->tx_bytes);
+  counters_add(c, "send_err", tap->tx_errors);
+  tapif_emu_counters(tap, "in", &tap->emu.stats[LINKEMU_IN], c);
+  tapif_emu_counters(tap, "out", &tap->emu.stats[LINKEMU_OUT], c);
 }

@@ -24,6 +24,7 @@
 #ifndef TAPIF_H
 #define TAPIF_H
 
+#include "counters.h"
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
@@ -78,7 +79,7 @@ err_t tapif_netif_init(struct netif *netif);
 int tapif_start(struct tapif *tap);
 void tapif_stop(struct tapif *tap);
 void tapif_shutdown(struct tapif *tap);
-void tapif_stats_print(struct tapif *tap);
+void tapif_counters(struct tapif *tap, struct counters *c);
 int tapif_error(const struct tapif *tap);
 
 #endif /* TAPIF_H */
