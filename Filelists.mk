@@ -15,7 +15,7 @@ KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 # What make install ships for users' own lwIP builds: libkcplwip.a of
 # LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
-LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \

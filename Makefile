@@ -162,15 +162,9 @@ bench: deps
 	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)
 	@bench/run-bench.sh $(BENCHSCRIPTS)
 
-<<<<<<< HEAD
-# The engine, the binding and the codec as one static library, for a user's
-# own lwIP build: pkg-config --cflags --libs kcp-lwip.
-$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(KCPFILES) $(KCPLWIPFILES))
-=======
 # The engine and the binding as one static library, for a user's own lwIP
 # build: pkg-config --cflags --libs kcp-lwip.
 $(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(LIBFILES))
->>>>>>> main
 	rm -f $@
 	$(AR) rcs $@ $^
 
@@ -194,11 +188,7 @@ $(BUILD)/man/%:
 # make install PREFIX=/usr/local DESTDIR=: where each file goes.
 INSTALL_BIN   := kcp_client
 INSTALL_SBIN  := minimal scripts/setup-tapif scripts/relaunch.sh
-<<<<<<< HEAD
-INSTALL_INC   := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
-=======
 INSTALL_INC   := $(LIBHEADERS)
->>>>>>> main
 INSTALL_MAN1  := $(BUILD)/man/kcp_client.1
 INSTALL_MAN8  := $(BUILD)/man/minimal.8 $(BUILD)/man/setup-tapif.8 $(BUILD)/man/relaunch.sh.8
 BINDIR  = $(DESTDIR)$(PREFIX)/bin

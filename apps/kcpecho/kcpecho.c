@@ -176,30 +176,6 @@ kcpecho_counters(struct counters *c)
   } else {
     kcp_stats_get(kcpecho_pcb, &st);
   }
-<<<<<<< HEAD
-  printf("kcpecho: sessions %"U32_F" opened %"U32_F" closed %"U32_F" idle %"U32_F
-         " dead %"U32_F" refused %"U32_F" in %"U32_F" out %"U32_F
-         " bytes_in %llu bytes_out %llu segs_in %llu segs_out %llu"
-         " data_in %llu data_out %llu dropped %"U32_F" malformed %"U32_F
-         " send_err %"U32_F" retrans %llu fast_retrans %llu dup %llu sess_in %"U32_F"\n",
-         st.sessions, st.opened, st.closed, st.closed_idle, st.closed_dead, st.refused,
-         st.dgram_in, st.dgram_out,
-         (unsigned long long)st.engine.bytes_in, (unsigned long long)st.engine.bytes_out,
-         (unsigned long long)st.engine.segs_in, (unsigned long long)st.engine.segs_out,
-         (unsigned long long)st.engine.data_segs_in, (unsigned long long)st.engine.data_segs_out,
-         st.dropped, st.malformed, st.send_err,
-         (unsigned long long)st.engine.retrans_timeout, (unsigned long long)st.engine.retrans_fast,
-         (unsigned long long)st.engine.dup_segs, st.sess_in);
-  if (kcpecho_codec != NULL) {
-    struct kcp_codec_stats cs;
-    kcp_codec_stats_get(kcpecho_codec, &cs);
-    printf("kcpcodec: crypt %s opened %"U32_F" crc_err %"U32_F" short %"U32_F
-           " parity_in %"U32_F" parity_out %"U32_F" recovered %"U32_F" fec_bad %"U32_F"\n",
-           kcp_codec_config_get(kcpecho_codec)->crypt, cs.opened, cs.crc_err, cs.short_in,
-           cs.fec_parity_in, cs.fec_parity_out, cs.fec_recovered, cs.fec_bad);
-  }
-  fflush(stdout);
-=======
   counters_group(c, "kcpecho");
   counters_add(c, "sessions", st.sessions);
   counters_add(c, "opened", st.opened);
@@ -222,5 +198,16 @@ kcpecho_counters(struct counters *c)
   counters_add(c, "fast_retrans", st.engine.retrans_fast);
   counters_add(c, "dup", st.engine.dup_segs);
   counters_add(c, "sess_in", st.sess_in);
->>>>>>> main
+  if (kcpecho_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcpecho_codec, &cs);
+    counters_group(c, "kcpcodec");
+    counters_add(c, "opened", cs.opened);
+    counters_add(c, "crc_err", cs.crc_err);
+    counters_add(c, "short", cs.short_in);
+    counters_add(c, "parity_in", cs.fec_parity_in);
+    counters_add(c, "parity_out", cs.fec_parity_out);
+    counters_add(c, "recovered", cs.fec_recovered);
+    counters_add(c, "fec_bad", cs.fec_bad);
+  }
 }

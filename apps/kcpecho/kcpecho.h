@@ -55,10 +55,10 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  * sess_in: datagrams taken by a session's engine, so that
  * in = malformed + dropped + refused + sess_in.
  *
- * With a codec, a second line follows (kcp_codec_stats: datagrams that
- * failed to open also count as malformed above):
+ * With a codec, a second group "kcpcodec" follows (kcp_codec_stats;
+ * datagrams that failed to open also count as malformed above):
  *
- *   kcpcodec: crypt NAME opened N crc_err N short N parity_in N parity_out N
+ *   kcpcodec: opened N crc_err N short N parity_in N parity_out N
  *   recovered N fec_bad N
  */
 void kcpecho_counters(struct counters *c);
