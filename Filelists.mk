@@ -62,6 +62,7 @@ FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 FUZZTARGETS += fuzz_codec
 FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
 FUZZ_codec_LIBS := $(CODEC_LIBS)
+FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
 FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
@@ -139,7 +140,8 @@ SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
 # every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
 SCRIPTTESTS += tests/interop_codec.sh
 # The codec on ./minimal's KCP echo over a lossy tap: FEC recoveries on both
-# ends, kcp-go as the client, a wrong key dropped and counted (~10 s).
+# ends, kcp-go as the client, a wrong key dropped and counted, seven more
+# cipher/FEC settings with kcp-go, and valgrind with FEC (~25 s).
 SCRIPTTESTS += tests/tap_kcp_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and

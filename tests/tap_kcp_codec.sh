@@ -9,7 +9,9 @@
 #  - a client with the wrong key: no echo, every datagram that reached the
 #    service counted as a CRC error and malformed, and no session opened;
 #  - then, on a clean link, kcp-go clients against ./minimal restarted with
-#    other ciphers and FEC settings (the server-role interop matrix).
+#    other ciphers and FEC settings (the server-role interop matrix);
+#  - last, ./minimal with FEC under valgrind: sessions that idle out and
+#    ones still open at SIGTERM leave no error and nothing definitely lost.
 # Needs root (ip netns).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -100,4 +102,26 @@ for m in "salsa20 0 0" "none 10 3" "xor 10 3" "twofish 0 0" "sm4 3 2" "tea 0 0" 
   fi
   stop_minimal >/dev/null
 done
+
+if command -v valgrind >/dev/null; then
+  VLOG=$TAP_TMP/valgrind.log
+  if start_valgrind_minimal "$VLOG" --loss 3 --seed 8 --kcp-idle 2 \
+      --kcp-crypt salsa20 --kcp-key v --kcp-ds 4 --kcp-ps 2; then
+    nsx timeout 60 ./kcp_client --bench --json --crypt salsa20 --key v --ds 4 --ps 2 \
+      --count 40 --size 1-8000 --timeout 20 $S >"$TAP_TMP/v1.json" 2>&1
+    check "valgrind: salsa20 FEC 4/2 echo verified ($(jget verified "$TAP_TMP/v1.json") of 40)" \
+      test "$(jget verified "$TAP_TMP/v1.json")" = 40
+    sleep 4 # that session idles out (--kcp-idle 2): its link is freed
+    nsx timeout 60 ./kcp_client --bench --json --crypt salsa20 --key v --ds 4 --ps 2 \
+      --clients 5 --count 5 --size 1-3000 --timeout 20 $S >"$TAP_TMP/v2.json" 2>&1
+    check "valgrind: 5 more sessions, left open for the shutdown" \
+      test "$(jget verified "$TAP_TMP/v2.json")" = 25
+    rc=0
+    stop_minimal || rc=$?
+    valgrind_verdict "$VLOG" "$rc"
+  else
+    fail "./minimal with the codec starts under valgrind"
+    tail -n 20 "$VLOG"
+  fi
+fi
 netns_finish
