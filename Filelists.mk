@@ -143,6 +143,9 @@ SCRIPTTESTS += tests/interop_codec.sh
 # ends, kcp-go as the client, a wrong key dropped and counted, seven more
 # cipher/FEC settings with kcp-go, and valgrind with FEC (~25 s).
 SCRIPTTESTS += tests/tap_kcp_codec.sh
+# The Wireshark dissector on kcp-go's codec with crypt none: codec header,
+# FEC shards and their KCP segments in a live capture (~5 s).
+SCRIPTTESTS += tests/wireshark_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
