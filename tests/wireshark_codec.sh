@@ -9,24 +9,19 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh
+. tests/lib/tap_helpers.sh
 
 LUA=tools/wireshark/kcp.lua
 CONV=0x11223344
 S=192.168.0.2
-tmp=$(mktemp -d)
-trap 'netns_cleanup; rm -rf "$tmp"' EXIT
 
 ws() { local f=$1; shift; tshark -X "lua_script:$LUA" -r "$f" "$@" 2>/dev/null; }
 
-if [ ! -x ./minimal ] || [ ! -x ./kcp_client ]; then
-  fail "./minimal and ./kcp_client are built"
-  netns_finish
-fi
+[ -x ./kcp_client ] || { echo "FAIL: ./kcp_client is built"; exit 1; }
+tap_init
+tmp=$TAP_TMP
 live=$tmp/codec.pcap
-netns_up
-netns_bg ./minimal --pcap "$live" --kcp-crypt none --kcp-ds 3 --kcp-ps 2 >"$tmp/minimal.log" 2>&1
-mpid=$NETNS_LAST_PID
-if wait_for 10 nsx ping -c1 -W1 $S; then
+if start_minimal "$tmp/minimal.log" --pcap "$live" --kcp-crypt none --kcp-ds 3 --kcp-ps 2; then
   # a line at a time, so that each side sends more than one FEC group
   for l in hello kcp-lwip three four; do echo "$l"; sleep 0.2; done |
     nsx timeout 20 ./kcp_client --crypt none --ds 3 --ps 2 --conv "$CONV" --timeout 5 $S 8000 \
@@ -36,9 +31,7 @@ if wait_for 10 nsx ping -c1 -W1 $S; then
 else
   fail "./minimal answers ping"; sed 's/^/  /' "$tmp/minimal.log"
 fi
-kill -TERM "$mpid" 2>/dev/null
-for _ in $(seq 50); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
-sleep 0.2
+stop_minimal >/dev/null
 
 # One line per KCP datagram: srcport crc type seqid cmds data.
 ws "$live" -Y 'udp.port == 8000' -T fields -E separator=/t -E aggregator=, -E occurrence=a \
