@@ -4,13 +4,18 @@
 # The KCP engine: no lwIP, no system calls.
 KCPFILES := kcp/ikcp.c
 
-# The lwIP binding of the engine (session layer on a raw-API udp_pcb).
-KCPLWIPFILES := kcp/kcp_lwip.c
+# kcp-go's datagram codec (nonce + CRC32 + cipher, FEC): no lwIP; links
+# CODEC_LIBS (Common.mk).
+CODECFILES := codec/kcp_crypt.c codec/kcp_codec.c codec/kcp_fec.c
+
+# The lwIP binding of the engine (session layer on a raw-API udp_pcb), with
+# the codec it can put in front of its sessions (link CODEC_LIBS too).
+KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 
 # What make install ships for users' own lwIP builds: libkcplwip.a of
 # LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
-LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
@@ -44,7 +49,8 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_payload.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
-	examples/kcp_client/kcpc_link_tcp.c
+	examples/kcp_client/kcpc_link_tcp.c \
+	$(CODECFILES)
 
 # lwIP on virtual time for tests and fuzzers of the binding: in the
 # caller's thread, its clock, heap and wire in the caller's hands.
@@ -57,11 +63,17 @@ FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
 FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
-FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
+FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
+# kcp-go's datagram codec: ciphers, framing, FEC shards and recovery.
+FUZZTARGETS += fuzz_codec
+FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
+FUZZ_codec_LIBS := $(CODEC_LIBS)
+FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
+FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
@@ -78,12 +90,18 @@ CHECKTESTS += check_sim
 # Congestion control: modules on N flows through one bottleneck, a module
 # written against the reference v2 IKCPOPS, the classic module's wire.
 CHECKTESTS += check_cc
-# Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
-# the sources in CHECK_NAME_FILES.
+# A Check test NAME also links the sources in CHECK_NAME_FILES and the
+# libraries in CHECK_NAME_LIBS; LWIPCHECKTESTS run the lwIP core in-process.
+# The codec against golden vectors made by the real kcp-go
+# (tests/codec/golden.txt; `make codec-golden` remakes it).
+CHECKTESTS += check_codec
+CHECK_check_codec_FILES := $(CODECFILES)
+CHECK_check_codec_LIBS := $(CODEC_LIBS)
 # lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
 CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
+CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
@@ -131,6 +149,16 @@ BENCHSCRIPTS += bench/lwip-bench.sh
 INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
+# kcp-go's datagram codec (codec/): kcp_client against the real kcp-go with
+# every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
+SCRIPTTESTS += tests/interop_codec.sh
+# The codec on ./minimal's KCP echo over a lossy tap: FEC recoveries on both
+# ends, kcp-go as the client, a wrong key dropped and counted, seven more
+# cipher/FEC settings with kcp-go, and valgrind with FEC (~25 s).
+SCRIPTTESTS += tests/tap_kcp_codec.sh
+# The Wireshark dissector on kcp-go's codec with crypt none: codec header,
+# FEC shards and their KCP segments in a live capture (~5 s).
+SCRIPTTESTS += tests/wireshark_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and
 # as client, versions 1 and 2 (windows, keepalive across an idle session).

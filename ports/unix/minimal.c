@@ -21,6 +21,10 @@
 #include "icmpcount.h"
 #include "ipstr.h"
 #include "kcpecho.h"
+#include "kcp_codec.h"
+#include "kcp_crypt.h"
+#include "kcp_fec.h"
+#include "kcp_lwip.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "statsreport.h"
@@ -91,6 +95,10 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_CRYPT,
+  OPT_KCP_KEY,
+  OPT_KCP_DS,
+  OPT_KCP_PS,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
@@ -125,6 +133,10 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
+  {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
+  {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
+  {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
@@ -216,7 +228,13 @@ minimal_usage(FILE *out)
     "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
     "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
-    "      --kcp-max N      KCP session cap (%d; %d..%d)\n",
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
+    "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
+    "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
+    "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
+    "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
+    "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
     KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
@@ -409,6 +427,39 @@ minimal_check_addrs(const struct minimal_opts *o)
   }
 }
 
+/** The KCP echo's codec options together (kcpecho_init() checks them too,
+    but a bad command line must exit 2 with a reason). */
+static void
+minimal_check_codec(const struct minimal_opts *o)
+{
+  struct kcp_codec_config cc;
+  const char *why = NULL;
+  static char msg[160];
+  struct kcpecho_config def;
+
+  kcpecho_config_default(&def);
+  if (o->kcp.crypt == NULL) {
+    if (o->kcp.datashard != 0 || o->kcp.parityshard != 0 || strcmp(o->kcp.key, def.key) != 0) {
+      minimal_fail_usage("--kcp-key, --kcp-ds and --kcp-ps need --kcp-crypt");
+    }
+    return;
+  }
+  cc.crypt = o->kcp.crypt;
+  cc.key = o->kcp.key;
+  cc.datashard = o->kcp.datashard;
+  cc.parityshard = o->kcp.parityshard;
+  if (kcp_codec_config_check(&cc, &why) != 0) {
+    snprintf(msg, sizeof(msg), "--kcp-ds/--kcp-ps: %s", why);
+    minimal_fail_usage(msg);
+  }
+  if ((size_t)o->kcp.mtu + kcp_codec_config_overhead(&cc) > KCP_DGRAM_MAX) {
+    snprintf(msg, sizeof(msg), "--kcp-mtu %d: with the codec's %u header bytes it must be <= %u",
+             o->kcp.mtu, (unsigned)kcp_codec_config_overhead(&cc),
+             (unsigned)(KCP_DGRAM_MAX - kcp_codec_config_overhead(&cc)));
+    minimal_fail_usage(msg);
+  }
+}
+
 static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
@@ -525,6 +576,23 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
+    case OPT_KCP_CRYPT:
+      if (!kcp_crypt_valid_name(optarg)) {
+        minimal_bad_value("--kcp-crypt", optarg, kcp_crypt_names());
+      }
+      o->kcp.crypt = optarg;
+      break;
+    case OPT_KCP_KEY:
+      o->kcp.key = optarg;
+      break;
+    case OPT_KCP_DS:
+      o->kcp.datashard = (int)minimal_parse_u32("--kcp-ds", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                "shards 0..127");
+      break;
+    case OPT_KCP_PS:
+      o->kcp.parityshard = (int)minimal_parse_u32("--kcp-ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                  "shards 0..127");
+      break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
@@ -544,6 +612,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   if (o->pcap.count > 0 && o->pcap.size == 0) {
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
+  minimal_check_codec(o);
   minimal_check_addrs(o);
   minimal_check_kcp(&o->kcp);
 }
