@@ -13,8 +13,11 @@ APPFILES := apps/common/ipsrc.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
 
-# kcptun's layers, pure modules: the smux stream multiplexer.
+# kcptun's layers, pure modules: the smux stream multiplexer, and the
+# snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
 SMUXFILES := apps/kcptun/smux.c
+SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
+SNAPPYFRAME_LIBS := -lsnappy -lisal
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
@@ -72,6 +75,10 @@ CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
+# Snappy framed stream: golang/snappy's golden bytes, round trip, bad chunks.
+CHECKTESTS += check_snappyframe
+CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
+CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
