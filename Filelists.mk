@@ -7,17 +7,20 @@ KCPFILES := kcp/ikcp.c
 # The lwIP binding of the engine (session layer on a raw-API udp_pcb).
 KCPLWIPFILES := kcp/kcp_lwip.c
 
-# The services, raw API, run in the lwIP core thread.
-APPFILES := apps/common/ipsrc.c \
-	apps/udpecho/udpecho_raw.c \
-	apps/tcpecho/tcpecho_raw.c \
-	apps/kcpecho/kcpecho.c
-
 # kcptun's layers, pure modules: the smux stream multiplexer, and the
 # snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
 SMUXFILES := apps/kcptun/smux.c
 SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
 SNAPPYFRAME_LIBS := -lsnappy -lisal
+
+# The services, raw API, run in the lwIP core thread.
+APPFILES := apps/common/ipsrc.c \
+	apps/udpecho/udpecho_raw.c \
+	apps/tcpecho/tcpecho_raw.c \
+	apps/kcpecho/kcpecho.c \
+	apps/kcptun/kcptun.c \
+	apps/kcptun/kcptun_opts.c \
+	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \

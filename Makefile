@@ -31,7 +31,7 @@ $(SANBUILD)/%.o: %.c
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(SNAPPYFRAME_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) -o $@ $^ -lm

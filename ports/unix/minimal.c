@@ -17,6 +17,8 @@
  */
 #include "icmpcount.h"
 #include "kcpecho.h"
+#include "kcptun.h"
+#include "kcptun_opts.h"
 #include "pcapdump.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
@@ -58,6 +60,7 @@ struct minimal_opts {
   u32_t tcp_idle_sec;
   int debug;
   struct kcpecho_config kcp;
+  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
 };
 
 enum {
@@ -76,7 +79,8 @@ enum {
   OPT_KCP_MAX,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
-  OPT_IP6
+  OPT_IP6,
+  OPT_KCPTUN
 };
 
 static const struct option minimal_longopts[] = {
@@ -105,6 +109,34 @@ static const struct option minimal_longopts[] = {
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {NULL, 0, NULL, 0}
 };
+
+/** Prefix of the kcptun settings on our command line. */
+#define MINIMAL_KCPTUN_PREFIX "kcptun-"
+/** Room for minimal_longopts plus one --kcptun-NAME per kcptun setting. */
+#define MINIMAL_MAX_OPTS 64
+
+/** minimal_longopts, then --kcptun-NAME for each of kcptun_opt_names. */
+static struct option minimal_allopts[MINIMAL_MAX_OPTS];
+static char minimal_tun_names[MINIMAL_MAX_OPTS][32];
+
+static void
+minimal_build_opts(void)
+{
+  size_t n = 0, i;
+
+  while (minimal_longopts[n].name != NULL) {
+    minimal_allopts[n] = minimal_longopts[n];
+    n++;
+  }
+  for (i = 0; kcptun_opt_names[i].name != NULL && n + 1 < MINIMAL_MAX_OPTS; i++, n++) {
+    snprintf(minimal_tun_names[n], sizeof(minimal_tun_names[n]), "%s%s",
+             MINIMAL_KCPTUN_PREFIX, kcptun_opt_names[i].name);
+    minimal_allopts[n].name = minimal_tun_names[n];
+    minimal_allopts[n].has_arg = kcptun_opt_names[i].has_value ? required_argument : no_argument;
+    minimal_allopts[n].flag = NULL;
+    minimal_allopts[n].val = OPT_KCPTUN;
+  }
+}
 
 static void
 minimal_usage(FILE *out)
@@ -143,6 +175,19 @@ minimal_usage(FILE *out)
     "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
+    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
+    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
+    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
+    "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
+    "                               engine settings of mode manual (0 50 0 0)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-nocomp          no snappy compression (on by default)\n"
+    "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
+    "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
+    "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
+    "      --kcptun-max-sessions N  (1024)\n"
+    "      Datagrams are raw KCP (kcp-go with no crypt block and no FEC).\n"
     "  -h, --help           this text\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
@@ -259,7 +304,7 @@ static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
   const char *env_tap = getenv("PRECONFIGURED_TAPIF");
-  int c;
+  int c, idx = 0;
 
   memset(o, 0, sizeof(*o));
   minimal_parse_ip4("--ip", "192.168.0.2", &o->ip);
@@ -270,9 +315,22 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   kcpecho_config_default(&o->kcp);
+  kcptun_config_default(&o->tun);
+  o->tun.listen_port = 0;
+  minimal_build_opts();
 
-  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN: {
+      char why[96];
+      const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
+      if (kcptun_opts_set(&o->tun, name, optarg, why, sizeof(why)) != 0) {
+        char opt[48];
+        snprintf(opt, sizeof(opt), "--%s", minimal_allopts[idx].name);
+        minimal_bad_value(opt, optarg != NULL ? optarg : "", why);
+      }
+      break;
+    }
     case 'h':
       minimal_usage(stdout);
       exit(0);
@@ -423,6 +481,7 @@ minimal_stats_print(void)
   udpecho_raw_stats_print();
   tcpecho_raw_stats_print();
   kcpecho_stats_print();
+  kcptun_stats_print();
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
     printf("pcap: %lu frames\n", pcapdump_count(minimal_pcap));
@@ -505,6 +564,15 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
          o->kcp.profile != NULL ? o->kcp.profile : "default");
+  if (o->tun.listen_port != 0) {
+    err = kcptun_init(&o->tun);
+    if (err != ERR_OK) {
+      minimal_die("kcptun server", err);
+    }
+    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
+           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+  }
   fflush(stdout);
 }
 
