@@ -123,6 +123,11 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
+# ./minimal as a kcptun server against kcptun's client stack over raw KCP
+# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
+# modes, loss, mismatches, a vanished client under valgrind.
+TESTEXTRAS += tests/interop/bin/kcptun_peer
+SCRIPTTESTS += tests/tap_kcptun.sh
 # Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh

@@ -251,9 +251,9 @@ kcptun_tcp_err(void *arg, err_t err)
 {
   struct kcptun_stream *st = (struct kcptun_stream *)arg;
 
-  LWIP_UNUSED_ARG(err);
   if (st != NULL) {
     /* The pcb is already freed by lwIP. */
+    printf("kcptun: stream %" U32_F ": target connection failed (lwIP err %d)\n", st->sid, (int)err);
     st->pcb = NULL;
     st->tcp_eof = 1;
     kcptun_stats.tcp_failed++;
