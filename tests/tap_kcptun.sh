@@ -5,7 +5,8 @@
 # packages) over raw KCP (kcp-go with no block and no FEC; the datagram
 # codec that real kcptun needs is not part of this test).
 #  - 20 parallel streams of 1 MB random bytes, echoed byte-exact, through
-#    the in-process echo and through lwIP TCP to a socat echo on the
+#    the in-process echo and through lwIP TCP to an echo (socat + cat: a
+#    socat PIPE echo can block on its own pipe under load) on the
 #    namespace's side of the tap; smux 1 and 2, compression on and off;
 #  - the kcptun modes fast3/fast2/normal; 5 % loss at ./minimal;
 #  - mismatched smux version or compression: the session is closed with a
@@ -26,7 +27,7 @@ if ! make -s --no-print-directory "$PEER" >"$TAP_TMP/make.log" 2>&1; then
   fail "kcptun: kcptun_peer builds (golang-go, kcp-go, smux, kcptun packages)"
   netns_finish
 fi
-netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork PIPE
+netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=128 EXEC:cat
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':$ECHOPORT '"
 
 # kstat FIELD: FIELD of ./minimal's last kcptun counter line (after SIGUSR1).
@@ -85,14 +86,14 @@ check "kcptun: losses were recovered by retransmission ($rt segments resent)" te
 
 # Mismatched settings: the session closes with a reason, nothing else.
 server mismatch --kcptun-target echo --kcptun-smuxver 2
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 3s -smuxver 1 -conns 1 -bytes 1000 >/dev/null 2>&1
+nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -smuxver 1 -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: smux version mismatch closes the session, counted and logged" \
   bash -c "[ $(kstat proto_errors) -ge 1 ] && grep -q 'smux protocol error' '$LOG'"
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 3s -smuxver 2 -nocomp -conns 1 -bytes 1000 >/dev/null 2>&1
+nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -smuxver 2 -nocomp -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: compression off at the client only: counted as a compression error" \
   bash -c "[ $(kstat comp_errors) -ge 1 ] && grep -q 'bad compressed stream' '$LOG'"
 server mismatch2 --kcptun-target echo --kcptun-nocomp
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
+nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: compression on at the client only: counted, session closed" \
   bash -c "[ $(kstat proto_errors) -ge 1 ] && [ $(kstat sessions) -eq 0 ]"
 run "kcptun server keeps serving after the mismatches" -nocomp -conns 2 -bytes 100000
@@ -104,23 +105,29 @@ LOG=$TAP_TMP/minimal.valgrind
 start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" \
   --kcptun-keepalive 1 || { fail "kcptun: ./minimal starts under valgrind"; cat "$LOG"; netns_finish; }
 # Killed once data flows (SIGTERM ends a Go program without its deferred
-# closes: no FIN, no goodbye), in the middle of 10 streams of 50 MB.
-nsx timeout -s KILL 40 "$PEER" -remote "$HOST:$PORT" -timeout 35s -conns 10 -bytes 50000000 \
+# closes: no FIN, no goodbye), in the middle of 4 streams of 50 MB.
+# (ip netns exec execs timeout, so $! is timeout, which passes SIGTERM on.)
+ip netns exec "$NETNS" timeout -s KILL 40 "$PEER" -remote "$HOST:$PORT" -timeout 35s -conns 4 -bytes 50000000 \
   >/dev/null 2>&1 &
 vpid=$!
 moved=0
 for ((i = 0; i < 30; i++)); do
   moved=$(kstat to_target)
-  [ "${moved:-0}" -gt 1000000 ] && break
+  [ "${moved:-0}" -gt 300000 ] && break
   sleep 1
 done
 kill -TERM "$vpid" 2>/dev/null
 wait "$vpid" 2>/dev/null
 check "kcptun: the vanished client had moved data ($moved bytes to the target)" \
-  test "${moved:-0}" -gt 1000000
-check "kcptun: a vanished client's session and streams are freed within 3 keepalives" \
-  wait_for 15 bash -c "kill -USR1 $MINIMAL_PID; sleep 0.5; grep '^kcptun: kcp_sessions' '$LOG' | tail -n 1 | \
-    grep -q 'kcp_sessions 0 .* sessions 0 streams 0 '"
+  test "${moved:-0}" -gt 300000
+# Three keepalive periods of 1 s, then the binding's idle timeout; valgrind
+# slows everything, so allow 15 s.
+for ((i = 0; i < 15; i++)); do
+  [ "$(kstat kcp_sessions) $(kstat sessions) $(kstat streams)" = "0 0 0" ] && break
+  sleep 1
+done
+check "kcptun: a vanished client's session and streams are freed ($i s after it vanished)" \
+  test "$(kstat kcp_sessions) $(kstat sessions) $(kstat streams)" = "0 0 0"
 stop_minimal >/dev/null
 valgrind_verdict "$LOG" $?
 netns_finish
