@@ -5,7 +5,12 @@
 
 CC      ?= gcc
 CXX     ?= g++
-PKGS    := lwip libpcap
+PREFIX  ?= /usr/local
+# pkg-config packages, each with the Debian package that provides it.
+PKGS    := lwip libpcap check
+PKG_DEB_lwip    := liblwip-dev
+PKG_DEB_libpcap := libpcap-dev
+PKG_DEB_check   := check
 
 WARNFLAGS := -Wall -Wextra -Werror
 OPTFLAGS  ?= -O2 -g
@@ -17,6 +22,21 @@ LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
+# mbedTLS's crypto library (libmbedtls-dev has no pkg-config file in 2.28).
+MBEDCRYPTO_LIBS := -lmbedcrypto
+
+# pkg-config's own complaints are silenced above, so that `make deps` on a
+# fresh machine stays quiet; instead a compile that needs a package that is
+# missing stops first with its name: $(call pkg_need,PKGS) in a recipe.
+# mbedTLS has no pkg-config file: its header stands for it.
+PKGS_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))) \
+	$(if $(shell echo '\#include <mbedtls/version.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,mbedtls)
+PKG_DEB_mbedtls := libmbedtls-dev
+PKG_CONFIG_FOUND := $(shell command -v pkg-config)
+pkg_missing = $(filter $(1),$(PKGS_MISSING))
+pkg_why = $(if $(PKG_CONFIG_FOUND),no $(pkg_missing) found (Debian: \
+	$(foreach p,$(pkg_missing),$(PKG_DEB_$(p)))),pkg-config is not installed (Debian: pkg-config))
+pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: make deps" >&2; exit 1)
 
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

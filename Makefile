@@ -5,6 +5,8 @@
 #   make bench      benchmarks, results under bench/results/
 #   make demo       the tap demo in a private network namespace
 #   make fuzz       libFuzzer targets (FUZZ_SECONDS each)
+#   make install    programs, scripts, headers, libkcplwip.a, kcp-lwip.pc and
+#                   man pages under $(DESTDIR)$(PREFIX); make uninstall
 
 include Common.mk
 include Filelists.mk
@@ -12,7 +14,7 @@ include Filelists.mk
 BUILD    := build
 SANBUILD := build-san
 
-.PHONY: all deps check bench demo fuzz clean
+.PHONY: all deps check bench demo fuzz clean install uninstall FORCE
 # Keep objects that only feed a test binary, so a second make does no work.
 .SECONDARY:
 all: minimal kcp_client
@@ -21,20 +23,39 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
+	$(call pkg_need,lwip mbedtls $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SANBUILD)/%.o: %.c
+	$(call pkg_need,lwip check)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
 objs = $(patsubst %.c,$(1)/%.o,$(2))
 
+# The version the programs print: `git describe --tags` in a clone with a
+# tag, else the VERSION file. The header is rewritten only when it changes.
+VERSION  := $(shell git describe --tags --dirty 2>/dev/null || cat VERSION)
+VERSIONH := $(BUILD)/include/kcplwip_version.h
+VERSIONED := $(BUILD)/ports/unix/minimal.o $(BUILD)/examples/kcp_client/kcp_client.o
+
+# $(call update_file,COMMAND,FILE): FILE gets COMMAND's output, touched only
+# when that differs, so that what depends on it is not rebuilt for nothing.
+update_file = mkdir -p $(dir $(2)) && $(1) >$(2).tmp && \
+	{ cmp -s $(2).tmp $(2) && rm $(2).tmp || mv $(2).tmp $(2); }
+
+$(VERSIONH): FORCE
+	@$(call update_file,echo '#define KCPLWIP_VERSION "$(VERSION)"',$@)
+$(VERSIONED): $(VERSIONH)
+$(VERSIONED): INCLUDES += -I$(BUILD)/include
+
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
+	$(call pkg_need,libpcap)
 	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(SNAPPYFRAME_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(MBEDCRYPTO_LIBS) -lm
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))
@@ -103,6 +124,7 @@ $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
+$(FUZZBUILD)/fuzz/fuzz_kcp_lwip.o: INCLUDES += -Itests
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))
@@ -133,6 +155,60 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call objs,$(BUILD),$(BENCHSUPPORTFILES) $
 bench: deps
 	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)
 	@bench/run-bench.sh $(BENCHSCRIPTS)
+
+# The engine and the binding as one static library, for a user's own lwIP
+# build: pkg-config --cflags --libs kcp-lwip.
+$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(LIBFILES))
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/kcp-lwip.pc: packaging/kcp-lwip.pc.in FORCE
+	@$(call update_file,sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $<,$@)
+
+# Man pages, from each program's own --help and --version (help2man).
+HELP2MAN := help2man --no-info --version-string=$(VERSION)
+$(BUILD)/man/kcp_client.1: kcp_client
+$(BUILD)/man/kcp_client.1: MANNAME := KCP echo client, interactive or benchmark, with a TCP mode
+$(BUILD)/man/minimal.8: minimal
+$(BUILD)/man/minimal.8: MANNAME := lwIP on a tap serving ICMP, UDP, TCP and KCP echo
+$(BUILD)/man/setup-tapif.8: scripts/setup-tapif
+$(BUILD)/man/setup-tapif.8: MANNAME := create or remove the tap that minimal attaches to
+$(BUILD)/man/relaunch.sh.8: scripts/relaunch.sh
+$(BUILD)/man/relaunch.sh.8: MANNAME := restart minimal after a crash, with back-off
+$(BUILD)/man/%:
+	@mkdir -p $(dir $@)
+	$(HELP2MAN) --section=$(subst .,,$(suffix $@)) --name='$(MANNAME)' --output=$@ ./$<
+
+# make install PREFIX=/usr/local DESTDIR=: where each file goes.
+INSTALL_BIN   := kcp_client
+INSTALL_SBIN  := minimal scripts/setup-tapif scripts/relaunch.sh
+INSTALL_INC   := $(LIBHEADERS)
+INSTALL_MAN1  := $(BUILD)/man/kcp_client.1
+INSTALL_MAN8  := $(BUILD)/man/minimal.8 $(BUILD)/man/setup-tapif.8 $(BUILD)/man/relaunch.sh.8
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+SBINDIR = $(DESTDIR)$(PREFIX)/sbin
+INCDIR  = $(DESTDIR)$(PREFIX)/include/kcp-lwip
+LIBDIR  = $(DESTDIR)$(PREFIX)/lib
+MANDIR  = $(DESTDIR)$(PREFIX)/share/man
+
+install: all $(BUILD)/libkcplwip.a $(BUILD)/kcp-lwip.pc $(INSTALL_MAN1) $(INSTALL_MAN8)
+	install -d $(BINDIR) $(SBINDIR) $(INCDIR) $(LIBDIR)/pkgconfig $(MANDIR)/man1 $(MANDIR)/man8
+	install -m 755 $(INSTALL_BIN) $(BINDIR)
+	install -m 755 $(INSTALL_SBIN) $(SBINDIR)
+	install -m 644 $(INSTALL_INC) $(INCDIR)
+	install -m 644 $(BUILD)/libkcplwip.a $(LIBDIR)
+	install -m 644 $(BUILD)/kcp-lwip.pc $(LIBDIR)/pkgconfig
+	install -m 644 $(INSTALL_MAN1) $(MANDIR)/man1
+	install -m 644 $(INSTALL_MAN8) $(MANDIR)/man8
+
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(notdir $(INSTALL_BIN))) \
+	  $(addprefix $(SBINDIR)/,$(notdir $(INSTALL_SBIN))) \
+	  $(addprefix $(INCDIR)/,$(notdir $(INSTALL_INC))) \
+	  $(LIBDIR)/libkcplwip.a $(LIBDIR)/pkgconfig/kcp-lwip.pc \
+	  $(addprefix $(MANDIR)/man1/,$(notdir $(INSTALL_MAN1))) \
+	  $(addprefix $(MANDIR)/man8/,$(notdir $(INSTALL_MAN8)))
+	-rmdir $(INCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD) minimal kcp_client

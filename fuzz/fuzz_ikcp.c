@@ -41,16 +41,12 @@
 #define FI_LINK_LEN   64
 /** Messages remembered per direction for the boundary check. */
 #define FI_MAX_MSGS   1024
-/** Header bytes of one KCP segment on the wire. */
-#define FI_OVERHEAD   24
 /** Bytes the engine may spend per queued segment beyond its payload. */
 #define FI_SEG_COST   160
 /** Bytes the engine may spend per control block beyond its segments. */
 #define FI_KCP_COST   4096
 /** Bytes the engine may spend per slot of its send and receive windows. */
 #define FI_WND_COST   128
-
-enum fi_cmd { FI_PUSH = 81, FI_ACK = 82, FI_WASK = 83, FI_WINS = 84 };
 
 struct fi_dgram {
   uint8_t *data;
@@ -177,7 +173,7 @@ fi_check_wire(struct fi_side *s, const uint8_t *p, int len)
 {
   const ikcpcb *k = s->kcp;
 
-  if (len < FI_OVERHEAD) {
+  if (len < IKCP_OVERHEAD) {
     fi_fail("datagram shorter than one header");
   }
   while (len > 0) {
@@ -185,22 +181,22 @@ fi_check_wire(struct fi_side *s, const uint8_t *p, int len)
     uint16_t wnd;
     uint32_t sn, una, dlen;
 
-    if (len < FI_OVERHEAD) {
+    if (len < IKCP_OVERHEAD) {
       fi_fail("datagram ends inside a header");
     }
-    cmd = p[4];
-    frg = p[5];
-    wnd = (uint16_t)(p[6] | p[7] << 8);
-    sn = fi_get32(p + 12);
-    una = fi_get32(p + 16);
-    dlen = fi_get32(p + 20);
+    cmd = p[IKCP_CMD_OFFSET];
+    frg = p[IKCP_FRG_OFFSET];
+    wnd = (uint16_t)(p[IKCP_WND_OFFSET] | p[IKCP_WND_OFFSET + 1] << 8);
+    sn = fi_get32(p + IKCP_SN_OFFSET);
+    una = fi_get32(p + IKCP_UNA_OFFSET);
+    dlen = fi_get32(p + IKCP_LEN_OFFSET);
     if (fi_get32(p) != k->conv || ikcp_getconv(p) != k->conv) {
       fi_fail("segment with a foreign conv");
     }
-    if (cmd < FI_PUSH || cmd > FI_WINS) {
+    if (cmd < IKCP_CMD_PUSH || cmd > IKCP_CMD_WINS) {
       fi_fail("segment with an unknown cmd");
     }
-    if (dlen > (uint32_t)(len - FI_OVERHEAD)) {
+    if (dlen > (uint32_t)(len - IKCP_OVERHEAD)) {
       fi_fail("segment len past the datagram");
     }
     if (una != k->rcv_nxt) {
@@ -209,11 +205,11 @@ fi_check_wire(struct fi_side *s, const uint8_t *p, int len)
     if (wnd > s->max_rcv_wnd) {
       fi_fail("segment wnd above the receive window");
     }
-    if (cmd == FI_PUSH) {
+    if (cmd == IKCP_CMD_PUSH) {
       if (fi_diff(sn, k->snd_una) < 0 || fi_diff(k->snd_nxt, sn) <= 0) {
         fi_fail("PUSH sn outside [snd_una, snd_nxt)");
       }
-      if (dlen > s->max_mtu - FI_OVERHEAD) {
+      if (dlen > s->max_mtu - IKCP_OVERHEAD) {
         fi_fail("PUSH payload above mss");
       }
       if (k->stream ? frg != 0 : frg >= 128) {
@@ -222,8 +218,8 @@ fi_check_wire(struct fi_side *s, const uint8_t *p, int len)
     } else if (dlen != 0) {
       fi_fail("non-PUSH segment with payload");
     }
-    p += FI_OVERHEAD + dlen;
-    len -= FI_OVERHEAD + (int)dlen;
+    p += IKCP_OVERHEAD + dlen;
+    len -= IKCP_OVERHEAD + (int)dlen;
     s->segs_out++;
   }
 }
@@ -241,7 +237,7 @@ fi_output(const char *buf, int len, ikcpcb *kcp, void *user)
     fi_fail("datagram longer than any mtu set");
   }
   fi_check_wire(s, (const uint8_t *)buf, len);
-  if (len > (int)kcp->mtu && (uint32_t)len != FI_OVERHEAD + fi_get32((const uint8_t *)buf + 20)) {
+  if (len > (int)kcp->mtu && (uint32_t)len != IKCP_OVERHEAD + fi_get32((const uint8_t *)buf + IKCP_LEN_OFFSET)) {
     fi_fail("datagram above mtu holding more than one segment cut for an older mtu");
   }
   s->bytes_out += (uint64_t)len;
@@ -341,7 +337,7 @@ fi_check_side(struct fi_side *s)
   if (k->nrcv_buf > s->max_rcv_wnd || k->nrcv_que > s->max_rcv_wnd) {
     fi_fail("receive buffer or queue above the receive window");
   }
-  if (k->mss != k->mtu - FI_OVERHEAD) {
+  if (k->mss != k->mtu - IKCP_OVERHEAD) {
     fi_fail("mss is not mtu - 24");
   }
   if (k->interval < 10 || k->interval > 5000) {
@@ -385,7 +381,7 @@ fi_check_memory(void)
     /* a received segment is as large as the datagram that carried it */
     size_t seg_max = s->max_in > s->max_mtu ? s->max_in : s->max_mtu;
 
-    bound += FI_KCP_COST + 3 * ((size_t)s->max_mtu + FI_OVERHEAD);
+    bound += FI_KCP_COST + 3 * ((size_t)s->max_mtu + IKCP_OVERHEAD);
     bound += segs * (FI_SEG_COST + seg_max);
     bound += FI_WND_COST * ((size_t)s->max_snd_wnd + s->max_rcv_wnd + 2 * s->asked_wnd);
   }
@@ -667,25 +663,25 @@ fi_forge_segment(const struct fi_side *s, struct fuzz_reader *r, uint8_t *out, s
   uint32_t len_field;
   size_t payload;
 
-  if (room < FI_OVERHEAD) {
+  if (room < IKCP_OVERHEAD) {
     return 0;
   }
   payload = (size_t)(dlen & 0x7fff) % (k->mss + 1);
-  if (payload > room - FI_OVERHEAD) {
-    payload = room - FI_OVERHEAD;
+  if (payload > room - IKCP_OVERHEAD) {
+    payload = room - IKCP_OVERHEAD;
   }
   len_field = dlen & 0x8000 ? fuzz_reader_u32(r) : (uint32_t)payload;
   fi_put32(out, sel & 1 ? fuzz_reader_u32(r) : k->conv);
-  out[4] = sel & 2 ? cmd : (uint8_t)(FI_PUSH + (cmd & 3));
-  out[5] = frg;
-  out[6] = (uint8_t)wnd;
-  out[7] = (uint8_t)(wnd >> 8);
-  fi_put32(out + 8, sel & 4 ? fuzz_reader_u32(r) : fi.now + (IUINT32)(int32_t)dts);
-  fi_put32(out + 12, sel & 8 ? fuzz_reader_u32(r) : base_sn + (IUINT32)(int32_t)dsn);
-  fi_put32(out + 16, sel & 16 ? fuzz_reader_u32(r) : k->snd_una + (IUINT32)(int32_t)duna);
-  fi_put32(out + 20, len_field);
-  payload = fuzz_reader_bytes(r, out + FI_OVERHEAD, payload);
-  return FI_OVERHEAD + payload;
+  out[IKCP_CMD_OFFSET] = sel & 2 ? cmd : (uint8_t)(IKCP_CMD_PUSH + (cmd & 3));
+  out[IKCP_FRG_OFFSET] = frg;
+  out[IKCP_WND_OFFSET] = (uint8_t)wnd;
+  out[IKCP_WND_OFFSET + 1] = (uint8_t)(wnd >> 8);
+  fi_put32(out + IKCP_TS_OFFSET, sel & 4 ? fuzz_reader_u32(r) : fi.now + (IUINT32)(int32_t)dts);
+  fi_put32(out + IKCP_SN_OFFSET, sel & 8 ? fuzz_reader_u32(r) : base_sn + (IUINT32)(int32_t)dsn);
+  fi_put32(out + IKCP_UNA_OFFSET, sel & 16 ? fuzz_reader_u32(r) : k->snd_una + (IUINT32)(int32_t)duna);
+  fi_put32(out + IKCP_LEN_OFFSET, len_field);
+  payload = fuzz_reader_bytes(r, out + IKCP_OVERHEAD, payload);
+  return IKCP_OVERHEAD + payload;
 }
 
 /** A datagram of 1..4 forged segments, fed @p times times (an ACK or PUSH flood). */
@@ -695,7 +691,7 @@ fi_op_forge(struct fi_side *s, struct fuzz_reader *r)
   uint8_t v = fuzz_reader_u8(r);
   unsigned nseg = (v & 3) + 1;
   unsigned times = v >> 2 == 63 ? 1 + fuzz_reader_u16(r) % 4096 : 1;
-  size_t room = (size_t)s->kcp->mtu + FI_OVERHEAD;
+  size_t room = (size_t)s->kcp->mtu + IKCP_OVERHEAD;
   uint8_t *buf = malloc(room);
   size_t len = 0;
   unsigned i;
@@ -713,25 +709,43 @@ fi_op_forge(struct fi_side *s, struct fuzz_reader *r)
 }
 
 static void
-fi_cc_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
+fi_cc_ack(ikcpcb *kcp, IUINT32 acked_segs, IUINT32 acked_bytes, IUINT32 prior_in_flight)
 {
-  (void)acked;
-  (void)arg;
+  (void)acked_segs;
+  (void)acked_bytes;
+  (void)prior_in_flight;
   kcp->cwnd = fi.cc_cwnd;
 }
 
 static void
-fi_cc_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout, IUINT32 wnd, void *arg)
+fi_cc_fast(ikcpcb *kcp, IUINT32 fast_retrans, IUINT32 inflight, IUINT32 prior_cwnd)
 {
-  (void)fast;
-  (void)timeout;
-  (void)wnd;
-  (void)arg;
+  (void)fast_retrans;
+  (void)inflight;
+  (void)prior_cwnd;
   kcp->cwnd = fi.cc_cwnd >> 1;
 }
 
-/** Congestion control that sets any cwnd, 0 and huge ones included. */
-static const IKCPCC fi_cc = { fi_cc_ack, fi_cc_loss, NULL };
+static void
+fi_cc_timeout(ikcpcb *kcp, IUINT32 prior_cwnd)
+{
+  (void)prior_cwnd;
+  kcp->cwnd = fi.cc_cwnd >> 2;
+}
+
+/** Pacing of any budget, 0 and "none" (reads negative) included. */
+static IUINT32
+fi_cc_pacing(ikcpcb *kcp)
+{
+  (void)kcp;
+  return fi.cc_cwnd;
+}
+
+/** Congestion control that sets any cwnd, 0 and huge ones included, and paces. */
+static const struct IKCPOPS fi_cc = {
+  "fuzz", NULL, NULL, fi_cc_ack, fi_cc_fast, fi_cc_timeout, NULL, NULL, NULL,
+  NULL, NULL, NULL, fi_cc_pacing
+};
 
 static void
 fi_op_config(struct fi_side *s, struct fuzz_reader *r)
@@ -797,7 +811,7 @@ fi_op_config(struct fi_side *s, struct fuzz_reader *r)
     (void)ikcp_setcc(k, &fi_cc);
     break;
   case 9:
-    (void)ikcp_setcc(k, NULL);
+    (void)ikcp_setcc(k, fuzz_reader_u8(r) & 1 ? &ikcp_cc_bbr : NULL);
     break;
   default:
     /* give back idle memory; the next use must allocate again */

@@ -1,7 +1,7 @@
 /**
  * @file
  * libFuzzer target for the lwIP binding (kcp/kcp_lwip.c): a listener on
- * UDP port 8000 of an in-process lwIP (fuzz_netif.h), fed through lwIP's
+ * UDP port 8000 of an in-process lwIP (tests/vnetif.h), fed through lwIP's
  * real input path.
  *
  * The input is a program. Four harness peers (KCP engines at 10.0.0.10,
@@ -30,11 +30,11 @@
  * - lwIP's heap, which the binding and every engine use, stays within a
  *   bound computed from the sessions' queues and windows;
  * - after kcp_remove() and the peers' release lwIP's heap, which the binding
- *   and the engine use, is back where it was (counted by fuzz_netif), which
+ *   and the engine use, is back where it was (counted by vnetif), which
  *   also catches memory still referenced that LeakSanitizer would not see.
  */
 #include "kcp_lwip.h"
-#include "fuzz_netif.h"
+#include "vnetif.h"
 #include "fuzz_reader.h"
 
 #include "lwip/init.h"
@@ -51,9 +51,6 @@
 #define FL_SLOTS    96
 #define FL_WIRE     64
 #define FL_MSGS     256
-#define FL_HDR      24
-#define FL_PUSH     81
-#define FL_WINS     84
 
 struct fl_dgram {
   u8_t *data;
@@ -492,22 +489,22 @@ fl_capture(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
   if (fl.silent) {
     fl_fail("reply to a datagram that opens no session");
   }
-  if (len < FL_HDR || len > KCP_DGRAM_MAX) {
+  if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX) {
     fl_fail("datagram out of 24..KCP_DGRAM_MAX bytes");
   }
   conv = fl_get32(data);
   while (left > 0) {
     u32_t dlen;
 
-    if (left < FL_HDR || fl_get32(p) != conv || p[4] < FL_PUSH || p[4] > FL_WINS) {
+    if (left < IKCP_OVERHEAD || fl_get32(p) != conv || p[IKCP_CMD_OFFSET] < IKCP_CMD_PUSH || p[IKCP_CMD_OFFSET] > IKCP_CMD_WINS) {
       fl_fail("datagram sent does not parse as segments of one conv");
     }
-    dlen = fl_get32(p + 20);
-    if (dlen > (u32_t)(left - FL_HDR)) {
+    dlen = fl_get32(p + IKCP_LEN_OFFSET);
+    if (dlen > (u32_t)(left - IKCP_OVERHEAD)) {
       fl_fail("segment sent runs past its datagram");
     }
-    p += FL_HDR + dlen;
-    left = (u16_t)(left - FL_HDR - dlen);
+    p += IKCP_OVERHEAD + dlen;
+    left = (u16_t)(left - IKCP_OVERHEAD - dlen);
   }
   if (!fl_has_session(dst, dport, conv)) {
     fl_fail("datagram sent for a conversation with no session");
@@ -520,14 +517,14 @@ fl_capture(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
 static void
 fl_inject(const ip_addr_t *src, u16_t sport, const u8_t *data, u16_t len, struct fl_peer *peer)
 {
-  int opens = len >= FL_HDR && data[4] == FL_PUSH && fl_get32(data + 12) == 0;
+  int opens = len >= IKCP_OVERHEAD && data[IKCP_CMD_OFFSET] == IKCP_CMD_PUSH && fl_get32(data + IKCP_SN_OFFSET) == 0;
 
   fl.sender = peer;
   fl.src_ip = *src;
   fl.src_port = sport;
   fl.silent = !opens && !fl_has_session(src, sport, len >= 4 ? fl_get32(data) : 0);
   fl.dgram_in++;
-  fuzz_netif_inject(src, sport, FL_PORT, data, len);
+  vnetif_inject(src, sport, FL_PORT, data, len);
   fl.sender = NULL;
   fl.silent = 0;
 }
@@ -631,16 +628,16 @@ fl_op_peer_start(struct fl_peer *peer)
     peer->slot->peer = NULL;
     peer->slot = NULL;
   }
-  failing = fuzz_netif_fail(0);
+  failing = vnetif_fail(0);
   peer->kcp = ikcp_create(conv, peer);
-  fuzz_netif_fail(failing);
+  vnetif_fail(failing);
   if (peer->kcp == NULL) {
     fl_fail("harness out of memory");
   }
   ikcp_setoutput(peer->kcp, fl_peer_output);
-  failing = fuzz_netif_fail(0);
+  failing = vnetif_fail(0);
   ikcp_wndsize(peer->kcp, 128, 128);
-  fuzz_netif_fail(failing);
+  vnetif_fail(failing);
   if (v & 1) {
     ikcp_nodelay(peer->kcp, 1, 10, 2, 1);
   }
@@ -712,7 +709,7 @@ fl_tick(u32_t ms)
   int i;
 
   fl.now += ms;
-  fuzz_netif_advance(ms);
+  vnetif_advance(ms);
   for (i = 0; i < FL_PEERS; i++) {
     if (fl.peer[i].kcp != NULL) {
       ikcp_update(fl.peer[i].kcp, fl.now);
@@ -784,7 +781,7 @@ fl_op_forge(void)
   if (owner != NULL && owner->slot != NULL) {
     near = kcp_session_ikcp(owner->slot->s);
   }
-  for (i = 0; i < nseg && len + FL_HDR <= sizeof(buf); i++) {
+  for (i = 0; i < nseg && len + IKCP_OVERHEAD <= sizeof(buf); i++) {
     u8_t sel = fuzz_reader_u8(fl.r);
     u8_t cmd = fuzz_reader_u8(fl.r);
     int16_t dsn = (int16_t)fuzz_reader_u16(fl.r);
@@ -798,23 +795,23 @@ fl_op_forge(void)
       sn += cmd & 0x80 ? near->snd_una : near->rcv_nxt;
       una = near->snd_una + (IUINT32)(int32_t)(int8_t)fuzz_reader_u8(fl.r);
     }
-    if (dlen > sizeof(buf) - len - FL_HDR) {
-      dlen = (u16_t)(sizeof(buf) - len - FL_HDR);
+    if (dlen > sizeof(buf) - len - IKCP_OVERHEAD) {
+      dlen = (u16_t)(sizeof(buf) - len - IKCP_OVERHEAD);
     }
     fl_put32(seg, sel & 1 ? fuzz_reader_u32(fl.r) : conv);
-    seg[4] = sel & 2 ? cmd : (u8_t)(FL_PUSH + (cmd & 3));
-    seg[5] = fuzz_reader_u8(fl.r);
-    seg[6] = (u8_t)wnd;
-    seg[7] = (u8_t)(wnd >> 8);
-    fl_put32(seg + 8, fl.now);
-    fl_put32(seg + 12, sel & 4 ? 0 : sn);
-    fl_put32(seg + 16, una);
-    fl_put32(seg + 20, sel & 8 ? fuzz_reader_u32(fl.r) : dlen);
-    dlen = (u16_t)fuzz_reader_bytes(fl.r, seg + FL_HDR, dlen);
+    seg[IKCP_CMD_OFFSET] = sel & 2 ? cmd : (u8_t)(IKCP_CMD_PUSH + (cmd & 3));
+    seg[IKCP_FRG_OFFSET] = fuzz_reader_u8(fl.r);
+    seg[IKCP_WND_OFFSET] = (u8_t)wnd;
+    seg[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+    fl_put32(seg + IKCP_TS_OFFSET, fl.now);
+    fl_put32(seg + IKCP_SN_OFFSET, sel & 4 ? 0 : sn);
+    fl_put32(seg + IKCP_UNA_OFFSET, una);
+    fl_put32(seg + IKCP_LEN_OFFSET, sel & 8 ? fuzz_reader_u32(fl.r) : dlen);
+    dlen = (u16_t)fuzz_reader_bytes(fl.r, seg + IKCP_OVERHEAD, dlen);
     if (!(sel & 8)) {
-      fl_put32(seg + 20, dlen);
+      fl_put32(seg + IKCP_LEN_OFFSET, dlen);
     }
-    len += FL_HDR + dlen;
+    len += IKCP_OVERHEAD + dlen;
   }
   fl_inject_forged(&ip, port, buf, (u16_t)len);
 }
@@ -882,7 +879,7 @@ fl_op_limits(void)
     kcp_set_max_sessions(fl.pcb, fl.max_sessions);
     break;
   case 3:
-    fuzz_netif_fail(fuzz_reader_u32(fl.r));
+    vnetif_fail(fuzz_reader_u32(fl.r));
     break;
   case 1:
     kcp_set_idle(fl.pcb, fuzz_reader_u32(fl.r));
@@ -908,13 +905,13 @@ fl_op_crowd(void)
   unsigned i;
 
   for (i = 0; i < n; i++) {
-    u8_t seg[FL_HDR] = { 0 };
+    u8_t seg[IKCP_OVERHEAD] = { 0 };
     ip_addr_t ip;
 
     IP_ADDR4(&ip, 172, 17, net, (u8_t)i);
     fl_put32(seg, i);
-    seg[4] = FL_PUSH;
-    seg[6] = 128;
+    seg[IKCP_CMD_OFFSET] = IKCP_CMD_PUSH;
+    seg[IKCP_WND_OFFSET] = 128;
     fl_inject(&ip, (u16_t)(5000 + i), seg, sizeof(seg), NULL);
   }
 }
@@ -1005,7 +1002,7 @@ fl_check_memory(size_t base)
       bound += fl_engine_cost(fl.peer[i].kcp, 0);
     }
   }
-  if (fuzz_netif_heap() > base + bound) {
+  if (vnetif_heap() > base + bound) {
     fl_fail("heap above the bound of the sessions' queues and windows");
   }
 }
@@ -1020,7 +1017,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   LWIP_UNUSED_ARG(argc);
   LWIP_UNUSED_ARG(argv);
-  fuzz_netif_init(fl_capture, NULL);
+  vnetif_init(fl_capture, NULL);
   return 0;
 }
 
@@ -1032,9 +1029,9 @@ fl_setup(struct fuzz_reader *r)
   memset(&fl, 0, sizeof(fl));
   fl.r = r;
   srand(1);
-  fuzz_netif_fail(0);
+  vnetif_fail(0);
   fl.now = fuzz_reader_u32(r);
-  fuzz_netif_set_time(fl.now);
+  vnetif_set_time(fl.now);
   for (i = 0; i < FL_PEERS; i++) {
     if (i < FL_PEERS / 2) {
       IP_ADDR4(&fl.peer[i].ip, 10, 0, 0, 10 + i);
@@ -1059,7 +1056,7 @@ fl_teardown(void)
   int i;
 
   fl.removing = 1;
-  fuzz_netif_fail(0);
+  vnetif_fail(0);
   kcp_remove(fl.pcb);
   for (i = 0; i < FL_SLOTS; i++) {
     if (fl.slot[i].s != NULL) {
@@ -1079,7 +1076,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct fuzz_reader r;
-  size_t heap_before = fuzz_netif_heap();
+  size_t heap_before = vnetif_heap();
 
   fuzz_reader_init(&r, data, size);
   fl_setup(&r);
@@ -1106,7 +1103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fl_check_memory(heap_before);
   }
   fl_teardown();
-  if (fuzz_netif_heap() != heap_before) {
+  if (vnetif_heap() != heap_before) {
     fl_fail("heap not back to its size before the listener was created");
   }
   return 0;

@@ -7,8 +7,11 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_setcc() hooks, ikcp_trim(), ikcp_flush_batch() and
- * the IKCP_E* codes.
+ * ikcp_profile(), ikcp_profile_name(), ikcp_trim(), ikcp_flush_batch(),
+ * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), the wire constants
+ * (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E* codes and two
+ * congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic, the
+ * default, and ikcp_cc_bbr) with ikcp_cc_find().
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -78,10 +81,51 @@ typedef unsigned long long IUINT64;
 #define IKCP_LOG_OUT_PROBE 1024
 #define IKCP_LOG_OUT_WINS  2048
 
+/** Bytes of a segment header; a segment on the wire is a header and its data. */
+#define IKCP_OVERHEAD 24
+
+/* Segment commands, the header's cmd byte. */
+#define IKCP_CMD_PUSH 81 /**< data */
+#define IKCP_CMD_ACK  82 /**< acknowledges one sn */
+#define IKCP_CMD_WASK 83 /**< asks for the peer's window */
+#define IKCP_CMD_WINS 84 /**< tells our window */
+
+/* Where each header field sits in a segment (little-endian), for callers
+   that look at datagrams without a control block; kcp-go names them so. */
+#define IKCP_CONV_OFFSET 0  /**< IUINT32 conversation */
+#define IKCP_CMD_OFFSET  4  /**< IUINT8 IKCP_CMD_* */
+#define IKCP_FRG_OFFSET  5  /**< IUINT8 fragments that follow in the message */
+#define IKCP_WND_OFFSET  6  /**< IUINT16 sender's free receive window */
+#define IKCP_TS_OFFSET   8  /**< IUINT32 timestamp */
+#define IKCP_SN_OFFSET   12 /**< IUINT32 sequence number */
+#define IKCP_UNA_OFFSET  16 /**< IUINT32 first sn the sender has not received */
+#define IKCP_LEN_OFFSET  20 /**< IUINT32 bytes of data after the header */
+
+/* Return codes by name; the values are the reference's (and shared between
+   functions: test a code only against the function that returns it). */
+/** ikcp_recv(): no message queued. */
+#define IKCP_ERECV_EMPTY   (-1)
+/** ikcp_recv(): no whole message yet. */
+#define IKCP_ERECV_PARTIAL (-2)
+/** ikcp_recv(): the buffer is smaller than the message (nothing consumed). */
+#define IKCP_ERECV_SHORT   (-3)
+/** ikcp_send(): negative length. */
+#define IKCP_ESEND_LEN     (-1)
+/** ikcp_send(): the message would need IKCP_FRG_MAX fragments or more. */
+#define IKCP_ESEND_FRAGS   (-2)
+/** ikcp_input(), ikcp_peek_header(): shorter than a header, or another conv. */
+#define IKCP_EINPUT_CONV   (-1)
+/** ikcp_input(), ikcp_peek_header(): a segment's len goes past the datagram. */
+#define IKCP_EINPUT_LEN    (-2)
+/** ikcp_input(), ikcp_peek_header(): unknown cmd. */
+#define IKCP_EINPUT_CMD    (-3)
 /** ikcp_send(): the send queue cap set by ikcp_setsndqmax() would be exceeded. */
 #define IKCP_ESNDQFULL (-4)
 /** An allocation failed; nothing was changed by the call that returns it. */
 #define IKCP_ENOMEM    (-5)
+
+/** A message spans fewer fragments than this (ikcp_send() refuses more). */
+#define IKCP_FRG_MAX 128
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,22 +149,66 @@ typedef struct IKCPSTATS {
   IUINT64 malformed;       /**< datagrams rejected (-1/-2/-3), PUSH with frg >= rcv_wnd */
 } IKCPSTATS;
 
+typedef struct IKCPCB ikcpcb;
+
 /**
- * Pluggable congestion control (ikcp_setcc()). The hooks own kcp->cwnd,
- * kcp->ssthresh and kcp->incr; the engine only reads kcp->cwnd (unless
- * nocwnd) and keeps it at least 1.
+ * A congestion control module, installed per control block with
+ * ikcp_setcc(): the reference v2's declaration, hook for hook, so a module
+ * written for it compiles and runs unchanged. Every hook may be NULL. A
+ * module keeps its state behind kcp->congest (set it in init) and governs
+ * kcp->cwnd (the engine keeps it >= 1); while one is installed the engine
+ * limits the window to cwnd whatever nocwnd says.
  */
-typedef struct IKCPCC {
-  /** snd_una advanced by @p acked segments during one ikcp_input(). */
-  void (*on_ack)(struct IKCPCB *kcp, IUINT32 acked, void *arg);
+struct IKCPOPS {
+  const char *name;
+  /** Installed: 0, or < 0 to refuse (the built-in module stays). */
+  int (*init)(ikcpcb *kcp);
+  /** Replaced or the control block released: free kcp->congest. */
+  void (*release)(ikcpcb *kcp);
   /**
-   * One flush resent @p fast segments by fast retransmit and @p timeout by
-   * timer; @p wnd is the send window that flush used.
+   * One ikcp_input() moved snd_una by @p acked_segs; @p acked_bytes is the
+   * payload of every segment it acknowledged, @p prior_in_flight the
+   * segments in flight before it.
    */
-  void (*on_loss)(struct IKCPCB *kcp, IUINT32 fast, IUINT32 timeout,
-                  IUINT32 wnd, void *arg);
-  void *arg; /**< passed back to both hooks */
-} IKCPCC;
+  void (*on_ack)(ikcpcb *kcp, IUINT32 acked_segs, IUINT32 acked_bytes,
+                 IUINT32 prior_in_flight);
+  /** One flush resent @p fast_retrans segments by fast retransmit. */
+  void (*on_fast_retransmit)(ikcpcb *kcp, IUINT32 fast_retrans,
+                             IUINT32 inflight, IUINT32 prior_cwnd);
+  /** One flush resent segments on timer expiry. */
+  void (*on_timeout)(ikcpcb *kcp, IUINT32 prior_cwnd);
+  /** Start of every flush. */
+  void (*on_tick)(ikcpcb *kcp);
+  /** A flush emptied the send queue with the window not full. */
+  void (*on_app_limited)(ikcpcb *kcp, IUINT32 inflight);
+  /** An RTT sample (ms) from an ACK. */
+  void (*on_rtt)(ikcpcb *kcp, IINT32 rtt);
+  /** A PUSH segment leaves (@p xmit 1 for its first transmission). */
+  void (*on_pkt_sent)(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                      IUINT32 inflight, IUINT32 xmit);
+  /** A segment is acknowledged; @p rtt is -1 when acked through una only. */
+  void (*on_pkt_acked)(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                       IINT32 rtt, IUINT32 xmit);
+  /** Copy module state to @p buf for a user; bytes written. */
+  IUINT32 (*get_info)(ikcpcb *kcp, void *buf, IUINT32 bufsize);
+  /**
+   * Payload bytes the coming flush may send (checked before each PUSH: a
+   * segment longer than what is left waits for a later flush).
+   */
+  IUINT32 (*pacing_rate)(ikcpcb *kcp);
+};
+
+/** One segment header, as ikcp_peek_header() decodes it. */
+typedef struct IKCPHDR {
+  IUINT32 conv;
+  IUINT8 cmd;
+  IUINT8 frg;
+  IUINT16 wnd;
+  IUINT32 ts;
+  IUINT32 sn;
+  IUINT32 una;
+  IUINT32 len;
+} IKCPHDR;
 
 /** A queue of segments (engine internal). */
 struct IKCPLIST {
@@ -135,8 +223,13 @@ struct IKCPACK {
 };
 
 /**
- * The KCP control block. The fields up to writelog are the reference's, in
- * its order and types (ts_recent and ts_lastack are unused there too).
+ * The KCP control block. The fields up to writelog are the reference's
+ * public ones (v2's ccops and congest included), with its names and types
+ * and in its relative order (ts_recent and ts_lastack are unused there
+ * too); the reference's own queues and ACK list (snd_queue, rcv_queue,
+ * snd_buf, rcv_buf, acklist, ackcount, ackblock, between incr and user
+ * there) are not among them, so the layout differs from the reference's
+ * from user on.
  */
 struct IKCPCB {
   IUINT32 conv, mtu, mss, state;
@@ -155,6 +248,8 @@ struct IKCPCB {
   int fastresend;
   int fastlimit;
   int nocwnd, stream;
+  const struct IKCPOPS *ccops; /* never NULL: &ikcp_cc_classic by default */
+  void *congest;               /* the module's state */
   int logmask;
   int (*output)(const char *buf, int len, struct IKCPCB *kcp, void *user);
   void (*writelog)(const char *log, struct IKCPCB *kcp, void *user);
@@ -176,11 +271,9 @@ struct IKCPCB {
   IUINT32 *ack_slot;           /* 1 + index in acks by sn & rcv_mask (same block) */
   IUINT32 rcv_mask;            /* ring capacity - 1, also while not allocated */
   IUINT32 nacks;
-  IKCPCC cc;
+  IUINT32 acked_bytes;         /* payload acked during one ikcp_input() */
   IKCPSTATS stats;
 };
-
-typedef struct IKCPCB ikcpcb;
 
 /**
  * Create a control block for conversation @p conv; @p user is passed back
@@ -210,16 +303,16 @@ void ikcp_setoutput(ikcpcb *kcp, int (*output)(const char *buf, int len,
                                                ikcpcb *kcp, void *user));
 
 /**
- * Take the next whole message. Returns its size; -1 nothing queued, -2 no
- * whole message yet, -3 @p len too small (nothing consumed). A negative
+ * Take the next whole message. Returns its size, IKCP_ERECV_EMPTY,
+ * IKCP_ERECV_PARTIAL or IKCP_ERECV_SHORT (nothing consumed). A negative
  * @p len peeks at most -len bytes without consuming.
  */
 int ikcp_recv(ikcpcb *kcp, char *buffer, int len);
 
 /**
- * Queue a message (or stream bytes). Returns the bytes queued, -1 for a
- * negative @p len, -2 when it needs 128 or more fragments, IKCP_ESNDQFULL,
- * IKCP_ENOMEM; on error nothing is queued.
+ * Queue a message (or stream bytes). Returns the bytes queued,
+ * IKCP_ESEND_LEN, IKCP_ESEND_FRAGS, IKCP_ESNDQFULL or IKCP_ENOMEM; on
+ * error nothing is queued.
  */
 int ikcp_send(ikcpcb *kcp, const char *buffer, int len);
 
@@ -238,10 +331,12 @@ void ikcp_update(ikcpcb *kcp, IUINT32 current);
 IUINT32 ikcp_check(const ikcpcb *kcp, IUINT32 current);
 
 /**
- * Feed one received datagram. Returns 0, or -1 (conv mismatch or shorter
- * than a header), -2 (segment length beyond the datagram), -3 (unknown
- * command), IKCP_ENOMEM (a PUSH dropped unacked for want of memory for it
- * or for the receive ring, the peer will resend it; the rest is processed).
+ * Feed one received datagram. Returns 0, or IKCP_EINPUT_CONV (another conv
+ * or shorter than a header), IKCP_EINPUT_LEN (segment length beyond the
+ * datagram), IKCP_EINPUT_CMD (unknown command), IKCP_ENOMEM (a PUSH
+ * dropped unacked for want of memory for it or for the receive ring, the
+ * peer will resend it; the rest is processed). Segments before the one
+ * that fails are processed.
  */
 int ikcp_input(ikcpcb *kcp, const char *data, long size);
 
@@ -300,15 +395,58 @@ void ikcp_allocator(void *(*new_malloc)(size_t), void (*new_free)(void *));
 /** The conv of a datagram (at least 4 bytes). */
 IUINT32 ikcp_getconv(const void *ptr);
 
+/**
+ * Decode the first segment header of a datagram without a control block,
+ * checked as ikcp_input() checks it (any conv): 0, IKCP_EINPUT_CONV (fewer
+ * than IKCP_OVERHEAD bytes), IKCP_EINPUT_LEN (its data goes past @p size),
+ * IKCP_EINPUT_CMD. For a server deciding whether a datagram for no
+ * control block may create one.
+ */
+int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr);
+
+/**
+ * Whether the link is dead: a segment was sent dead_link times without
+ * an ACK. The control block still works, but its peer is likely gone.
+ */
+int ikcp_is_dead(const ikcpcb *kcp);
+
+/**
+ * Segments queued and not yet sent: the part of ikcp_waitsnd() that
+ * ikcp_setsndqmax() caps.
+ */
+int ikcp_sndqlen(const ikcpcb *kcp);
+
 /** Set the flush interval (10..5000 ms). */
 int ikcp_interval(ikcpcb *kcp, int interval);
 
 /**
- * Install congestion control hooks (copied); NULL restores the built-in
- * reference behaviour (slow start, then about mss*mss/incr per ACK;
- * halve on fast retransmit, back to 1 on timeout). Returns 0.
+ * Install congestion control module @p ops (kept by pointer: it must outlive
+ * the control block); NULL restores the built-in ikcp_cc_classic. The old
+ * module's release runs first, then the new one's init. Returns 0, or -1
+ * when init refused (the built-in module is installed then).
  */
-int ikcp_setcc(ikcpcb *kcp, const IKCPCC *cc);
+int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops);
+
+/**
+ * The reference's own window, the default: slow start, then about one
+ * segment per RTT; on fast retransmit half the flight plus the resend
+ * threshold, on timeout back to 1. nocwnd (the fast profiles) switches
+ * its limit off, as in the reference: same bytes on the wire.
+ */
+extern const struct IKCPOPS ikcp_cc_classic;
+
+/**
+ * Delay-bounding module in the spirit of BBR: estimates the bottleneck
+ * bandwidth (largest delivery rate over the last few RTTs) and the minimum
+ * RTT, paces at that rate and keeps about 1.5 bandwidth-delay products in
+ * flight, so a deep buffer on the path stays nearly empty; while a queue
+ * stands a whole round it lowers its rate estimate until the queue drains.
+ * Loss does not shrink its window.
+ */
+extern const struct IKCPOPS ikcp_cc_bbr;
+
+/** The module called @p name ("classic", "bbr"), or NULL. */
+const struct IKCPOPS *ikcp_cc_find(const char *name);
 
 /**
  * Cap the send queue at @p max_segments (0 = unlimited, the default): a
@@ -325,6 +463,13 @@ void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out);
  * an unknown name (nothing changed).
  */
 int ikcp_profile(ikcpcb *kcp, const char *name);
+
+/**
+ * The name of profile @p index (0, 1, ...) that ikcp_profile() knows, or
+ * NULL past the last: for listing and checking names without a control
+ * block.
+ */
+const char *ikcp_profile_name(int index);
 
 #ifdef __cplusplus
 }

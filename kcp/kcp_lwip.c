@@ -31,10 +31,6 @@
 
 #include <string.h>
 
-#define KCP_HDR_LEN   24
-#define KCP_CMD_PUSH  81
-#define KCP_CMD_WINS  84
-
 /** Hash buckets of a new kcp_pcb; doubled whenever sessions outnumber them. */
 #define KCP_HASH_MIN  64
 /** Heap slots allocated at first; doubled when full. */
@@ -116,12 +112,6 @@ kcp_mem_free(void *ptr)
   if (ptr != NULL) {
     mem_free(ptr);
   }
-}
-
-static u32_t
-kcp_rd32(const u8_t *p)
-{
-  return (u32_t)p[0] | ((u32_t)p[1] << 8) | ((u32_t)p[2] << 16) | ((u32_t)p[3] << 24);
 }
 
 static u32_t
@@ -441,26 +431,27 @@ kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
   return 0;
 }
 
-/* Grows the message scratch to hold len bytes; 0 on no memory. */
-static int
+/* Grows the message scratch to hold len bytes.
+   @return ERR_OK, or ERR_MEM (the scratch is left as it was) */
+static err_t
 kcp_msgbuf_reserve(struct kcp_pcb *pcb, u32_t len)
 {
   u8_t *nb;
 
   if (len <= pcb->msgbuf_len) {
-    return 1;
+    return ERR_OK;
   }
   if ((size_t)(mem_size_t)len != (size_t)len) {
-    return 0;
+    return ERR_MEM;
   }
   nb = (u8_t *)mem_malloc((mem_size_t)len);
   if (nb == NULL) {
-    return 0;
+    return ERR_MEM;
   }
   kcp_mem_free(pcb->msgbuf);
   pcb->msgbuf = nb;
   pcb->msgbuf_len = len;
-  return 1;
+  return ERR_OK;
 }
 
 /* Hands every whole message to the application, stopping at the first it
@@ -478,7 +469,7 @@ kcp_deliver(struct kcp_session *s)
   s->flags &= (u8_t)~KCP_SF_RXBLOCK;
   while (!(s->flags & KCP_SF_CLOSING) && (size = ikcp_peeksize(s->kcp)) >= 0) {
     err_t err = ERR_OK;
-    if (!kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1)) {
+    if (kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1) != ERR_OK) {
       s->flags |= KCP_SF_RXBLOCK;
       break;
     }
@@ -563,7 +554,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   struct kcp_pcb *pcb = s->pcb;
   ikcpcb *kcp = s->kcp;
   u32_t now = sys_now();
-  IUINT32 queued = kcp->nsnd_que;
+  int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
   if (s->flags & KCP_SF_ACKS) {
@@ -586,10 +577,11 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     s->flags |= KCP_SF_FLUSH;
   }
   kcp_flush_pending(s, dgram != NULL, now);
-  if (!(s->flags & KCP_SF_CLOSING) && kcp->nsnd_que < queued) {
+  if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
+      u32_t left = (u32_t)ikcp_sndqlen(kcp);
       pcb->busy++;
-      s->sent(s->arg, s, pcb->sndq_max > kcp->nsnd_que ? pcb->sndq_max - kcp->nsnd_que : 0);
+      s->sent(s->arg, s, pcb->sndq_max > left ? pcb->sndq_max - left : 0);
       pcb->busy--;
     }
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
@@ -600,7 +592,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
     kcp_session_free(s);
-  } else if (kcp->state == (IUINT32)-1) {
+  } else if (ikcp_is_dead(kcp)) {
     kcp_session_abort(s, ERR_ABRT);
   } else {
     kcp_schedule(s, now);
@@ -667,12 +659,12 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
 static int
 kcp_opens_session(const u8_t *d, u16_t len)
 {
-  u8_t cmd = d[4];
+  IKCPHDR h;
 
-  if (cmd < KCP_CMD_PUSH || cmd > KCP_CMD_WINS || kcp_rd32(d + 20) > (u32_t)(len - KCP_HDR_LEN)) {
+  if (ikcp_peek_header(d, len, &h) != 0) {
     return -1;
   }
-  return cmd == KCP_CMD_PUSH && kcp_rd32(d + 12) == 0;
+  return h.cmd == IKCP_CMD_PUSH && h.sn == 0;
 }
 
 /* A datagram from a key with no session: open one if allowed. */
@@ -691,7 +683,7 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
     pcb->st.dropped++;
     return NULL;
   }
-  s = kcp_session_new(pcb, ip, port, kcp_rd32(d));
+  s = kcp_session_new(pcb, ip, port, ikcp_getconv(d));
   if (s == NULL) {
     pcb->st.refused++;
     return NULL;
@@ -725,13 +717,13 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
   LWIP_UNUSED_ARG(upcb);
   LWIP_ASSERT_CORE_LOCKED();
   pcb->st.dgram_in++;
-  if (len < KCP_HDR_LEN || len > KCP_DGRAM_MAX ||
+  if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX ||
       (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
     pcb->st.malformed++;
     pbuf_free(p);
     return;
   }
-  s = kcp_lookup(pcb, addr, port, kcp_rd32(d));
+  s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
   if (s == NULL) {
     s = kcp_accept_new(pcb, d, len, addr, port);
   }
@@ -994,7 +986,7 @@ kcp_write(struct kcp_session *s, const void *data, u32_t len)
   if (r == IKCP_ESNDQFULL) {
     return ERR_MEM;
   }
-  if (r == -2) {
+  if (r == IKCP_ESEND_FRAGS) {
     return ERR_VAL;
   }
   if (r < 0) {
@@ -1039,6 +1031,31 @@ kcp_session_ikcp(struct kcp_session *s)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ERROR("kcp_session_ikcp: invalid session", s != NULL, return NULL;);
   return s->kcp;
+}
+
+/**
+ * Select the session's congestion control by name: "classic" (the
+ * engine's default, the reference's own window) or "bbr" (paced at the
+ * measured bottleneck rate, for many sessions sharing a path), as
+ * ikcp_cc_find() knows them. The module's state comes from the same
+ * allocator as the session's engine. May be called at any time; the new
+ * module starts from the session's current window.
+ * @return ERR_OK; ERR_VAL for an unknown name (nothing changed); ERR_MEM
+ *         when the module could not get its state (the session runs the
+ *         classic module then)
+ */
+err_t
+kcp_setcc(struct kcp_session *s, const char *name)
+{
+  const struct IKCPOPS *ops;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_setcc: invalid session", s != NULL, return ERR_ARG;);
+  ops = ikcp_cc_find(name);
+  if (ops == NULL) {
+    return ERR_VAL;
+  }
+  return ikcp_setcc(s->kcp, ops) == 0 ? ERR_OK : ERR_MEM;
 }
 
 /**

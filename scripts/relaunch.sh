@@ -4,46 +4,71 @@
 #   scripts/relaunch.sh [options] [-- minimal args...]
 #
 #   --bin PATH         program to supervise (default: ./minimal next to scripts/)
-#   --max-restarts N   give up after N restarts within the window (default 10)
-#   --window SEC       that window, in seconds (default 60)
-#   --stable SEC       a run this long resets the back-off (default 10)
+#   --max-restarts N   give up after N restarts within the window (1..1000, default 10)
+#   --window SEC       that window, in seconds (1..86400, default 60)
+#   --stable SEC       a run this long resets the back-off (0..86400, default 10)
 #   -h, --help         this text
 #
 # The child is restarted when it dies from a signal or exits non-zero,
 # after a back-off of 0.2 s that doubles up to 5 s. Exit status 2 (bad
 # option) is not retried: the same arguments would fail the same way.
-# Every exit is logged to stderr with the time and the cause. SIGTERM or
-# SIGINT to this script is passed on to the child; the script then waits for
-# it and exits with the child's status (0 after ./minimal's clean stop)
-# without restarting. Works under `ip netns exec`: it needs nothing but bash.
+# Every exit is logged to stderr with the time and the cause.
+#
+# SIGTERM, SIGINT or SIGHUP to this script stops it however it was started
+# (a background job of a non-interactive shell, which starts with SIGINT
+# ignored, included): the child gets SIGTERM (SIGINT for SIGINT), the script
+# waits for it and exits with its status, 0 after ./minimal's clean stop,
+# without restarting; during a back-off it exits with the failed child's
+# status. Giving up exits 1. So a non-zero status always means the child
+# failed. Works under `ip netns exec`: it needs nothing but bash and env.
 
 set -u
 
-usage() { sed -n '2,19s/^# \{0,1\}//p' "$0"; }
+# Signals ignored when bash starts cannot be trapped: start again with them
+# at their defaults (once; env resets them and execs us in place).
+sig_ignored() {
+  local mask
+  mask=$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/dev/null) || return 1
+  [ -n "$mask" ] && (( (16#$mask >> ($1 - 1)) & 1 ))
+}
+if [ -z "${RELAUNCH_SIGNALS_RESET:-}" ] && { sig_ignored 1 || sig_ignored 2 || sig_ignored 15; }; then
+  RELAUNCH_SIGNALS_RESET=1 exec env --default-signal=HUP,INT,TERM bash "$0" "$@"
+fi
+unset RELAUNCH_SIGNALS_RESET
 
-here=$(cd "$(dirname "$0")" && pwd)
-bin="$here/../minimal"
+usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }
+# bad MESSAGE: one line saying what is wrong, one saying where help is; exit 2.
+bad() { echo "relaunch: $*" >&2; echo "relaunch: see relaunch.sh --help" >&2; exit 2; }
+
+bin="$(cd "$(dirname "$0")/.." && pwd)/minimal"
 max_restarts=10
 window=60
 stable=10
 
-is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+# num OPTION VALUE MIN MAX: VALUE, checked to be a whole number in MIN..MAX.
+num() {
+  [[ $2 =~ ^[0-9]{1,6}$ ]] && (( 10#$2 >= $3 && 10#$2 <= $4 )) ||
+    bad "invalid $1 '$2': expected a whole number $3..$4"
+  echo $((10#$2))
+}
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --bin) bin=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
-    --max-restarts) max_restarts=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
-    --window) window=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
-    --stable) stable=${2:-}; shift 2 || { usage >&2; exit 2; } ;;
+    --bin|--max-restarts|--window|--stable)
+      [ $# -ge 2 ] || bad "option $1 needs a value"
+      case "$1" in
+        --bin) bin=$2 ;;
+        --max-restarts) max_restarts=$(num "$1" "$2" 1 1000) || exit 2 ;;
+        --window) window=$(num "$1" "$2" 1 86400) || exit 2 ;;
+        --stable) stable=$(num "$1" "$2" 0 86400) || exit 2 ;;
+      esac
+      shift 2 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
-    *) echo "relaunch: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    *) bad "unknown option '$1'" ;;
   esac
 done
-for v in "$max_restarts" "$window" "$stable"; do
-  is_uint "$v" || { echo "relaunch: '$v' is not a whole number" >&2; usage >&2; exit 2; }
-done
-[ -x "$bin" ] || { echo "relaunch: $bin is not executable (run make minimal?)" >&2; exit 2; }
+[ -f "$bin" ] && [ -x "$bin" ] || bad "$bin is not an executable file (make minimal?)"
 
 log() { echo "relaunch: $(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $*" >&2; }
 
@@ -55,17 +80,23 @@ sleeper=
 stop_sig=
 interrupted=0
 
+# on_signal SIG: stop. The child gets SIGINT for SIGINT and SIGTERM
+# otherwise (SIGHUP would kill ./minimal without its clean stop).
 on_signal() {
+  local pass=TERM
+
+  [ "$1" = INT ] && pass=INT
   stop_sig=$1
   interrupted=1
   if [ -n "$child" ]; then
-    log "got SIG$1, passing it to pid $child"
-    kill -s "$1" "$child" 2>/dev/null
+    log "got SIG$1, passing SIG$pass to pid $child"
+    kill -s "$pass" "$child" 2>/dev/null
   fi
   [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null
 }
 trap 'on_signal TERM' TERM
 trap 'on_signal INT' INT
+trap 'on_signal HUP' HUP
 
 # describe STATUS: the cause of an exit as bash reports it.
 describe() {
@@ -81,16 +112,20 @@ restarts=()   # start times (ms) of recent restarts
 
 while :; do
   started=$(now_ms)
-  "$bin" "$@" &
+  # env: a background job of bash starts with SIGINT and SIGQUIT ignored;
+  # the child gets them back at their defaults.
+  env --default-signal=INT,QUIT "$bin" "$@" &
   child=$!
   log "started $bin (pid $child)"
   # A trapped signal makes wait return >128 without consuming the child's
   # status, so wait again; 127 then means that status was the child's own.
-  wait "$child"
+  # wait's stderr is dropped: bash would add its own "Segmentation fault"
+  # line to ours.
+  wait "$child" 2>/dev/null
   status=$?
   while [ "$status" -gt 128 ] && [ "$interrupted" -eq 1 ]; do
     interrupted=0
-    wait "$child"
+    wait "$child" 2>/dev/null
     rc=$?
     [ "$rc" -eq 127 ] && break
     status=$rc
@@ -131,8 +166,8 @@ while :; do
   wait "$sleeper" 2>/dev/null
   sleeper=
   if [ -n "$stop_sig" ]; then
-    log "stopping on SIG$stop_sig during back-off"
-    exit 0
+    log "stopping on SIG$stop_sig during back-off; the last child had failed"
+    exit "$status"
   fi
   backoff_ms=$((backoff_ms * 2))
   [ "$backoff_ms" -gt 5000 ] && backoff_ms=5000

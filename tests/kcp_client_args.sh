@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # kcp_client_args.sh - ./kcp_client's command line: every bad flag or value
-# exits 2 with the usage, --help exits 0, and a session to nobody (loopback
-# only) ends with exit 1 after --timeout. Then, against a loopback echo:
-# interactive lines up to the largest message and the refusal of a longer
-# one, and --bench --sha256 checked against sha256sum of the payload
+# exits 2 with one error line and a hint, --help exits 0, and a session to
+# nobody (loopback only) ends with exit 1 after --timeout. Then, against a
+# loopback echo: interactive lines up to the largest message and the refusal
+# of a longer one, and --bench --sha256 checked against sha256sum of the payload
 # recomputed by tests/lib/kcpc_payload.py. No tap, no root; a few seconds.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -18,15 +18,17 @@ fail() { echo "FAIL: $*"; FAILED=1; }
 PORT=$((20000 + RANDOM % 20000))
 LO=127.0.0.1
 
-# expect_rc RC ARGS...: the exit status, and for 2 the usage on stderr.
+# expect_rc RC ARGS...: the exit status, and for 2 one error line and the
+# hint to --help on stderr, not the whole usage.
 expect_rc() {
   local want=$1 err rc; shift
   err=$(timeout 20 "$C" "$@" </dev/null 2>&1 >/dev/null)
   rc=$?
   if [ "$rc" -ne "$want" ]; then
     fail "kcp_client $* exits $want (got $rc)"
-  elif [ "$want" -eq 2 ] && ! grep -q '^usage: kcp_client' <<<"$err"; then
-    fail "kcp_client $* prints the usage"
+  elif [ "$want" -eq 2 ] && ! { [ "$(wc -l <<<"$err")" -eq 2 ] && grep -q '^kcp_client: ' <<<"$err" &&
+                                 grep -qx "Try 'kcp_client --help' for more information." <<<"$err"; }; then
+    fail "kcp_client $* prints one error and the hint: $err"
   else
     pass "kcp_client $* exits $want"
   fi
@@ -47,10 +49,20 @@ for a in "--count 0" "--count -1" "--count 12x" "--count ''" "--count 1e3" \
          "--size 99999999999" "--interval -1" "--interval 3600001" "--duration 0" \
          "--clients 0" "--clients 1001" "--seed x" "--seed 18446744073709551616" \
          "--timeout 0" "--wnd 0" "--wnd 32769" "--mtu 49" "--mtu 1501" \
-         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" \
+         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" "--cc reno" "--cc ''" "--cc" \
          "--reconnect --max-reconnects 0"; do
   eval "expect_rc 2 --bench $a $LO $PORT"
 done
+# The message is named, not an empty string; a size that fits our mtu 1500
+# but not the 127 fragments of the server's mtu 1400 echo is refused, saying so.
+err=$("$C" --bench --size -5 $LO $PORT 2>&1 >/dev/null)
+if grep -q "^kcp_client: --size: '-5' is not a size" <<<"$err"; then pass "--size -5: names the value"
+else fail "--size -5: names the value (got: $(head -n1 <<<"$err"))"; fi
+expect_rc 2 --bench --mtu 1500 --size 180000 $LO $PORT
+err=$("$C" --bench --mtu 1500 --size 180000 $LO $PORT 2>&1 >/dev/null)
+if grep -q "180000 bytes is too large for one KCP message: at most 127 fragments.*at most 174752 bytes" <<<"$err"
+then pass "--mtu 1500 --size 180000: says the echo needs more than 127 fragments"
+else fail "--mtu 1500 --size 180000: says why (got: $(head -n1 <<<"$err"))"; fi
 expect_rc 2 --bench $LO 0
 expect_rc 2 --bench $LO 65536
 expect_rc 2 --bench $LO 80x
@@ -61,12 +73,18 @@ expect_rc 2 --reconnect $LO $PORT
 expect_rc 2 --bench --max-reconnects 3 $LO $PORT
 expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
+expect_rc 2 --bench --tcp --cc bbr $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
+# An IPv6 link-local address without its interface: said so, exit 2.
+err=$(timeout 5 "$C" fe80::1 </dev/null 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 2 ] && grep -qx 'kcp_client: fe80::1: a link-local address needs the interface it is on, e.g. fe80::1%tap0' <<<"$err"; then
+  pass "link-local address without a scope: exit 2, says it needs one"
+else fail "link-local address without a scope: exit 2, says it needs one (rc $rc: $err)"; fi
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT
-expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
+expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --cc bbr --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
 
 # No server: interactive and bench end with 1 after --timeout, not before.
 start=$(date +%s%N)
@@ -144,6 +162,34 @@ for _ in $(seq 50); do [ -s "$TMP/ports" ] && break; sleep 0.1; done
 UPORT= TPORT= GPORT=
 read -r UPORT TPORT GPORT <"$TMP/ports"
 if [ -z "$UPORT" ] || [ -z "$TPORT" ] || [ -z "$GPORT" ]; then fail "loopback echo (python3) started"; exit 1; fi
+
+# Without --conv, each run picks its own random conv (the first 4 bytes of
+# its first datagram): three runs, three convs.
+nconv=$(python3 - "$C" <<'PYEOF'
+import socket, subprocess, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(5)
+convs = set()
+for _ in range(3):
+    p = subprocess.Popen([sys.argv[1], "--timeout", "1", "127.0.0.1", str(s.getsockname()[1])],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p.stdin.write(b"x\n")
+    p.stdin.close()
+    convs.add(s.recvfrom(65536)[0][:4])
+    p.wait(10)
+    s.setblocking(False)
+    try:
+        while s.recv(65536):
+            pass
+    except BlockingIOError:
+        pass
+    s.settimeout(5)
+print(len(convs))
+PYEOF
+)
+if [ "$nconv" = 3 ]; then pass "default conv is random: 3 runs, 3 convs"
+else fail "default conv is random: 3 runs gave $nconv distinct convs"; fi
 
 # Interactive: a line of the largest message (127 * (1400 - 24) = 174752
 # bytes with its newline) is echoed whole; one byte more is refused with a

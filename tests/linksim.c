@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** Size of a KCP segment header: the simulator decodes cmd and len only. */
-#define LINKSIM_SEG_HEADER 24
 /** Tickets in the reference test's loss bag. */
 #define LINKSIM_BAG_SIZE 100
 /** One in a million: the unit of the probabilities in linksim_dir_cfg. */
@@ -151,17 +149,18 @@ linksim_count_cmds(struct linksim_dir_stats *st, const unsigned char *p, int len
 {
   int off = 0;
 
-  while (len - off >= LINKSIM_SEG_HEADER) {
+  while (len - off >= IKCP_OVERHEAD) {
     const unsigned char *h = p + off;
-    uint32_t seglen = (uint32_t)h[20] | (uint32_t)h[21] << 8 |
-                      (uint32_t)h[22] << 16 | (uint32_t)h[23] << 24;
-    if (h[4] >= 81 && h[4] < 81 + LINKSIM_NCMD) {
-      st->cmd[LINKSIM_CMD_INDEX(h[4])]++;
+    const unsigned char *l = h + IKCP_LEN_OFFSET;
+    uint32_t seglen = (uint32_t)l[0] | (uint32_t)l[1] << 8 |
+                      (uint32_t)l[2] << 16 | (uint32_t)l[3] << 24;
+    if (h[IKCP_CMD_OFFSET] >= IKCP_CMD_PUSH && h[IKCP_CMD_OFFSET] < IKCP_CMD_PUSH + LINKSIM_NCMD) {
+      st->cmd[LINKSIM_CMD_INDEX(h[IKCP_CMD_OFFSET])]++;
     }
-    if (seglen > (uint32_t)(len - off - LINKSIM_SEG_HEADER)) {
+    if (seglen > (uint32_t)(len - off - IKCP_OVERHEAD)) {
       break;
     }
-    off += LINKSIM_SEG_HEADER + (int)seglen;
+    off += IKCP_OVERHEAD + (int)seglen;
   }
 }
 

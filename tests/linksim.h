@@ -24,8 +24,8 @@
 
 /** Number of KCP commands counted per direction (PUSH, ACK, WASK, WINS). */
 #define LINKSIM_NCMD 4
-/** Index of a KCP command byte (81..84) in linksim_dir_stats.cmd. */
-#define LINKSIM_CMD_INDEX(cmd) ((cmd) - 81)
+/** Index of a KCP command byte (IKCP_CMD_PUSH..) in linksim_dir_stats.cmd. */
+#define LINKSIM_CMD_INDEX(cmd) ((cmd) - IKCP_CMD_PUSH)
 
 /**
  * Shape of one direction of the link. Probabilities are in parts per

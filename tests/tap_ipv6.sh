@@ -11,7 +11,7 @@ C=./kcp_client
 G=fd00::2
 [ -x "$C" ] || { fail "./kcp_client must be built"; netns_finish; }
 
-for bad in fe80::1 ff02::1 ::1 :: fd00::zz 192.168.0.2; do
+for bad in fe80::1 ff02::1 ::1 :: fd00::zz 192.168.0.2 ::ffff:1.2.3.4; do
   ./minimal --ip6 "$bad" >/dev/null 2>"$TAP_TMP/err"; rc=$?
   check "--ip6 $bad: exit 2 with a message (got $rc)" \
     bash -c "[ $rc -eq 2 ] && grep -q 'invalid --ip6' '$TAP_TMP/err'"

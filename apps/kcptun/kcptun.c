@@ -10,6 +10,8 @@
  */
 #include "kcptun.h"
 
+#include "counters.h"
+
 #include "ipsrc.h"
 #include "kcp_lwip.h"
 #include "smux.h"
@@ -684,7 +686,7 @@ kcptun_init(const struct kcptun_config *cfg)
 }
 
 void
-kcptun_stats_print(void)
+kcptun_counters(struct counters *c)
 {
   struct kcp_stats ks;
 
@@ -693,18 +695,22 @@ kcptun_stats_print(void)
     return;
   }
   kcp_stats_get(kcptun_pcb, &ks);
-  printf("kcptun: kcp_sessions %" U32_F " dgram_in %" U32_F " dgram_out %" U32_F
-         " refused %" U32_F " malformed %" U32_F " retrans %llu fast_retrans %llu"
-         " sessions %" U32_F " streams %" U32_F " opened %" U32_F " refused %" U32_F
-         " tcp_failed %" U32_F " proto_errors %" U32_F " comp_errors %" U32_F
-         " keepalive_closed %" U32_F " to_target %llu from_target %llu\n",
-         ks.sessions, ks.dgram_in, ks.dgram_out, ks.refused, ks.malformed,
-         (unsigned long long)ks.engine.retrans_timeout,
-         (unsigned long long)ks.engine.retrans_fast,
-         kcptun_stats.sessions, kcptun_nstreams, kcptun_stats.streams_opened,
-         kcptun_stats.streams_refused, kcptun_stats.tcp_failed, kcptun_stats.proto_errors,
-         kcptun_stats.comp_errors, kcptun_stats.keepalive_closed,
-         (unsigned long long)kcptun_stats.bytes_to_target,
-         (unsigned long long)kcptun_stats.bytes_from_target);
-  fflush(stdout);
+  counters_group(c, "kcptun");
+  counters_add(c, "kcp_sessions", ks.sessions);
+  counters_add(c, "dgram_in", ks.dgram_in);
+  counters_add(c, "dgram_out", ks.dgram_out);
+  counters_add(c, "kcp_refused", ks.refused);
+  counters_add(c, "malformed", ks.malformed);
+  counters_add(c, "retrans", ks.engine.retrans_timeout);
+  counters_add(c, "fast_retrans", ks.engine.retrans_fast);
+  counters_add(c, "sessions", kcptun_stats.sessions);
+  counters_add(c, "streams", kcptun_nstreams);
+  counters_add(c, "opened", kcptun_stats.streams_opened);
+  counters_add(c, "streams_refused", kcptun_stats.streams_refused);
+  counters_add(c, "tcp_failed", kcptun_stats.tcp_failed);
+  counters_add(c, "proto_errors", kcptun_stats.proto_errors);
+  counters_add(c, "comp_errors", kcptun_stats.comp_errors);
+  counters_add(c, "keepalive_closed", kcptun_stats.keepalive_closed);
+  counters_add(c, "to_target", kcptun_stats.bytes_to_target);
+  counters_add(c, "from_target", kcptun_stats.bytes_from_target);
 }

@@ -27,6 +27,8 @@
 #include "lwip/err.h"
 #include "lwip/ip_addr.h"
 
+struct counters;
+
 /** Streams served at once, per session and in total. */
 #define KCPTUN_MAX_STREAMS_PER_SESSION 256
 #define KCPTUN_MAX_STREAMS 4096
@@ -55,6 +57,6 @@ struct kcptun_config {
 
 void  kcptun_config_default(struct kcptun_config *cfg);
 err_t kcptun_init(const struct kcptun_config *cfg);
-void  kcptun_stats_print(void);
+void  kcptun_counters(struct counters *c);
 
 #endif /* KCPTUN_H */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ikcp.h"
+
 /** Exit status of a dead session or a failed check. */
 #define KCPC_EXIT_FAIL  1
 /** Exit status of a bad command line. */
@@ -20,7 +22,6 @@
 #define KCPC_DEFAULT_HOST     "192.168.0.2"
 #define KCPC_DEFAULT_PORT     8000
 #define KCPC_DEFAULT_TCP_PORT 7
-#define KCPC_DEFAULT_CONV     0x11223344u
 #define KCPC_DEFAULT_WND      128
 #define KCPC_DEFAULT_MTU      1400
 #define KCPC_DEFAULT_COUNT    1000
@@ -31,16 +32,19 @@
  *  sessions (--reconnect), so that no two sessions of a run share a conv. */
 #define KCPC_CLIENTS_MAX      1000u
 
-/** KCP segment header: mss = mtu - this. */
-#define KCPC_KCP_OVERHEAD 24
 /** A KCP message may have at most this many fragments (frg counts down from 126). */
-#define KCPC_KCP_MAX_FRAGMENTS 127
+#define KCPC_KCP_MAX_FRAGMENTS (IKCP_FRG_MAX - 1)
+/** The echo comes back in the server's segments: ./minimal's default
+ *  --kcp-mtu. A message must fit in 127 of its fragments too, or the server
+ *  cannot send the echo and closes the session. */
+#define KCPC_ECHO_MTU 1400
 /** Largest message in stream and TCP modes, where fragments do not limit it. */
 #define KCPC_STREAM_MSG_MAX (1024u * 1024u)
 
 /** Everything the command line sets; filled once by main, read-only afterwards. */
 struct kcpc_config {
   int help;                     /**< -h: print the usage, nothing else */
+  int version;                  /**< --version: print the version, nothing else */
   struct sockaddr_storage addr; /**< the server, resolved */
   socklen_t addrlen;
   char peer[128];               /**< "host:port" for messages */
@@ -52,7 +56,9 @@ struct kcpc_config {
   int reconnect;                /**< replace a dead session and resend */
   unsigned max_reconnects;      /**< per client, so a vanished server ends the run */
   uint32_t conv;                /**< conversation id of client 0 */
+  int conv_set;                 /**< --conv given; else main picks conv at random */
   const char *profile;          /**< kcptun profile name */
+  const char *cc;               /**< congestion control module (ikcp_cc_find()) */
   unsigned wnd;                 /**< send and receive window, segments */
   unsigned mtu;                 /**< KCP mtu, bytes */
   uint64_t count;               /**< messages per client; UINT64_MAX with only --duration */

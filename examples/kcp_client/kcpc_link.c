@@ -96,14 +96,14 @@ kcpc_link_last_rx(const struct kcpc_link *link)
 size_t
 kcpc_link_recv_max(const struct kcpc_config *cfg)
 {
-  size_t whole = 256u * (size_t)(cfg->mtu - KCPC_KCP_OVERHEAD);
+  size_t whole = 256u * (size_t)(cfg->mtu - IKCP_OVERHEAD);
   return whole > KCPC_LINK_RECV_MIN ? whole : KCPC_LINK_RECV_MIN;
 }
 
 uint64_t
 kcpc_link_echo_cap(const struct kcpc_config *cfg)
 {
-  return 2u * (uint64_t)cfg->wnd * (cfg->mtu - KCPC_KCP_OVERHEAD);
+  return 2u * (uint64_t)cfg->wnd * (cfg->mtu - IKCP_OVERHEAD);
 }
 
 int

@@ -11,7 +11,9 @@
 
 #include "kcp_client.h"
 #include "kcpc_link.h"
-#include "kcpc_sha256.h"
+
+/** Length of a SHA-256 digest as lowercase hex, with its terminating NUL. */
+#define KCPC_SHA256_HEX_LEN 65
 
 /** Everything one benchmark run counts. */
 struct kcpc_stats {

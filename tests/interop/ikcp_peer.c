@@ -35,8 +35,6 @@
 
 /** Sessions the server keeps at once; the least recently heard is evicted. */
 #define PEER_MAX_SESSIONS 16
-/** KCP's segment header; a datagram shorter than this has no conv to key on. */
-#define PEER_KCP_HEADER  24
 /** Larger than any datagram, so an oversized one reaches the engine whole. */
 #define PEER_DGRAM_MAX   65536
 /** Socket buffers that hold a full window: loss here would test recovery,
@@ -331,7 +329,7 @@ static int
 peer_max_message(const struct peer_options *o)
 {
   long wnd = o->rcvwnd < PEER_MIN_RCV_WND ? PEER_MIN_RCV_WND : o->rcvwnd;
-  return (int)(wnd * (o->mtu - PEER_KCP_HEADER));
+  return (int)(wnd * (o->mtu - IKCP_OVERHEAD));
 }
 
 /** Milliseconds to sleep before @p kcp needs ikcp_update, bounded below by
@@ -390,7 +388,7 @@ peer_server_session(struct peer_session *tab, int fd, const unsigned char *pkt, 
   struct peer_session *s, *oldest = NULL, *free_slot = NULL;
   IUINT32 conv;
   int i;
-  if (len < PEER_KCP_HEADER) {
+  if (len < IKCP_OVERHEAD) {
     return NULL;
   }
   conv = peer_get32le(pkt);
@@ -406,7 +404,7 @@ peer_server_session(struct peer_session *tab, int fd, const unsigned char *pkt, 
       if (s->kcp->conv == conv) {
         return s;
       }
-      if (peer_get32le(pkt + 12) != 0) {
+      if (peer_get32le(pkt + IKCP_SN_OFFSET) != 0) {
         return NULL;
       }
       peer_session_close(s, o, "replaced");
@@ -591,7 +589,7 @@ static void
 peer_workload(const struct peer_options *o, long *sizes)
 {
   struct peer_rand r = { o->seed ^ 0x5eedULL, 0, 0 };
-  long mss = o->mtu - PEER_KCP_HEADER;
+  long mss = o->mtu - IKCP_OVERHEAD;
   long edges[7];
   long i = 0, lo, hi;
   int k, blo = peer_bits((unsigned long)o->min_size), bhi = peer_bits((unsigned long)o->max_size);
@@ -705,7 +703,7 @@ peer_client_run(const struct peer_options *o, struct peer_session *s, const long
       next++;
     }
     ikcp_update(s->kcp, now);
-    if (s->kcp->state == (IUINT32)-1) {
+    if (ikcp_is_dead(s->kcp)) {
       fprintf(stderr, "ikcp_peer: dead link after %llu of %llu bytes\n", chk.got, total);
       return -1;
     }

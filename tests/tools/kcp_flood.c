@@ -37,17 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KCP_FLOOD_HDR       24
+#include "ikcp.h"
+
 #define KCP_FLOOD_MAX_DGRAM 1472   /* one Ethernet frame: no IP fragments */
 #define KCP_FLOOD_MAX_SOCKS 1024
 #define KCP_FLOOD_PAYLOAD   16     /* message size of a flooded session */
-
-enum kcp_flood_cmd {
-  KCP_FLOOD_PUSH = 81,
-  KCP_FLOOD_ACK = 82,
-  KCP_FLOOD_WASK = 83,
-  KCP_FLOOD_WINS = 84
-};
 
 /** Kinds of garbage, sent in turn so every kind gets a fair share. */
 enum kcp_flood_kind {
@@ -101,14 +95,14 @@ kcp_flood_header(uint8_t *p, uint32_t conv, uint8_t cmd, uint8_t frg, uint16_t w
                  uint32_t ts, uint32_t sn, uint32_t una, uint32_t len)
 {
   kcp_flood_put32(p, conv);
-  p[4] = cmd;
-  p[5] = frg;
-  p[6] = (uint8_t)wnd;
-  p[7] = (uint8_t)(wnd >> 8);
-  kcp_flood_put32(p + 8, ts);
-  kcp_flood_put32(p + 12, sn);
-  kcp_flood_put32(p + 16, una);
-  kcp_flood_put32(p + 20, len);
+  p[IKCP_CMD_OFFSET] = cmd;
+  p[IKCP_FRG_OFFSET] = frg;
+  p[IKCP_WND_OFFSET] = (uint8_t)wnd;
+  p[IKCP_WND_OFFSET + 1] = (uint8_t)(wnd >> 8);
+  kcp_flood_put32(p + IKCP_TS_OFFSET, ts);
+  kcp_flood_put32(p + IKCP_SN_OFFSET, sn);
+  kcp_flood_put32(p + IKCP_UNA_OFFSET, una);
+  kcp_flood_put32(p + IKCP_LEN_OFFSET, len);
 }
 
 static void
@@ -127,7 +121,7 @@ kcp_flood_bad_cmd(uint32_t *rng)
 {
   uint8_t c = (uint8_t)kcp_flood_rand(rng);
 
-  return (c >= KCP_FLOOD_PUSH && c <= KCP_FLOOD_WINS) ? (uint8_t)(c + 4) : c;
+  return (c >= IKCP_CMD_PUSH && c <= IKCP_CMD_WINS) ? (uint8_t)(c + 4) : c;
 }
 
 /**
@@ -138,18 +132,18 @@ static size_t
 kcp_flood_stray(uint8_t *p, uint32_t *rng)
 {
   uint32_t r = kcp_flood_rand(rng);
-  uint8_t cmd = (uint8_t)(KCP_FLOOD_PUSH + r % 4);
+  uint8_t cmd = (uint8_t)(IKCP_CMD_PUSH + r % 4);
   uint32_t len = 0;
   uint32_t sn = kcp_flood_rand(rng);
 
-  if (cmd == KCP_FLOOD_PUSH) {
+  if (cmd == IKCP_CMD_PUSH) {
     len = (r >> 8) % 64;
     sn |= 1;
   }
   kcp_flood_header(p, kcp_flood_rand(rng), cmd, 0, (uint16_t)(r >> 16),
                    kcp_flood_rand(rng), sn, kcp_flood_rand(rng), len);
-  kcp_flood_fill(p + KCP_FLOOD_HDR, len, rng);
-  return KCP_FLOOD_HDR + len;
+  kcp_flood_fill(p + IKCP_OVERHEAD, len, rng);
+  return IKCP_OVERHEAD + len;
 }
 
 /** Build one garbage datagram of the given kind; returns its length. */
@@ -165,24 +159,24 @@ kcp_flood_garbage(uint8_t *p, enum kcp_flood_kind kind, uint32_t *rng)
     kcp_flood_fill(p, n, rng);
     return n;
   case KCP_FLOOD_TRUNC:
-    n = 1 + kcp_flood_rand(rng) % (KCP_FLOOD_HDR - 1);
-    kcp_flood_header(p, kcp_flood_rand(rng), KCP_FLOOD_PUSH, 0, 128, 0, 0, 0, 0);
+    n = 1 + kcp_flood_rand(rng) % (IKCP_OVERHEAD - 1);
+    kcp_flood_header(p, kcp_flood_rand(rng), IKCP_CMD_PUSH, 0, 128, 0, 0, 0, 0);
     return n;
   case KCP_FLOOD_HUGELEN:
     extra = kcp_flood_rand(rng) % 64;
-    kcp_flood_header(p, kcp_flood_rand(rng), KCP_FLOOD_PUSH, 0, 128, 0, 0, 0,
+    kcp_flood_header(p, kcp_flood_rand(rng), IKCP_CMD_PUSH, 0, 128, 0, 0, 0,
                      (kcp_flood_rand(rng) & 1) ? 0xffffffffu : extra + 1 + kcp_flood_rand(rng) % 2000);
-    kcp_flood_fill(p + KCP_FLOOD_HDR, extra, rng);
-    return KCP_FLOOD_HDR + extra;
+    kcp_flood_fill(p + IKCP_OVERHEAD, extra, rng);
+    return IKCP_OVERHEAD + extra;
   case KCP_FLOOD_BADCMD:
     kcp_flood_header(p, kcp_flood_rand(rng), kcp_flood_bad_cmd(rng), 0, 128, 0, 0, 0, 0);
-    return KCP_FLOOD_HDR;
+    return IKCP_OVERHEAD;
   case KCP_FLOOD_STRAY:
     return kcp_flood_stray(p, rng);
   case KCP_FLOOD_TAIL:
   default:
     n = kcp_flood_stray(p, rng);
-    extra = 1 + kcp_flood_rand(rng) % (KCP_FLOOD_HDR - 1);
+    extra = 1 + kcp_flood_rand(rng) % (IKCP_OVERHEAD - 1);
     kcp_flood_fill(p + n, extra, rng);
     return n + extra;
   }
@@ -192,10 +186,10 @@ kcp_flood_garbage(uint8_t *p, enum kcp_flood_kind kind, uint32_t *rng)
 static size_t
 kcp_flood_first_push(uint8_t *p, uint32_t conv, uint32_t *rng)
 {
-  kcp_flood_header(p, conv, KCP_FLOOD_PUSH, 0, 128, kcp_flood_rand(rng), 0, 0,
+  kcp_flood_header(p, conv, IKCP_CMD_PUSH, 0, 128, kcp_flood_rand(rng), 0, 0,
                    KCP_FLOOD_PAYLOAD);
-  kcp_flood_fill(p + KCP_FLOOD_HDR, KCP_FLOOD_PAYLOAD, rng);
-  return KCP_FLOOD_HDR + KCP_FLOOD_PAYLOAD;
+  kcp_flood_fill(p + IKCP_OVERHEAD, KCP_FLOOD_PAYLOAD, rng);
+  return IKCP_OVERHEAD + KCP_FLOOD_PAYLOAD;
 }
 
 static uint64_t
