@@ -65,6 +65,11 @@ FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
 FUZZTARGETS += fuzz_kcpc_args
 FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
 FUZZ_kcpc_args_SHARE := 3
+# kcptun's smux parser behind the snappy framed stream decoder.
+FUZZTARGETS += fuzz_smux
+FUZZ_smux_FILES := fuzz/fuzz_smux.c $(SMUXFILES) $(SNAPPYFRAMEFILES)
+FUZZ_smux_LIBS := $(SNAPPYFRAME_LIBS)
+FUZZ_smux_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=
