@@ -17,16 +17,22 @@ KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
 LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
 
+# kcptun's layers, pure modules: the smux stream multiplexer, and the
+# snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
+SMUXFILES := apps/kcptun/smux.c
+SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
+SNAPPYFRAME_LIBS := -lsnappy -lisal
+
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
 	apps/common/ipstr.c \
 	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
-	apps/kcpecho/kcpecho.c
-
-# kcptun's layers, pure modules: the smux stream multiplexer.
-SMUXFILES := apps/kcptun/smux.c
+	apps/kcpecho/kcpecho.c \
+	apps/kcptun/kcptun.c \
+	apps/kcptun/kcptun_opts.c \
+	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
@@ -75,6 +81,11 @@ FUZZTARGETS += fuzz_kcpc_args
 FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
+# kcptun's smux parser behind the snappy framed stream decoder.
+FUZZTARGETS += fuzz_smux
+FUZZ_smux_FILES := fuzz/fuzz_smux.c $(SMUXFILES) $(SNAPPYFRAMEFILES)
+FUZZ_smux_LIBS := $(SNAPPYFRAME_LIBS)
+FUZZ_smux_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=
@@ -109,6 +120,10 @@ CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
+# Snappy framed stream: golang/snappy's golden bytes, round trip, bad chunks.
+CHECKTESTS += check_snappyframe
+CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
+CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
@@ -164,7 +179,12 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# Sanitizers and leaks: each fuzz target replays its past crashes
+# ./minimal as a kcptun server against kcptun's client stack over raw KCP
+# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
+# modes, loss, mismatches, a vanished client under valgrind.
+TESTEXTRAS += tests/interop/bin/kcptun_peer
+SCRIPTTESTS += tests/tap_kcptun.sh
+# Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
 # Attacks and faults: garbage and session floods on the KCP port

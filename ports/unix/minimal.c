@@ -25,6 +25,8 @@
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
 #include "kcp_lwip.h"
+#include "kcptun.h"
+#include "kcptun_opts.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "statsreport.h"
@@ -76,6 +78,7 @@ struct minimal_opts {
   u32_t watchdog_sec; /**< --watchdog; 0: off */
   int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
+  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
 };
 
 enum {
@@ -104,7 +107,8 @@ enum {
   OPT_IP6,
   OPT_WATCHDOG,
   OPT_TEST_HANG,
-  OPT_VERSION
+  OPT_VERSION,
+  OPT_KCPTUN
 };
 
 static const struct option minimal_longopts[] = {
@@ -143,6 +147,34 @@ static const struct option minimal_longopts[] = {
   {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
+
+/** Prefix of the kcptun settings on our command line. */
+#define MINIMAL_KCPTUN_PREFIX "kcptun-"
+/** Room for minimal_longopts plus one --kcptun-NAME per kcptun setting. */
+#define MINIMAL_MAX_OPTS 64
+
+/** minimal_longopts, then --kcptun-NAME for each of kcptun_opt_names. */
+static struct option minimal_allopts[MINIMAL_MAX_OPTS];
+static char minimal_tun_names[MINIMAL_MAX_OPTS][32];
+
+static void
+minimal_build_opts(void)
+{
+  size_t n = 0, i;
+
+  while (minimal_longopts[n].name != NULL) {
+    minimal_allopts[n] = minimal_longopts[n];
+    n++;
+  }
+  for (i = 0; kcptun_opt_names[i].name != NULL && n + 1 < MINIMAL_MAX_OPTS; i++, n++) {
+    snprintf(minimal_tun_names[n], sizeof(minimal_tun_names[n]), "%s%s",
+             MINIMAL_KCPTUN_PREFIX, kcptun_opt_names[i].name);
+    minimal_allopts[n].name = minimal_tun_names[n];
+    minimal_allopts[n].has_arg = kcptun_opt_names[i].has_value ? required_argument : no_argument;
+    minimal_allopts[n].flag = NULL;
+    minimal_allopts[n].val = OPT_KCPTUN;
+  }
+}
 
 /** What the KCP echo takes for @p field, from its own limits and the
     engine's list of profiles; the text lives until the next call. */
@@ -248,6 +280,19 @@ minimal_usage(FILE *out)
     "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
     "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
     "                       the core thread forever, holding the core lock\n"
+    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
+    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
+    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
+    "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
+    "                               engine settings of mode manual (0 50 0 0)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-nocomp          no snappy compression (on by default)\n"
+    "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
+    "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
+    "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
+    "      --kcptun-max-sessions N  (1024)\n"
+    "      Datagrams are raw KCP (kcp-go with no crypt block and no FEC).\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
@@ -464,7 +509,7 @@ static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
   const char *env_tap = getenv("PRECONFIGURED_TAPIF");
-  int c;
+  int c, idx = 0;
 
   memset(o, 0, sizeof(*o));
   minimal_parse_ip4("--ip", "192.168.0.2", &o->ip);
@@ -476,10 +521,23 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
+  kcptun_config_default(&o->tun);
+  o->tun.listen_port = 0;
+  minimal_build_opts();
 
   opterr = 0; /* our own messages, with our own prefix */
-  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN: {
+      char why[96];
+      const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
+      if (kcptun_opts_set(&o->tun, name, optarg, why, sizeof(why)) != 0) {
+        char opt[48];
+        snprintf(opt, sizeof(opt), "--%s", minimal_allopts[idx].name);
+        minimal_bad_value(opt, optarg != NULL ? optarg : "", why);
+      }
+      break;
+    }
     case 'h':
       minimal_usage(stdout);
       exit(0);
@@ -675,6 +733,7 @@ minimal_counters(struct counters *c)
   udpecho_raw_counters(c);
   tcpecho_raw_counters(c);
   kcpecho_counters(c);
+  kcptun_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
     counters_group(c, "pcap");
@@ -829,6 +888,15 @@ minimal_start_stack(const struct minimal_opts *o)
   if (o->watchdog_sec > 0) {
     printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
            (unsigned)o->watchdog_sec);
+  }
+  if (o->tun.listen_port != 0) {
+    err = kcptun_init(&o->tun);
+    if (err != ERR_OK) {
+      minimal_die("kcptun server", err);
+    }
+    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
+           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
   }
   fflush(stdout);
 }
