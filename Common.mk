@@ -28,14 +28,19 @@ MBEDCRYPTO_LIBS := -lmbedcrypto
 # pkg-config's own complaints are silenced above, so that `make deps` on a
 # fresh machine stays quiet; instead a compile that needs a package that is
 # missing stops first with its name: $(call pkg_need,PKGS) in a recipe.
-PKGS_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p)))
+# mbedTLS has no pkg-config file: its header stands for it.
+PKGS_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))) \
+	$(if $(shell echo '\#include <mbedtls/version.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,mbedtls)
+PKG_DEB_mbedtls := libmbedtls-dev
 PKG_CONFIG_FOUND := $(shell command -v pkg-config)
 pkg_missing = $(filter $(1),$(PKGS_MISSING))
-pkg_why = $(if $(PKG_CONFIG_FOUND),pkg-config finds no $(pkg_missing) (Debian: \
+pkg_why = $(if $(PKG_CONFIG_FOUND),no $(pkg_missing) found (Debian: \
 	$(foreach p,$(pkg_missing),$(PKG_DEB_$(p)))),pkg-config is not installed (Debian: pkg-config))
 pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: make deps" >&2; exit 1)
+# The datagram codec's primitives: mbedTLS, libgcrypt, libsodium, ISA-L.
+CODEC_LIBS := $(MBEDCRYPTO_LIBS) $(shell pkg-config --libs libgcrypt libsodium libisal 2>/dev/null)
 
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun
+INCLUDES := -Ikcp -Icodec -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun

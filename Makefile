@@ -23,7 +23,7 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
-	$(call pkg_need,lwip $(if $(filter tests/%,$<),check))
+	$(call pkg_need,lwip mbedtls $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -52,10 +52,10 @@ $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
 	$(call pkg_need,libpcap)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ $(MBEDCRYPTO_LIBS) -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))
@@ -100,6 +100,13 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $^
 
+# The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
+.PHONY: codec-golden
+codec-golden:
+	@mkdir -p $(BUILD)/go
+	$(GOENV) go run ./tests/codec/golden > tests/codec/golden.txt
+
+tests/interop/bin/kcpgo_peer: tests/interop/kcptuncrypt/kcptuncrypt.go
 tests/interop/bin/%: tests/interop/%/main.go
 	@mkdir -p $(BUILD)/go
 	$(GOENV) go build -o $@ ./tests/interop/$*
@@ -124,6 +131,7 @@ $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
+$(FUZZBUILD)/fuzz/fuzz_kcp_lwip.o: INCLUDES += -Itests
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))
@@ -157,7 +165,7 @@ bench: deps
 
 # The engine and the binding as one static library, for a user's own lwIP
 # build: pkg-config --cflags --libs kcp-lwip.
-$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(KCPFILES) $(KCPLWIPFILES))
+$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(LIBFILES))
 	rm -f $@
 	$(AR) rcs $@ $^
 
@@ -181,7 +189,7 @@ $(BUILD)/man/%:
 # make install PREFIX=/usr/local DESTDIR=: where each file goes.
 INSTALL_BIN   := kcp_client
 INSTALL_SBIN  := minimal scripts/setup-tapif scripts/relaunch.sh
-INSTALL_INC   := kcp/ikcp.h kcp/kcp_lwip.h
+INSTALL_INC   := $(LIBHEADERS)
 INSTALL_MAN1  := $(BUILD)/man/kcp_client.1
 INSTALL_MAN8  := $(BUILD)/man/minimal.8 $(BUILD)/man/setup-tapif.8 $(BUILD)/man/relaunch.sh.8
 BINDIR  = $(DESTDIR)$(PREFIX)/bin

@@ -14,14 +14,14 @@
  *
  * A session is "serviced" on input, on its heap wake-up, and after a write
  * outside a callback: the engine's clock is advanced, input fed, whole
- * messages delivered. Input does not flush: it makes the session due now,
- * and the pcb's timer, which lwIP runs before it takes the next message
- * of its mailbox (the netif hands frames over one burst per message),
- * flushes every session the burst touched once. So ACKs and replies of a
- * whole burst leave together, in full datagrams, without waiting for the
- * next interval tick.
+ * messages delivered, then the engine flushed at once so ACKs and replies
+ * leave together without waiting for the next interval tick. A flush after
+ * input may keep back ACKs that would need a small datagram of their own
+ * (ikcp_flush_batch): a burst of full-size segments is then acked in full
+ * datagrams, and what is left goes at the next millisecond.
  */
 #include "kcp_lwip.h"
+#include "kcp_codec.h"
 
 #include "lwip/udp.h"
 #include "lwip/pbuf.h"
@@ -71,6 +71,7 @@
 #define KCP_SF_CLOSING  0x04 /* closed; unlinked, freed when no longer busy */
 #define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
 #define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
+#define KCP_SF_ACKS     0x20 /* ACKs kept back since acks_at: all sent next ms */
 
 /** Wrap-safe "a is earlier than b" for sys_now() times. */
 #define KCP_BEFORE(a, b) ((s32_t)((u32_t)(a) - (u32_t)(b)) < 0)
@@ -92,6 +93,7 @@ struct kcp_session {
   struct kcp_session *lnext;
   u8_t list;                  /* KCP_LIST_NEW or KCP_LIST_GOING */
   u32_t progress_at;          /* sys_now() time of the last progress (or open) */
+  u32_t acks_at;              /* sys_now() time ACKs were first kept back */
   IUINT32 seen_una;           /* snd_una and rcv_nxt at the last progress */
   IUINT32 seen_nxt;
   IUINT64 seen_data;          /* data segments received at the last count */
@@ -100,6 +102,7 @@ struct kcp_session {
   u32_t dgram_in;
   u32_t dgram_out;
   u32_t malformed;
+  struct kcp_codec_link *link;  /* the codec's state for this peer, or NULL */
 };
 
 struct kcp_pcb {
@@ -130,6 +133,8 @@ struct kcp_pcb {
   u8_t *msgbuf;
   u32_t msgbuf_len;
   struct kcp_stats st;        /* st.engine holds closed sessions only */
+  struct kcp_codec *codec;    /* kcp_set_codec(), or NULL: plain KCP */
+  struct kcp_session *fec_last; /* last session an FEC data shard reached */
   u8_t rxbuf[KCP_DGRAM_MAX];
 };
 
@@ -399,6 +404,10 @@ kcp_session_free(struct kcp_session *s)
   kcp_engine_add(&s->pcb->st.engine, &es);
   s->pcb->release_due = 1;
   ikcp_release(s->kcp);
+  kcp_codec_link_free(s->link);
+  if (s->pcb->fec_last == s) {
+    s->pcb->fec_last = NULL;
+  }
   mem_free(s);
 }
 
@@ -473,19 +482,17 @@ kcp_session_abort(struct kcp_session *s, err_t err, u32_t *count)
   kcp_session_free(s);
 }
 
-/* The engine's output: one datagram, sent from the engine's own buffer by
+/* Sends one datagram to the session's peer from the caller's buffer by
    reference (PBUF_REF): udp_sendto() puts the headers in a pbuf of their
    own, and whatever keeps the datagram beyond this call (ARP queue,
    loopback, a netif that queues) must copy it, as PBUF_NEEDS_COPY says. */
 static int
-kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+kcp_send_dgram(struct kcp_session *s, const void *buf, int len)
 {
-  struct kcp_session *s = (struct kcp_session *)user;
   struct kcp_pcb *pcb = s->pcb;
   struct pbuf *p;
   err_t err;
 
-  LWIP_UNUSED_ARG(kcp);
   if (len <= 0 || len > 0xFFFF) {
     pcb->st.send_err++;
     return -1;
@@ -507,26 +514,46 @@ kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
   return 0;
 }
 
-/* Grows the message scratch to hold len bytes; 0 on no memory. */
+static void kcp_codec_emit(void *arg, const uint8_t *dgram, size_t len);
+
+/* The engine's output: one KCP datagram, through the codec if any. */
 static int
+kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+{
+  struct kcp_session *s = (struct kcp_session *)user;
+
+  LWIP_UNUSED_ARG(kcp);
+  if (s->link != NULL) {
+    if (len <= 0 || kcp_codec_link_send(s->link, buf, (size_t)len, kcp_codec_emit, s) != 0) {
+      s->pcb->st.send_err++;
+      return -1;
+    }
+    return 0;
+  }
+  return kcp_send_dgram(s, buf, len);
+}
+
+/* Grows the message scratch to hold len bytes.
+   @return ERR_OK, or ERR_MEM (the scratch is left as it was) */
+static err_t
 kcp_msgbuf_reserve(struct kcp_pcb *pcb, u32_t len)
 {
   u8_t *nb;
 
   if (len <= pcb->msgbuf_len) {
-    return 1;
+    return ERR_OK;
   }
   if ((size_t)(mem_size_t)len != (size_t)len) {
-    return 0;
+    return ERR_MEM;
   }
   nb = (u8_t *)mem_malloc((mem_size_t)len);
   if (nb == NULL) {
-    return 0;
+    return ERR_MEM;
   }
   kcp_mem_free(pcb->msgbuf);
   pcb->msgbuf = nb;
   pcb->msgbuf_len = len;
-  return 1;
+  return ERR_OK;
 }
 
 /* Hands every whole message to the application, stopping at the first it
@@ -544,7 +571,7 @@ kcp_deliver(struct kcp_session *s)
   s->flags &= (u8_t)~KCP_SF_RXBLOCK;
   while (!(s->flags & KCP_SF_CLOSING) && (size = ikcp_peeksize(s->kcp)) >= 0) {
     err_t err = ERR_OK;
-    if (!kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1)) {
+    if (kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1) != ERR_OK) {
       s->flags |= KCP_SF_RXBLOCK;
       break;
     }
@@ -589,10 +616,13 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   struct kcp_pcb *pcb = s->pcb;
   u32_t wake = kcp_deadline(s);
 
-  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH))) {
+  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
     if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
       t = now + 1;
+    }
+    if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
+      t = s->acks_at + 1;
     }
     if (KCP_BEFORE(t, wake)) {
       wake = t;
@@ -605,15 +635,25 @@ kcp_schedule(struct kcp_session *s, u32_t now)
 }
 
 /* Flushes the engine when input, a consumed message or a write left
-   something to send (ACKs, a window update, data). */
+   something to send (ACKs, a window update, data). After input (batch) it
+   may keep ACKs back, but none for longer than until the next millisecond:
+   then, or on a flush without batch, they all go. */
 static void
-kcp_flush_pending(struct kcp_session *s)
+kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
   if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) != KCP_SF_FLUSH) {
     return;
   }
   s->flags &= (u8_t)~KCP_SF_FLUSH;
-  ikcp_flush(s->kcp);
+  if (!batch || ((s->flags & KCP_SF_ACKS) && s->acks_at != now)) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
+    ikcp_flush(s->kcp);
+  } else if (ikcp_flush_batch(s->kcp) == 0) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
+  } else if (!(s->flags & KCP_SF_ACKS)) {
+    s->flags |= KCP_SF_ACKS;
+    s->acks_at = now;
+  }
 }
 
 /* Counts the segments the session holds into the pcb's total, and notes
@@ -640,10 +680,11 @@ kcp_account(struct kcp_session *s, u32_t now)
   }
 }
 
+static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
+
 /* Advances the engine's clock, feeds one datagram (if any), delivers
-   messages, flushes (unless a datagram was fed: then at the end of the
-   burst), reports freed send space, and schedules the next wake-up; or
-   closes the session when its link is dead. */
+   messages, flushes, reports freed send space, and schedules the next
+   wake-up; or closes the session when its link is dead. */
 static void
 kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
 {
@@ -653,9 +694,17 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
+  if (s->flags & KCP_SF_ACKS) {
+    s->flags |= KCP_SF_FLUSH;
+  }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
   ikcp_update(kcp, now);
-  if (dgram != NULL) {
+  if (dgram != NULL && s->link != NULL) {
+    pcb->st.sess_in++;
+    s->dgram_in++;
+    kcp_codec_link_input(s->link, dgram, len, now, kcp_codec_deliver, s);
+    s->flags |= KCP_SF_FLUSH;
+  } else if (dgram != NULL) {
     int r = ikcp_input(kcp, (const char *)dgram, (long)len);
     s->dgram_in++;
     if (r < 0 && r != IKCP_ENOMEM) {
@@ -669,9 +718,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   if (kcp_deliver(s)) {
     s->flags |= KCP_SF_FLUSH;
   }
-  if (dgram == NULL) {
-    kcp_flush_pending(s);
-  }
+  kcp_flush_pending(s, dgram != NULL, now);
   if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
       u32_t left = (u32_t)ikcp_sndqlen(kcp);
@@ -682,9 +729,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
       s->flags |= KCP_SF_FLUSH;
     }
-    if (dgram == NULL) {
-      kcp_flush_pending(s);
-    }
+    kcp_flush_pending(s, dgram != NULL, now);
   }
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
@@ -933,6 +978,11 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
     mem_free(s);
     return NULL;
   }
+  if (pcb->codec != NULL && (s->link = kcp_codec_link_new(pcb->codec)) == NULL) {
+    ikcp_release(s->kcp);
+    mem_free(s);
+    return NULL;
+  }
   ikcp_setoutput(s->kcp, kcp_output);
   ikcp_setsndqmax(s->kcp, (int)LWIP_MIN(pcb->sndq_max, 0x7fffffffUL));
   ikcp_update(s->kcp, now);
@@ -1010,6 +1060,116 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
   return s;
 }
 
+/* ---- The datagram codec (kcp_set_codec()): kcp-go's framing ---- */
+
+/* A link's output: one sealed datagram to the session's peer. */
+static void
+kcp_codec_emit(void *arg, const uint8_t *dgram, size_t len)
+{
+  kcp_send_dgram((struct kcp_session *)arg, dgram, (int)len);
+}
+
+/* One KCP datagram a link decoded, into the session's engine. */
+static void
+kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len)
+{
+  struct kcp_session *s = (struct kcp_session *)arg;
+  int r = ikcp_input(s->kcp, (const char *)kcp, (long)len);
+
+  if (r < 0 && r != IKCP_ENOMEM) {
+    s->malformed++;
+  }
+}
+
+/* The session of the peer that sent a parity shard (it carries no conv):
+   the last one an FEC data shard reached if it is that peer's, else the
+   first of that peer's found among all sessions. */
+static struct kcp_session *
+kcp_codec_peer(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port)
+{
+  struct kcp_session *s = pcb->fec_last;
+  u32_t i;
+
+  if (s != NULL && s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+    return s;
+  }
+  for (i = 0; i < pcb->heap_len; i++) {
+    s = pcb->heap[i];
+    if (s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+/* A datagram on a pcb with a codec: opened (decrypted, CRC checked) before
+   any session is looked up, so one that fails touches no session; then
+   the session is found by the KCP datagram it carries (or, for an FEC
+   parity shard, by its peer) and fed the opened payload. */
+static void
+kcp_codec_recv(struct kcp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  u16_t len = p->tot_len;
+  const u8_t *payload, *d;
+  size_t klen;
+  struct kcp_session *s;
+  int n;
+
+  if (len > KCP_DGRAM_MAX || pbuf_copy_partial(p, pcb->rxbuf, len, 0) != len ||
+      (n = kcp_codec_open(pcb->codec, pcb->rxbuf, len)) < 0) {
+    pcb->st.malformed++;
+    return;
+  }
+  payload = pcb->rxbuf + KCP_CODEC_HEADER_LEN;
+  d = kcp_codec_kcp_view(payload, (size_t)n, &klen);
+  if (d == NULL) {
+    s = kcp_codec_peer(pcb, addr, port);
+    if (s == NULL) {
+      pcb->st.dropped++;
+      return;
+    }
+  } else {
+    if (klen < IKCP_OVERHEAD) {
+      pcb->st.malformed++;
+      return;
+    }
+    s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
+    if (s == NULL) {
+      s = kcp_accept_new(pcb, d, (u16_t)klen, addr, port);
+    }
+    if (s != NULL && d != payload) {
+      pcb->fec_last = s;
+    }
+  }
+  if (s != NULL) {
+    kcp_service(s, payload, (u16_t)n);
+  }
+}
+
+/**
+ * Puts kcp-go's datagram codec (nonce + CRC32, cipher, FEC: kcp_codec.h)
+ * between this pcb's udp_pcb and its sessions, as kcptun and kcp-go with
+ * a BlockCrypt expect. Datagrams that fail to open are counted as
+ * malformed (and by the codec) and dropped before any session lookup.
+ * Sessions keep the engine's mtu: KCP datagrams grow by
+ * kcp_codec_overhead(), so mtu + overhead must stay within
+ * KCP_DGRAM_MAX (kcp-go's limit too).
+ * @param codec the codec (NULL: plain KCP); not owned: free it after
+ *        kcp_remove(). One codec serves one thread (it has scratch state)
+ * @return ERR_OK, or ERR_VAL if the pcb already has sessions
+ */
+err_t
+kcp_set_codec(struct kcp_pcb *pcb, struct kcp_codec *codec)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_codec: invalid pcb", pcb != NULL, return ERR_ARG;);
+  if (pcb->heap_len > 0) {
+    return ERR_VAL;
+  }
+  pcb->codec = codec;
+  return ERR_OK;
+}
+
 static void
 kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
 {
@@ -1021,6 +1181,11 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
   LWIP_UNUSED_ARG(upcb);
   LWIP_ASSERT_CORE_LOCKED();
   pcb->st.dgram_in++;
+  if (pcb->codec != NULL) {
+    kcp_codec_recv(pcb, p, addr, port);
+    pbuf_free(p);
+    return;
+  }
   if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX ||
       (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
     pcb->st.malformed++;
@@ -1396,6 +1561,31 @@ kcp_session_ikcp(struct kcp_session *s)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ERROR("kcp_session_ikcp: invalid session", s != NULL, return NULL;);
   return s->kcp;
+}
+
+/**
+ * Select the session's congestion control by name: "classic" (the
+ * engine's default, the reference's own window) or "bbr" (paced at the
+ * measured bottleneck rate, for many sessions sharing a path), as
+ * ikcp_cc_find() knows them. The module's state comes from the same
+ * allocator as the session's engine. May be called at any time; the new
+ * module starts from the session's current window.
+ * @return ERR_OK; ERR_VAL for an unknown name (nothing changed); ERR_MEM
+ *         when the module could not get its state (the session runs the
+ *         classic module then)
+ */
+err_t
+kcp_setcc(struct kcp_session *s, const char *name)
+{
+  const struct IKCPOPS *ops;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_setcc: invalid session", s != NULL, return ERR_ARG;);
+  ops = ikcp_cc_find(name);
+  if (ops == NULL) {
+    return ERR_VAL;
+  }
+  return ikcp_setcc(s->kcp, ops) == 0 ? ERR_OK : ERR_MEM;
 }
 
 /**
