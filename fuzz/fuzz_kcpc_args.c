@@ -69,8 +69,8 @@ fa_check_config(const struct kcpc_config *cfg, const char *host, unsigned port,
   static const char *const profiles[] = { "normal", "fast", "fast2", "fast3" };
   int i, known = 0;
 
-  if (cfg->help) {
-    return;
+  if (cfg->help || cfg->version) {
+    return; /* -h and --version stop the parse: nothing else was taken */
   }
   fa_check_range(cfg->wnd, 1, 32768, "--wnd out of range");
   fa_check_range(cfg->mtu, 50, 1500, "--mtu out of range");

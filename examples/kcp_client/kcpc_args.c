@@ -1,7 +1,7 @@
 /**
  * @file
  * kcp_client's command line: every option parsed and checked, a bad one
- * explained with the usage. Returns instead of exiting, and prints only to
+ * explained in one line, with a hint to --help. Returns instead of exiting, and prints only to
  * the stream it is given, so that a fuzzer can drive it millions of times.
  */
 #include <ctype.h>
@@ -15,13 +15,26 @@
 #include "ikcp.h"
 #include "kcpc_args.h"
 
-static const char *const kcpc_profiles[] = { "normal", "fast", "fast2", "fast3" };
+/** The engine's profile names, ", "-separated (only the engine knows them). */
+static const char *
+kcpc_args_profiles(void)
+{
+  static char list[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(list); i++) {
+    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "", name);
+  }
+  return list;
+}
 
 void
 kcpc_args_usage(FILE *out)
 {
   fprintf(out,
-"usage: kcp_client [options] [HOST [PORT]]\n"
+"Usage: kcp_client [options] [HOST [PORT]]\n"
 "\n"
 "Talk to the KCP echo at HOST:PORT (default " KCPC_DEFAULT_HOST " %d), or with\n"
 "--tcp to the TCP echo (default port %d).\n"
@@ -60,7 +73,7 @@ kcpc_args_usage(FILE *out)
 "\n"
 "  --conv N           KCP conversation id (default: random, so that a blind\n"
 "                     spoofer must guess it as well as the port)\n"
-"  --profile P        normal, fast, fast2 or fast3, as kcptun (default fast)\n"
+"  --profile P        as kcptun: %s (default fast)\n"
 "  --cc NAME          congestion control: classic (the reference's window, which\n"
 "                     the fast profiles switch off; default) or bbr (paced at\n"
 "                     the measured bottleneck rate, little queueing delay)\n"
@@ -75,11 +88,12 @@ kcpc_args_usage(FILE *out)
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
-          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
+          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, kcpc_args_profiles(),
+          KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
 
-/** Say what is wrong, then the usage; returns the exit status to give. */
+/** Say what is wrong, then where the usage is; returns the exit status to give. */
 static int kcpc_args_bad(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
@@ -91,8 +105,7 @@ kcpc_args_bad(FILE *err, const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(err, fmt, ap);
   va_end(ap);
-  fputs("\n", err);
-  kcpc_args_usage(err);
+  fputs("\nTry 'kcp_client --help' for more information.\n", err);
   return KCPC_EXIT_USAGE;
 }
 
@@ -173,11 +186,12 @@ kcpc_args_size(FILE *err, const char *s, struct kcpc_config *cfg)
 static int
 kcpc_args_profile(FILE *err, const char *s, struct kcpc_config *cfg)
 {
-  size_t i;
+  const char *name;
+  int i;
 
-  for (i = 0; i < sizeof(kcpc_profiles) / sizeof(kcpc_profiles[0]); i++) {
-    if (strcmp(s, kcpc_profiles[i]) == 0) {
-      cfg->profile = kcpc_profiles[i];
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL; i++) {
+    if (strcmp(s, name) == 0) {
+      cfg->profile = name;
       return 0;
     }
   }
