@@ -1200,16 +1200,27 @@ const struct IKCPOPS ikcp_cc_bbr = {
   ikcp_bbr_info, ikcp_bbr_pacing
 };
 
+/** The modules ikcp_cc_find() knows, the default first. */
+static const struct IKCPOPS *const ikcp_cc_modules[] = { &ikcp_cc_classic, &ikcp_cc_bbr };
+
 const struct IKCPOPS *ikcp_cc_find(const char *name)
 {
-  static const struct IKCPOPS *const modules[] = { &ikcp_cc_classic, &ikcp_cc_bbr };
-  size_t i;
-  for (i = 0; name != NULL && i < sizeof(modules) / sizeof(modules[0]); i++) {
-    if (strcmp(name, modules[i]->name) == 0) {
-      return modules[i];
+  const char *known;
+  int i;
+  for (i = 0; name != NULL && (known = ikcp_cc_name(i)) != NULL; i++) {
+    if (strcmp(name, known) == 0) {
+      return ikcp_cc_modules[i];
     }
   }
   return NULL;
+}
+
+const char *ikcp_cc_name(int index)
+{
+  if (index < 0 || (size_t)index >= sizeof(ikcp_cc_modules) / sizeof(ikcp_cc_modules[0])) {
+    return NULL;
+  }
+  return ikcp_cc_modules[index]->name;
 }
 
 /*---------------------------------------------------------------------------

@@ -449,6 +449,12 @@ extern const struct IKCPOPS ikcp_cc_bbr;
 const struct IKCPOPS *ikcp_cc_find(const char *name);
 
 /**
+ * The name of module @p index (0, 1, ...) that ikcp_cc_find() knows, or
+ * NULL past the last: for listing names.
+ */
+const char *ikcp_cc_name(int index);
+
+/**
  * Cap the send queue at @p max_segments (0 = unlimited, the default): a
  * send that would exceed it fails with IKCP_ESNDQFULL. 0, or -1 if < 0.
  */

@@ -2154,6 +2154,10 @@ START_TEST(test_setcc)
   ck_assert_ptr_eq(ikcp_cc_find("bbr"), &ikcp_cc_bbr);
   ck_assert_ptr_null(ikcp_cc_find("reno"));
   ck_assert_ptr_null(ikcp_cc_find(NULL));
+  ck_assert_str_eq(ikcp_cc_name(0), "classic");
+  ck_assert_str_eq(ikcp_cc_name(1), "bbr");
+  ck_assert_ptr_null(ikcp_cc_name(2));
+  ck_assert_ptr_null(ikcp_cc_name(-1));
   transfer(p, 100, 3000, 30, 600000);
   ck_assert_int_eq(ikcp_setcc(p->a, &ikcp_cc_bbr), 0);
   transfer(p, 100, 3000, 30, 600000);
