@@ -134,6 +134,15 @@ static IINT32 ikcp_diff(IUINT32 later, IUINT32 earlier)
   return (IINT32)(later - earlier);
 }
 
+/**
+ * The congestion module in charge: the one ikcp_setcc() installed, else
+ * (ccops NULL, as the reference leaves it) the built-in classic one.
+ */
+static const struct IKCPOPS *ikcp_ops(const ikcpcb *kcp)
+{
+  return kcp->ccops != NULL ? kcp->ccops : &ikcp_cc_classic;
+}
+
 static IUINT32 ikcp_min(IUINT32 a, IUINT32 b)
 {
   return a < b ? a : b;
@@ -563,7 +572,6 @@ ikcpcb *ikcp_create(IUINT32 conv, void *user)
   kcp->ssthresh = IKCP_THRESH_INIT;
   kcp->fastlimit = IKCP_FASTACK_LIMIT;
   kcp->dead_link = IKCP_DEADLINK;
-  kcp->ccops = &ikcp_cc_classic;
   /* Sizes only: the buffer and the rings are allocated on first need. */
   kcp->bufcap = IKCP_MTU_DEF;
   kcp->snd_mask = ikcp_ring_size(IKCP_WND_SND) - 1;
@@ -577,8 +585,8 @@ void ikcp_release(ikcpcb *kcp)
   if (kcp == NULL) {
     return;
   }
-  if (kcp->ccops->release != NULL) {
-    kcp->ccops->release(kcp);
+  if (ikcp_ops(kcp)->release != NULL) {
+    ikcp_ops(kcp)->release(kcp);
   }
   ikcp_list_free(kcp, IKCP_IN_SNDQ);
   ikcp_list_free(kcp, IKCP_IN_RCVQ);
@@ -811,13 +819,13 @@ void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
 
 int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops)
 {
-  if (kcp->ccops->release != NULL) {
-    kcp->ccops->release(kcp);
+  if (ikcp_ops(kcp)->release != NULL) {
+    ikcp_ops(kcp)->release(kcp);
   }
   kcp->congest = NULL;
-  kcp->ccops = ops != NULL ? ops : &ikcp_cc_classic;
-  if (kcp->ccops->init != NULL && kcp->ccops->init(kcp) < 0) {
-    kcp->ccops = &ikcp_cc_classic;
+  kcp->ccops = ops;
+  if (ops != NULL && ops->init != NULL && ops->init(kcp) < 0) {
+    kcp->ccops = NULL;
     kcp->congest = NULL;
     if (kcp->cwnd < 1) {
       kcp->cwnd = 1;
@@ -893,7 +901,7 @@ static void ikcp_classic_fast(ikcpcb *kcp, IUINT32 fast_retrans,
 static IUINT32 ikcp_send_limit(const ikcpcb *kcp, IUINT32 cwnd)
 {
   IUINT32 limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
-  if (kcp->nocwnd == 0 || kcp->ccops != &ikcp_cc_classic) {
+  if (kcp->nocwnd == 0 || ikcp_ops(kcp) != &ikcp_cc_classic) {
     limit = ikcp_min(limit, cwnd);
   }
   return ikcp_min(limit, kcp->snd_mask + 1);
@@ -1344,8 +1352,8 @@ static void ikcp_snd_drop(ikcpcb *kcp, IKCPSEG *seg)
 static void ikcp_snd_acked(ikcpcb *kcp, IKCPSEG *seg, IINT32 rtt)
 {
   kcp->acked_bytes += seg->len;
-  if (kcp->ccops->on_pkt_acked != NULL) {
-    kcp->ccops->on_pkt_acked(kcp, seg->sn, seg->ts, seg->len, rtt, seg->xmit);
+  if (ikcp_ops(kcp)->on_pkt_acked != NULL) {
+    ikcp_ops(kcp)->on_pkt_acked(kcp, seg->sn, seg->ts, seg->len, rtt, seg->xmit);
   }
   ikcp_snd_drop(kcp, seg);
 }
@@ -1745,9 +1753,9 @@ static int ikcp_paced_send(ikcpcb *kcp, const IKCPSEG *seg,
     }
     rep->budget -= (IINT32)seg->len;
   }
-  if (kcp->ccops->on_pkt_sent != NULL) {
+  if (ikcp_ops(kcp)->on_pkt_sent != NULL) {
     /* A new segment (xmit 0) counts in flight once sent. */
-    kcp->ccops->on_pkt_sent(kcp, seg->sn, kcp->current, seg->len,
+    ikcp_ops(kcp)->on_pkt_sent(kcp, seg->sn, kcp->current, seg->len,
                             kcp->nsnd_buf + (seg->xmit == 0), seg->xmit + 1);
   }
   return 1;
@@ -1878,7 +1886,7 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *
 /** ikcp_flush(), or with @p batch ikcp_flush_batch(). */
 static void ikcp_flush_with(ikcpcb *kcp, int batch)
 {
-  const struct IKCPOPS *ops = kcp->ccops;
+  const struct IKCPOPS *ops = ikcp_ops(kcp);
   struct ikcp_flush_report rep = { -1, 0, 0 };
   IUINT32 prior_cwnd;
 
@@ -2051,8 +2059,8 @@ static void ikcp_rtt_sample(ikcpcb *kcp, IINT32 rtt)
   kcp->rx_srtt = (IINT32)srtt;
   kcp->rx_rttval = (IINT32)rttval;
   kcp->rx_rto = (IINT32)rto;
-  if (kcp->ccops->on_rtt != NULL) {
-    kcp->ccops->on_rtt(kcp, rtt);
+  if (ikcp_ops(kcp)->on_rtt != NULL) {
+    ikcp_ops(kcp)->on_rtt(kcp, rtt);
   }
 }
 
@@ -2224,8 +2232,8 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
   if (have_ack && kcp->fastresend > 0) {
     ikcp_snd_fastack(kcp, maxack, latest_ts);
   }
-  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && kcp->ccops->on_ack != NULL) {
-    kcp->ccops->on_ack(kcp, kcp->snd_una - prev_una, kcp->acked_bytes,
+  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && ikcp_ops(kcp)->on_ack != NULL) {
+    ikcp_ops(kcp)->on_ack(kcp, kcp->snd_una - prev_una, kcp->acked_bytes,
                        prior_in_flight);
   }
   return ret;

@@ -248,7 +248,7 @@ struct IKCPCB {
   int fastresend;
   int fastlimit;
   int nocwnd, stream;
-  const struct IKCPOPS *ccops; /* never NULL: &ikcp_cc_classic by default */
+  const struct IKCPOPS *ccops; /* NULL: the built-in ikcp_cc_classic */
   void *congest;               /* the module's state */
   int logmask;
   int (*output)(const char *buf, int len, struct IKCPCB *kcp, void *user);
@@ -420,10 +420,11 @@ int ikcp_sndqlen(const ikcpcb *kcp);
 int ikcp_interval(ikcpcb *kcp, int interval);
 
 /**
- * Install congestion control module @p ops (kept by pointer: it must outlive
- * the control block); NULL restores the built-in ikcp_cc_classic. The old
- * module's release runs first, then the new one's init. Returns 0, or -1
- * when init refused (the built-in module is installed then).
+ * Install congestion control module @p ops (kept by pointer in ccops: it
+ * must outlive the control block); NULL (ccops NULL, as after
+ * ikcp_create()) is the built-in ikcp_cc_classic. The old module's release
+ * runs first, then the new one's init. Returns 0, or -1 when init refused
+ * (ccops is NULL then).
  */
 int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops);
 
