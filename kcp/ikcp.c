@@ -933,6 +933,7 @@ const struct IKCPOPS ikcp_cc_classic = {
 #define IKCP_BBR_DRAIN_GAIN  89    /* 1/high gain: drains the startup queue in a round */
 #define IKCP_BBR_CWND_GAIN   384   /* 1.5 BDP in flight: room for ACK batching */
 #define IKCP_BBR_MIN_CWND    4
+#define IKCP_BBR_BACKOFF_MAX 8     /* rounds of lowering without the RTT falling */
 #define IKCP_BBR_INIT_CWND   16
 #define IKCP_BBR_CYCLE       8
 
@@ -958,6 +959,9 @@ struct ikcp_bbr {
   IUINT32 min_rtt_stamp;     /* when min_rtt was measured */
   IUINT32 probe_min;         /* PROBE_RTT: smallest sample during it */
   IUINT32 round_rtt;         /* smallest RTT sample of this round, 0: none */
+  IUINT32 backoff_rounds;    /* rounds in a row a standing queue lowered the rate */
+  IUINT32 backoff_rtt;       /* the lowest round RTT during those */
+  IUINT32 scale;             /* rate and window scaling while a queue stands, 1/256 */
   IUINT32 mode_end;          /* PROBE_RTT: when it ends */
   IUINT32 mode;
   IUINT32 cycle;             /* PROBE_BW: phase, and when it began */
@@ -990,7 +994,7 @@ static IUINT32 ikcp_bbr_pacing_gain(const struct ikcp_bbr *b)
 /** Bandwidth-delay product in bytes, 0 while either is unknown. */
 static IUINT64 ikcp_bbr_bdp(const struct ikcp_bbr *b)
 {
-  return (IUINT64)b->max_bw * b->min_rtt / 1000;
+  return (IUINT64)b->max_bw * b->scale / IKCP_BBR_UNIT * b->min_rtt / 1000;
 }
 
 static IUINT32 ikcp_bbr_round_len(const struct ikcp_bbr *b)
@@ -1030,16 +1034,31 @@ static void ikcp_bbr_round(ikcpcb *kcp, struct ikcp_bbr *b, IUINT32 elapsed)
   /* Not even the best RTT of a whole round came near the minimum (half of
    * it, and never less than a flush interval of slack for ACKs that wait
    * for a tick): a queue stood all round, which sessions sharing the path
-   * build by adding up rate estimates that each hold a probe's peak. Lower
-   * the estimate (and its history) until the queue drains; a lone session
-   * rarely gets here. A queue that a loss-based sender keeps full makes
-   * this module yield to it, as delay-based control does. */
+   * build by adding up rate estimates that each hold a probe's peak (their
+   * samples then add up to the link rate, so the queue would stand for
+   * good). Scale rate and window down by an eighth per round until it
+   * drains, and back up by a sixteenth per round without one; a lone
+   * session rarely gets here. When IKCP_BBR_BACKOFF_MAX rounds of that did
+   * not lower the RTT, the delay is not this session's doing (the path got
+   * longer, or a loss-based sender keeps the queue full): it becomes the
+   * minimum. */
   if (b->mode == IKCP_BBR_PROBE_BW && b->round_rtt != 0 &&
       b->round_rtt > b->min_rtt + ikcp_max(b->min_rtt / 2, kcp->interval)) {
-    b->max_bw -= b->max_bw / 8;
-    for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
-      b->bw[i] = ikcp_min(b->bw[i], b->max_bw);
+    if (b->backoff_rounds == 0 || (IUINT64)b->round_rtt * 8 < (IUINT64)b->backoff_rtt * 7) {
+      b->backoff_rtt = b->round_rtt; /* (still) draining: go on */
+      b->backoff_rounds = 0;
     }
+    if (++b->backoff_rounds > IKCP_BBR_BACKOFF_MAX) {
+      b->min_rtt = b->round_rtt;
+      b->min_rtt_stamp = kcp->current;
+      b->backoff_rounds = 0;
+      b->scale = IKCP_BBR_UNIT;
+    } else {
+      b->scale = ikcp_max(b->scale - b->scale / 8, IKCP_BBR_UNIT / 8);
+    }
+  } else {
+    b->backoff_rounds = 0;
+    b->scale = ikcp_min(b->scale + IKCP_BBR_UNIT / 16, IKCP_BBR_UNIT);
   }
   b->round_start = kcp->current;
   b->round_delivered = b->delivered;
@@ -1071,6 +1090,7 @@ static int ikcp_bbr_init(ikcpcb *kcp)
   b->round_start = kcp->current;
   b->last_pace = kcp->current;
   b->mode = IKCP_BBR_STARTUP;
+  b->scale = IKCP_BBR_UNIT;
   kcp->congest = b;
   ikcp_bbr_set_cwnd(kcp, b);
   return 0;
@@ -1132,10 +1152,11 @@ static void ikcp_bbr_tick(ikcpcb *kcp)
   }
   if (b->mode == IKCP_BBR_PROBE_RTT) {
     if (ikcp_diff(kcp->current, b->mode_end) >= 0) {
-      /* A probe that saw no lower RTT may raise the minimum by a quarter
-       * at most: other sessions' queue is not the path's delay. */
+      /* A probe that saw no lower RTT leaves the minimum: other sessions'
+       * queue is not the path's delay (a longer path is found by the
+       * standing-queue rule in ikcp_bbr_round()). */
       if (b->probe_min != 0xffffffffu) {
-        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt + b->min_rtt / 4 + 1);
+        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt);
       }
       b->min_rtt_stamp = kcp->current;
       b->mode = IKCP_BBR_PROBE_BW;
@@ -1170,7 +1191,8 @@ static void ikcp_bbr_pkt_sent(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
 static IUINT32 ikcp_bbr_pacing(ikcpcb *kcp)
 {
   struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
-  IUINT64 rate = (IUINT64)b->max_bw * ikcp_bbr_pacing_gain(b) / IKCP_BBR_UNIT;
+  IUINT64 rate = (IUINT64)b->max_bw * b->scale / IKCP_BBR_UNIT *
+                 ikcp_bbr_pacing_gain(b) / IKCP_BBR_UNIT;
   IINT32 elapsed = ikcp_diff(kcp->current, b->last_pace);
   IINT64 cap = (IINT64)(rate * kcp->interval / 1000) + 2 * (IINT64)kcp->mss;
   b->last_pace = kcp->current;

@@ -441,7 +441,8 @@ extern const struct IKCPOPS ikcp_cc_classic;
  * bandwidth (largest delivery rate over the last few RTTs) and the minimum
  * RTT, paces at that rate and keeps about 1.5 bandwidth-delay products in
  * flight, so a deep buffer on the path stays nearly empty; while a queue
- * stands a whole round it lowers its rate estimate until the queue drains.
+ * stands whole rounds (sessions sharing the path) it scales its rate down
+ * until the queue drains.
  * Loss does not shrink its window.
  */
 extern const struct IKCPOPS ikcp_cc_bbr;
