@@ -42,18 +42,22 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_link_kcp.c \
 	examples/kcp_client/kcpc_link_tcp.c
 
+# lwIP on virtual time for tests and fuzzers of the binding: in the
+# caller's thread, its clock, heap and wire in the caller's hands.
+VNETIFFILES := tests/vnetif.c
+
 # libFuzzer targets (make fuzz): build-fuzz/NAME from fuzz/NAME.c and the
 # parts listed for it; seeds in fuzz/corpus/NAME, past crashes in
 # fuzz/regressions/NAME.
 FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
-FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
+FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
 FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
 FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
@@ -67,10 +71,10 @@ TESTSUPPORTFILES := tests/linksim.c
 CHECKTESTS += check_sim
 # Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
 # the sources in CHECK_NAME_FILES.
-# lwIP binding tests: sessions over lwIP's loopback.
+# lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
-CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
+CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring

@@ -124,6 +124,7 @@ $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
+$(FUZZBUILD)/fuzz/fuzz_kcp_lwip.o: INCLUDES += -Itests
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))

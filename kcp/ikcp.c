@@ -633,12 +633,13 @@ IUINT32 ikcp_getconv(const void *ptr)
   return ikcp_get32((const char *)ptr + IKCP_CONV_OFFSET);
 }
 
-int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
+/**
+ * Decode and check the segment header at @p p (at least IKCP_OVERHEAD of
+ * @p size bytes there): ikcp_peek_header() without its argument checks, for
+ * ikcp_input()'s loop to inline.
+ */
+static inline int ikcp_decode_header(const char *p, long size, IKCPHDR *hdr)
 {
-  const char *p = (const char *)data;
-  if (p == NULL || size < IKCP_OVERHEAD) {
-    return IKCP_EINPUT_CONV;
-  }
   hdr->conv = ikcp_get32(p + IKCP_CONV_OFFSET);
   hdr->cmd = (IUINT8)p[IKCP_CMD_OFFSET];
   hdr->frg = (IUINT8)p[IKCP_FRG_OFFSET];
@@ -654,6 +655,14 @@ int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
     return IKCP_EINPUT_CMD;
   }
   return 0;
+}
+
+int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
+{
+  if (data == NULL || size < IKCP_OVERHEAD) {
+    return IKCP_EINPUT_CONV;
+  }
+  return ikcp_decode_header((const char *)data, size, hdr);
 }
 
 int ikcp_is_dead(const ikcpcb *kcp)
@@ -1706,7 +1715,7 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
       ret = IKCP_EINPUT_CONV;
       break;
     }
-    ret = ikcp_peek_header(data, size, &h);
+    ret = ikcp_decode_header(data, size, &h);
     if (ret != 0) {
       break;
     }

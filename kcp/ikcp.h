@@ -190,8 +190,12 @@ struct IKCPACK {
 };
 
 /**
- * The KCP control block. The fields up to writelog are the reference's, in
- * its order and types (ts_recent and ts_lastack are unused there too).
+ * The KCP control block. The fields up to writelog are the reference's
+ * public ones, with its names and types and in its relative order (ts_recent
+ * and ts_lastack are unused there too); the reference's own queues and ACK
+ * list (snd_queue, rcv_queue, snd_buf, rcv_buf, acklist, ackcount,
+ * ackblock, between incr and user there) are not among them, so the layout
+ * differs from the reference's from user on.
  */
 struct IKCPCB {
   IUINT32 conv, mtu, mss, state;

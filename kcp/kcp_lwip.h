@@ -77,11 +77,14 @@ typedef err_t (*kcp_accept_fn)(void *arg, struct kcp_session *s, err_t err);
  * A whole message arrived. The bytes are lent for the duration of the call
  * (a KCP message can reach 127 * mss bytes, more than a pbuf's u16_t
  * tot_len, so it is not handed over as a pbuf).
- * @return ERR_OK when the message was consumed. Anything else leaves it in
- *         the engine: the session stops delivering, which shrinks the window
- *         it advertises (back-pressure on the peer), and the same message is
- *         offered again at the session's next activity (input, freed send
- *         space, or at least every engine interval).
+ * @return ERR_OK when the message was consumed. ERR_ABRT when the callback
+ *         closed the session (kcp_close()), as a tcp_recv callback returns
+ *         it after tcp_abort(): the session is freed once the callback
+ *         returns and nothing more is delivered. Anything else leaves the
+ *         message in the engine: the session stops delivering, which
+ *         shrinks the window it advertises (back-pressure on the peer), and
+ *         the same message is offered again at the session's next activity
+ *         (input, freed send space, or at least every engine interval).
  */
 typedef err_t (*kcp_recv_fn)(void *arg, struct kcp_session *s,
                              const void *data, u32_t len);

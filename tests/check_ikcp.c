@@ -169,14 +169,26 @@ static void deliver(struct outbox *box, ikcpcb *to, long *counter, const struct 
   outbox_clear(box);
 }
 
-/** Advance both endpoints by @p ms and exchange what they sent. */
-static void pair_step(struct pair *p, IUINT32 ms)
+/** Advance both endpoints by @p ms; what they sent stays in their boxes. */
+static void pair_advance(struct pair *p, IUINT32 ms)
 {
   p->now += ms;
   ikcp_update(p->a, p->now);
   ikcp_update(p->b, p->now);
+}
+
+/** Deliver what each endpoint sent to the other, through the impairment. */
+static void pair_exchange(struct pair *p)
+{
   deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
   deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
+}
+
+/** Advance both endpoints by @p ms and exchange what they sent. */
+static void pair_step(struct pair *p, IUINT32 ms)
+{
+  pair_advance(p, ms);
+  pair_exchange(p);
 }
 
 static void fill_msg(char *buf, int len, int id)
@@ -184,6 +196,36 @@ static void fill_msg(char *buf, int len, int id)
   int i;
   for (i = 0; i < len; i++) {
     buf[i] = (char)((id * 131 + i * 7) & 0xff);
+  }
+}
+
+/** Message @p r bytes long at @p in must be message @p id: @p len bytes of
+    fill_msg(). */
+static void expect_msg(const char *in, int r, int len, int id)
+{
+  static char want[200000];
+  ck_assert_int_le(len, (int)sizeof(want));
+  ck_assert_int_eq(r, len);
+  fill_msg(want, len, id);
+  ck_assert_int_eq(memcmp(in, want, (size_t)len), 0);
+}
+
+/** Take every whole message b has, each @p len bytes, ids counting on from
+    *got. */
+static void pair_drain(struct pair *p, char *in, int len, int *got)
+{
+  int r;
+  while ((r = ikcp_recv(p->b, in, len)) >= 0) {
+    expect_msg(in, r, len, (*got)++);
+  }
+}
+
+/** Stream mode: append what b has to in[*got..cap). */
+static void pair_drain_stream(struct pair *p, char *in, int cap, int *got)
+{
+  int r;
+  while ((r = ikcp_recv(p->b, in + *got, cap - *got)) > 0) {
+    *got += r;
   }
 }
 
@@ -208,10 +250,7 @@ static IUINT32 transfer(struct pair *p, int nmsg, int maxlen, int inflight, IUIN
     }
     pair_step(p, 10);
     while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      int len = 1 + (got * 97) % maxlen;
-      ck_assert_int_eq(r, len);
-      fill_msg(out, len, got);
-      ck_assert_int_eq(memcmp(in, out, (size_t)len), 0);
+      expect_msg(in, r, 1 + (got * 97) % maxlen, got);
       got++;
     }
     ck_assert_msg(p->now - start < limit_ms, "transfer stalled: %d of %d after %u ms",
@@ -242,10 +281,10 @@ static int count_cmd(const struct outbox *box, int cmd)
     int off = 0;
     while (off + IKCP_OVERHEAD <= box->len[i]) {
       const char *p = box->data[i] + off;
-      if ((unsigned char)p[4] == cmd) {
+      if ((unsigned char)p[IKCP_CMD_OFFSET] == cmd) {
         count++;
       }
-      off += IKCP_OVERHEAD + (int)get32(p + 20);
+      off += IKCP_OVERHEAD + (int)get32(p + IKCP_LEN_OFFSET);
     }
     ck_assert_int_eq(off, box->len[i]);
   }
@@ -920,15 +959,13 @@ START_TEST(test_mtu_shrink_queued)
   ck_assert_int_eq(ikcp_send(p->a, msg, 100), 100);
   for (i = 0; i < 2000 && got < 21; i++) {
     int j, r;
-    p->now += 100;
-    ikcp_update(p->a, p->now);
-    ikcp_update(p->b, p->now);
+    pair_advance(p, 100);
     for (j = 0; j < p->box_a.n; j++) {
       ck_assert_int_le(p->box_a.len[j], 1400);
     }
-    deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
-    deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
+    pair_exchange(p);
     while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
+      /* the last message is the first 100 bytes of message 19 */
       ck_assert_int_eq(r, got < 20 ? (int)sizeof(msg) : 100);
       fill_msg(msg, sizeof(msg), got < 20 ? got : 19);
       ck_assert_int_eq(memcmp(in, msg, (size_t)r), 0);
@@ -1376,7 +1413,7 @@ START_TEST(test_window_full_probe)
 {
   struct pair *p = pair_new(21);
   static char out[1000], in[1000];
-  int i, got = 0, r, wasks = 0;
+  int i, got = 0, wasks = 0;
   ck_assert_int_eq(ikcp_nodelay(p->a, 1, 10, 2, 1), 0);
   ck_assert_int_eq(ikcp_nodelay(p->b, 1, 10, 2, 1), 0);
   ck_assert_int_eq(ikcp_wndsize(p->a, 256, 128), 0);
@@ -1394,9 +1431,7 @@ START_TEST(test_window_full_probe)
 
   /* b drains but its WINS is lost: a must probe (WASK) and learn it */
   for (i = 0; i < 128; i++) {
-    ck_assert_int_eq(ikcp_recv(p->b, in, sizeof(in)), (int)sizeof(in));
-    fill_msg(out, sizeof(out), got++);
-    ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
+    expect_msg(in, ikcp_recv(p->b, in, sizeof(in)), sizeof(in), got++);
   }
   p->now += 10;
   ikcp_update(p->b, p->now);
@@ -1405,21 +1440,14 @@ START_TEST(test_window_full_probe)
   ck_assert_uint_eq(p->a->rmt_wnd, 0);
 
   for (i = 0; i < 3000 && got < 300; i++) {
-    p->now += 10;
-    ikcp_update(p->a, p->now);
-    ikcp_update(p->b, p->now);
+    pair_advance(p, 10);
     if (count_cmd(&p->box_a, 83) > 0) {
       /* the window closed after t = 0: the first probe waits 7 s */
       ck_assert_uint_ge(p->now, 7000);
       wasks++;
     }
-    deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
-    deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
-    while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      ck_assert_int_eq(r, (int)sizeof(in));
-      fill_msg(out, sizeof(out), got++);
-      ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
-    }
+    pair_exchange(p);
+    pair_drain(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, 300);
   ck_assert_int_eq(wasks, 1);
@@ -1431,7 +1459,7 @@ START_TEST(test_stream_mode)
 {
   struct pair *p = pair_new(8);
   static char out[100000], in[100000];
-  int sent = 0, got = 0, r, i;
+  int sent = 0, got = 0, i;
   p->a->stream = 1;
   p->b->stream = 1;
   ck_assert_int_eq(ikcp_profile(p->a, "fast"), 0);
@@ -1447,9 +1475,7 @@ START_TEST(test_stream_mode)
       sent += chunk;
     }
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in + got, (int)sizeof(in) - got)) > 0) {
-      got += r;
-    }
+    pair_drain_stream(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, (int)sizeof(out));
   ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
@@ -1461,7 +1487,7 @@ START_TEST(test_grow_midflight)
 {
   struct pair *p = pair_new(31);
   static char out[1000], in[1000];
-  int sent = 0, got = 0, step, r;
+  int sent = 0, got = 0, step;
   p->imp.drop_every = 4;
   p->imp.drop_phase = 1;
   p->imp.reverse = 1;
@@ -1485,11 +1511,7 @@ START_TEST(test_grow_midflight)
       p->b->rcv_wnd = 3000;
     }
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      ck_assert_int_eq(r, (int)sizeof(in));
-      fill_msg(out, sizeof(out), got++);
-      ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
-    }
+    pair_drain(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, 3000);
   ck_assert_uint_ge(p->a->snd_mask + 1, 3000);
@@ -1502,7 +1524,7 @@ START_TEST(test_stream_topup_grow)
 {
   struct pair *p = pair_new(32);
   static char out[6000], in[6000];
-  int got = 0, r, i;
+  int got = 0, i;
   p->a->stream = 1;
   p->a->nocwnd = 1;
   fill_msg(out, sizeof(out), 9);
@@ -1514,9 +1536,7 @@ START_TEST(test_stream_topup_grow)
   ck_assert_uint_eq(p->a->nsnd_que, 3);
   for (i = 0; i < 100 && got < (int)sizeof(out); i++) {
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in + got, (int)sizeof(in) - got)) > 0) {
-      got += r;
-    }
+    pair_drain_stream(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, (int)sizeof(out));
   ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);

@@ -14,18 +14,13 @@
 # the restart time, the clients' reconnects and resent messages, and the
 # largest RTT (the gap a message waited across the crash).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CLIENTS=4
 COUNT=500
 BACK_MS=2000
 
-[ -x ./kcp_client ] || { echo "FAIL: crash: ./kcp_client not built"; exit 1; }
-tap_init
+robust_init crash ./kcp_client
 ROBUST_LOG=$TAP_TMP/relaunch.log
 netns_bg scripts/relaunch.sh --max-restarts 3 -- --stats 0 >"$ROBUST_LOG" 2>&1
 RELAUNCH_PID=$NETNS_LAST_PID

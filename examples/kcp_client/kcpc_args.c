@@ -14,7 +14,20 @@
 
 #include "kcpc_args.h"
 
-static const char *const kcpc_profiles[] = { "normal", "fast", "fast2", "fast3" };
+/** The engine's profile names, ", "-separated (only the engine knows them). */
+static const char *
+kcpc_args_profiles(void)
+{
+  static char list[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(list); i++) {
+    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "", name);
+  }
+  return list;
+}
 
 void
 kcpc_args_usage(FILE *out)
@@ -59,7 +72,7 @@ kcpc_args_usage(FILE *out)
 "\n"
 "  --conv N           KCP conversation id (default: random, so that a blind\n"
 "                     spoofer must guess it as well as the port)\n"
-"  --profile P        normal, fast, fast2 or fast3, as kcptun (default fast)\n"
+"  --profile P        as kcptun: %s (default fast)\n"
 "  --wnd N            send and receive window in segments (default %d)\n"
 "  --mtu N            KCP mtu, 50..1500 (default %d)\n"
 "  --stream           KCP stream mode: echoes checked as a byte stream\n"
@@ -71,7 +84,8 @@ kcpc_args_usage(FILE *out)
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
-          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
+          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, kcpc_args_profiles(),
+          KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
 
@@ -168,11 +182,12 @@ kcpc_args_size(FILE *err, const char *s, struct kcpc_config *cfg)
 static int
 kcpc_args_profile(FILE *err, const char *s, struct kcpc_config *cfg)
 {
-  size_t i;
+  const char *name;
+  int i;
 
-  for (i = 0; i < sizeof(kcpc_profiles) / sizeof(kcpc_profiles[0]); i++) {
-    if (strcmp(s, kcpc_profiles[i]) == 0) {
-      cfg->profile = kcpc_profiles[i];
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL; i++) {
+    if (strcmp(s, name) == 0) {
+      cfg->profile = name;
       return 0;
     }
   }

@@ -8,9 +8,9 @@
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
  * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd; it prints counters (and
- * stops) while holding the core lock, since the counters belong to the core
- * thread.
+ * ever interrupted, and reads them from a signalfd, beside the tap driver's
+ * failure eventfd (tapif_fail_fd()); it prints counters (and stops) while
+ * holding the core lock, since the counters belong to the core thread.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
  * be set up or the tap vanishes while running, 2 for a bad option.
@@ -33,6 +33,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -120,6 +121,44 @@ static const struct option minimal_longopts[] = {
   {NULL, 0, NULL, 0}
 };
 
+/** What the KCP echo takes for @p field, from its own limits and the
+    engine's list of profiles; the text lives until the next call. */
+static const char *
+minimal_kcp_expected(enum kcpecho_cfg_field field)
+{
+  static char buf[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  buf[0] = '\0';
+  switch (field) {
+  case KCPECHO_CFG_PROFILE:
+    for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(buf); i++) {
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i > 0 ? ", " : "", name);
+    }
+    break;
+  case KCPECHO_CFG_PORT:
+    snprintf(buf, sizeof(buf), "a port 1..65535 other than %d (UDP echo)", MINIMAL_ECHO_PORT);
+    break;
+  case KCPECHO_CFG_WND:
+    snprintf(buf, sizeof(buf), "segments %d..%d", KCPECHO_WND_MIN, KCPECHO_WND_MAX);
+    break;
+  case KCPECHO_CFG_MTU:
+    snprintf(buf, sizeof(buf), "bytes %d..%d", KCPECHO_MTU_MIN, KCPECHO_MTU_MAX);
+    break;
+  case KCPECHO_CFG_IDLE:
+    snprintf(buf, sizeof(buf), "seconds %d..%d", KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX);
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+    break;
+  case KCPECHO_CFG_OK:
+    break;
+  }
+  return buf;
+}
+
 static void
 minimal_usage(FILE *out)
 {
@@ -156,13 +195,23 @@ minimal_usage(FILE *out)
     "                       since the last (0: none); SIGUSR1 and exit print\n"
     "                       every counter, a line per module\n"
     "      --stats-json     print all of these as JSON objects, one per line\n"
-    "  -d, --debug          print one line per frame crossing the tap\n"
-    "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
-    "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
-    "      --kcp-wnd N      KCP send/receive window in segments (128; 1..32768)\n"
-    "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
-    "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
-    "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "  -d, --debug          print one line per frame crossing the tap\n",
+    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
+    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT);
+  /* The KCP echo's defaults and limits are its own (kcpecho.h). */
+  fprintf(out,
+    "  -k, --kcp-port N     KCP echo UDP port (%d; 1..65535, not %d)\n"
+    "      --profile NAME   KCP profile: %s (%s)\n"
+    "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
+    "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
+    "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n",
+    KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
+    KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
+    KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
+    KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
+    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+  fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "  -h, --help           this text\n"
@@ -170,8 +219,6 @@ minimal_usage(FILE *out)
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
-    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
     TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
 }
 
@@ -276,6 +323,52 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
       ip6_addr_isloopback(out) || ip6_addr_isipv4mappedipv6(out)) {
     minimal_bad_value(opt, s, "a unicast IPv6 address that is not link-local, loopback or IPv4-mapped");
   }
+}
+
+/** A KCP echo number: its syntax here, its limits by minimal_check_kcp(). */
+static u32_t
+minimal_parse_kcp(const char *opt, const char *s, enum kcpecho_cfg_field field, u32_t max)
+{
+  return minimal_parse_u32(opt, s, 0, max, minimal_kcp_expected(field));
+}
+
+/** The KCP echo's settings, judged by the service's own validator. */
+static void
+minimal_check_kcp(const struct kcpecho_config *c)
+{
+  enum kcpecho_cfg_field bad = kcpecho_config_check(c);
+  const char *opt = NULL;
+  char value[16];
+  u32_t v = 0;
+
+  switch (bad) {
+  case KCPECHO_CFG_OK:
+    return;
+  case KCPECHO_CFG_PROFILE:
+    minimal_bad_value("--profile", c->profile, minimal_kcp_expected(bad));
+  case KCPECHO_CFG_PORT:
+    opt = "--kcp-port";
+    v = c->port;
+    break;
+  case KCPECHO_CFG_WND:
+    opt = "--kcp-wnd";
+    v = (u32_t)c->wnd;
+    break;
+  case KCPECHO_CFG_MTU:
+    opt = "--kcp-mtu";
+    v = (u32_t)c->mtu;
+    break;
+  case KCPECHO_CFG_IDLE:
+    opt = "--kcp-idle";
+    v = c->idle_sec;
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    opt = "--kcp-max";
+    v = (u32_t)c->max_sessions;
+    break;
+  }
+  snprintf(value, sizeof(value), "%" U32_F, v);
+  minimal_bad_value(opt, value, minimal_kcp_expected(bad));
 }
 
 /** Checks that need all the addresses at once. */
@@ -389,29 +482,25 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       o->debug = 1;
       break;
     case 'k':
-      o->kcp.port = (u16_t)minimal_parse_u32("--kcp-port", optarg, 1, 65535, "a port 1..65535");
+      o->kcp.port = (u16_t)minimal_parse_kcp("--kcp-port", optarg, KCPECHO_CFG_PORT, 65535);
       if (o->kcp.port == MINIMAL_ECHO_PORT) {
-        minimal_bad_value("--kcp-port", optarg, "a port other than 7 (UDP echo)");
+        minimal_bad_value("--kcp-port", optarg, minimal_kcp_expected(KCPECHO_CFG_PORT));
       }
       break;
     case OPT_PROFILE:
-      if (strcmp(optarg, "normal") != 0 && strcmp(optarg, "fast") != 0 &&
-          strcmp(optarg, "fast2") != 0 && strcmp(optarg, "fast3") != 0) {
-        minimal_bad_value("--profile", optarg, "normal, fast, fast2 or fast3");
-      }
       o->kcp.profile = optarg;
       break;
     case OPT_KCP_WND:
-      o->kcp.wnd = (int)minimal_parse_u32("--kcp-wnd", optarg, 1, 32768, "segments 1..32768");
+      o->kcp.wnd = (int)minimal_parse_kcp("--kcp-wnd", optarg, KCPECHO_CFG_WND, INT_MAX);
       break;
     case OPT_KCP_MTU:
-      o->kcp.mtu = (int)minimal_parse_u32("--kcp-mtu", optarg, 50, 1500, "bytes 50..1500");
+      o->kcp.mtu = (int)minimal_parse_kcp("--kcp-mtu", optarg, KCPECHO_CFG_MTU, INT_MAX);
       break;
     case OPT_KCP_IDLE:
-      o->kcp.idle_sec = minimal_parse_u32("--kcp-idle", optarg, 1, 86400, "seconds 1..86400");
+      o->kcp.idle_sec = minimal_parse_kcp("--kcp-idle", optarg, KCPECHO_CFG_IDLE, UINT32_MAX);
       break;
     case OPT_KCP_MAX:
-      o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
@@ -433,6 +522,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
   minimal_check_addrs(o);
+  minimal_check_kcp(&o->kcp);
 }
 
 /** One line naming the fix, for each way attaching the tap fails. */
@@ -673,9 +763,10 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
   return ms > 0 ? (int)ms : 0;
 }
 
-/** Wait for signals and timer ticks until SIGINT or SIGTERM. */
+/** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
+    the tap reader reports on @p fail_fd that it stopped (then 0). */
 static int
-minimal_run(int sfd, u32_t stats_sec)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec)
 {
   struct timespec next = {0, 0};
 
@@ -684,13 +775,16 @@ minimal_run(int sfd, u32_t stats_sec)
     next.tv_sec += stats_sec;
   }
   for (;;) {
-    struct pollfd pfd = {sfd, POLLIN, 0};
+    struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {fail_fd, POLLIN, 0}};
     struct signalfd_siginfo si;
-    int n = poll(&pfd, 1, minimal_poll_timeout(&next, stats_sec));
+    int n = poll(pfd, 2, minimal_poll_timeout(&next, stats_sec));
 
     if (n < 0 && errno != EINTR) {
       perror("minimal: poll");
       return SIGTERM;
+    }
+    if (n > 0 && pfd[1].revents != 0) {
+      return 0;
     }
     if (n == 0) {
       next.tv_sec += stats_sec;
@@ -770,7 +864,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, opts.stats_sec);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;

@@ -1,7 +1,12 @@
-# robust.sh - shared by the tests/tap_robust_*.sh scripts; source
-# after netns.sh and tap_helpers.sh. ./minimal must run with --stats 0 and
-# its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
+# robust.sh - shared by the tests/tap_robust_*.sh scripts, which source it
+# alone (it sources netns.sh and tap_helpers.sh). ./minimal must run with
+# --stats 0 and its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
 #
+#   robust_init NAME PROG...  to the top of the tree; each PROG built, else one
+#                             FAIL line and exit 1; then tap_init
+#   robust_start NAME LOG ARGS...
+#                             ./minimal --stats 0 ARGS answering on $S, its
+#                             stdout in LOG (= $ROBUST_LOG); else FAIL, finish
 #   stats_now                 SIGUSR1, wait for the fresh "kcpecho:" line
 #   mstat PREFIX NAME         a counter of the newest line starting with PREFIX
 #                             ("kcpecho:", "tcpecho:", "tap"): the word after NAME
@@ -10,7 +15,31 @@
 #   jget KEY FILE             a number from kcp_client's one-line JSON report
 #   json_line FILE            that report, for the log
 
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_helpers.sh"
+
+# The server: ./minimal's address.
+S=192.168.0.2
 ROBUST_LOG=
+
+robust_init() {
+  local name=$1 prog
+  shift
+  cd "$(dirname "$0")/.." || exit 1
+  for prog in "$@"; do
+    [ -x "$prog" ] || { echo "FAIL: $name: $prog not built (make $prog)"; exit 1; }
+  done
+  tap_init
+}
+
+robust_start() {
+  local name=$1
+  ROBUST_LOG=$2
+  shift 2
+  start_minimal "$ROBUST_LOG" --stats 0 "$@" && return 0
+  fail "$name: ./minimal $* answers on $S"
+  netns_finish
+}
 
 # (the count is re-read on every poll: a predicate function, not "$(...)"
 # arguments, which wait_for would evaluate only once)

@@ -19,7 +19,8 @@
  * duplicated is there twice).
  *
  * If the tap goes away under us (ip link del), the reader records the error
- * and sends the process SIGTERM; see tapif_error().
+ * and makes tapif_fail_fd() readable; see tapif_error(). The application
+ * decides what follows.
  */
 #ifndef TAPIF_H
 #define TAPIF_H
@@ -51,6 +52,7 @@ struct tapif {
   char name[IFNAMSIZ];
   int fd;
   int stop_fd;
+  int fail_fd;        /**< eventfd: the reader stopped on its own */
   int reader_started;
   pthread_t reader;
   struct netif *netif;
@@ -81,5 +83,6 @@ void tapif_stop(struct tapif *tap);
 void tapif_shutdown(struct tapif *tap);
 void tapif_counters(struct tapif *tap, struct counters *c);
 int tapif_error(const struct tapif *tap);
+int tapif_fail_fd(const struct tapif *tap);
 
 #endif /* TAPIF_H */
