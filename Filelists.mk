@@ -65,10 +65,15 @@ CHECKTESTS :=
 # Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
 CHECKTESTS += check_ikcp
 
-# Linked into every Check test: the deterministic link simulator.
-TESTSUPPORTFILES := tests/linksim.c
+# Linked into every Check test: the deterministic link simulator, the
+# N-flow bottleneck simulator and a congestion module written against the
+# reference v2 API alone.
+TESTSUPPORTFILES := tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
+# Congestion control: modules on N flows through one bottleneck, a module
+# written against the reference v2 IKCPOPS, the classic module's wire.
+CHECKTESTS += check_cc
 # Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
 # the sources in CHECK_NAME_FILES.
 # lwIP binding tests: sessions on virtual time (VNETIFFILES).

@@ -1034,6 +1034,31 @@ kcp_session_ikcp(struct kcp_session *s)
 }
 
 /**
+ * Select the session's congestion control by name: "classic" (the
+ * engine's default, the reference's own window) or "bbr" (paced at the
+ * measured bottleneck rate, for many sessions sharing a path), as
+ * ikcp_cc_find() knows them. The module's state comes from the same
+ * allocator as the session's engine. May be called at any time; the new
+ * module starts from the session's current window.
+ * @return ERR_OK; ERR_VAL for an unknown name (nothing changed); ERR_MEM
+ *         when the module could not get its state (the session runs the
+ *         classic module then)
+ */
+err_t
+kcp_setcc(struct kcp_session *s, const char *name)
+{
+  const struct IKCPOPS *ops;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_setcc: invalid session", s != NULL, return ERR_ARG;);
+  ops = ikcp_cc_find(name);
+  if (ops == NULL) {
+    return ERR_VAL;
+  }
+  return ikcp_setcc(s->kcp, ops) == 0 ? ERR_OK : ERR_MEM;
+}
+
+/**
  * The session's peer, as tcp_pcb's remote_ip/remote_port tell a TCP
  * service who it talks to (an accept callback may refuse by address).
  * @param ip where to store the peer's address (may be NULL)

@@ -150,6 +150,7 @@ void  kcp_err(struct kcp_session *s, kcp_err_fn err);
 err_t kcp_write(struct kcp_session *s, const void *data, u32_t len);
 void  kcp_close(struct kcp_session *s);
 ikcpcb *kcp_session_ikcp(struct kcp_session *s);
+err_t kcp_setcc(struct kcp_session *s, const char *name);
 void  kcp_session_peer(const struct kcp_session *s, ip_addr_t *ip, u16_t *port);
 void  kcp_session_stats_get(const struct kcp_session *s, struct kcp_session_stats *st);
 

@@ -571,6 +571,29 @@ START_TEST(test_sndq_full_and_sent)
 }
 END_TEST
 
+/* A session switched to bbr by name echoes like any other. */
+START_TEST(test_setcc_by_name)
+{
+  u32_t i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_client_open(0, 0x4321, T_PORT, 10000);
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "reno"), ERR_VAL);
+  ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_classic);
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "bbr"), ERR_OK);
+  ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_bbr);
+  for (i = 0; i < 50; i++) {
+    ck_assert_int_eq(t_client_write(0, i, 3000), ERR_OK);
+  }
+  t_want = 50;
+  ck_assert_msg(t_until(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
+                (unsigned)t_want);
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  ck_assert_int_eq(kcp_setcc(t_cli[0].s, "classic"), ERR_OK);
+}
+END_TEST
+
 /* A connected session that never sends nor hears anything ends exactly at
    its idle deadline (the pcb's timer is armed by kcp_connect itself). */
 START_TEST(test_connect_idle)
@@ -732,6 +755,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_ack_hold);
   tcase_add_test(tc, test_ack_hold_bound);
   tcase_add_test(tc, test_timer_rearm);
+  tcase_add_test(tc, test_setcc_by_name);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ikcp.h"
 #include "kcpc_args.h"
 
 /** The engine's profile names, ", "-separated (only the engine knows them). */
@@ -73,6 +74,9 @@ kcpc_args_usage(FILE *out)
 "  --conv N           KCP conversation id (default: random, so that a blind\n"
 "                     spoofer must guess it as well as the port)\n"
 "  --profile P        as kcptun: %s (default fast)\n"
+"  --cc NAME          congestion control: classic (the reference's window, which\n"
+"                     the fast profiles switch off; default) or bbr (paced at\n"
+"                     the measured bottleneck rate, little queueing delay)\n"
 "  --wnd N            send and receive window in segments (default %d)\n"
 "  --mtu N            KCP mtu, 50..1500 (default %d)\n"
 "  --stream           KCP stream mode: echoes checked as a byte stream\n"
@@ -194,6 +198,18 @@ kcpc_args_profile(FILE *err, const char *s, struct kcpc_config *cfg)
   return kcpc_args_bad(err, "--profile: unknown profile '%s'", s);
 }
 
+static int
+kcpc_args_cc(FILE *err, const char *s, struct kcpc_config *cfg)
+{
+  const struct IKCPOPS *ops = ikcp_cc_find(s);
+
+  if (ops == NULL) {
+    return kcpc_args_bad(err, "--cc: unknown congestion control '%s' (classic or bbr)", s);
+  }
+  cfg->cc = ops->name;
+  return 0;
+}
+
 uint32_t
 kcpc_msg_max(const struct kcpc_config *cfg)
 {
@@ -209,7 +225,7 @@ enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CC
 };
 
 static const struct option kcpc_options[] = {
@@ -227,6 +243,7 @@ static const struct option kcpc_options[] = {
   { "max-reconnects", required_argument, NULL, KCPC_OPT_MAXRECON },
   { "conv", required_argument, NULL, KCPC_OPT_CONV },
   { "profile", required_argument, NULL, KCPC_OPT_PROFILE },
+  { "cc", required_argument, NULL, KCPC_OPT_CC },
   { "wnd", required_argument, NULL, KCPC_OPT_WND },
   { "mtu", required_argument, NULL, KCPC_OPT_MTU },
   { "stream", no_argument, NULL, KCPC_OPT_STREAM },
@@ -260,6 +277,7 @@ kcpc_args_defaults(struct kcpc_config *cfg)
 {
   memset(cfg, 0, sizeof(*cfg));
   cfg->profile = "fast";
+  cfg->cc = ikcp_cc_classic.name;
   cfg->wnd = KCPC_DEFAULT_WND;
   cfg->mtu = KCPC_DEFAULT_MTU;
   cfg->count = KCPC_DEFAULT_COUNT;
@@ -360,6 +378,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
       kcp_only = "--conv";
       break;
     case KCPC_OPT_PROFILE: rc = kcpc_args_profile(err, optarg, cfg); kcp_only = "--profile"; break;
+    case KCPC_OPT_CC: rc = kcpc_args_cc(err, optarg, cfg); kcp_only = "--cc"; break;
     case KCPC_OPT_WND: rc = kcpc_args_uint(err, "--wnd", optarg, 1, 32768, &cfg->wnd); break;
     case KCPC_OPT_MTU: rc = kcpc_args_uint(err, "--mtu", optarg, 50, 1500, &cfg->mtu); break;
     case KCPC_OPT_STREAM: cfg->stream = 1; kcp_only = "--stream"; break;
