@@ -27,6 +27,7 @@ SNAPPYFRAME_LIBS := -lsnappy -lisal
 APPFILES := apps/common/ipsrc.c \
 	apps/common/ipstr.c \
 	apps/common/counters.c \
+	apps/common/namelist.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c \
@@ -56,6 +57,7 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
 	examples/kcp_client/kcpc_link_tcp.c \
+	apps/common/namelist.c \
 	$(CODECFILES)
 
 # lwIP on virtual time for tests and fuzzers of the binding: in the
@@ -78,7 +80,8 @@ FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
 FUZZ_codec_LIBS := $(CODEC_LIBS)
 FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c \
+	apps/common/namelist.c $(KCPFILES) $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
 # kcptun's smux parser behind the snappy framed stream decoder.
