@@ -203,6 +203,11 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
 # memory pinning and session lockout figures.
 BENCHSCRIPTS += bench/kcp-sessions.sh
+# Unmodified kcp-go clients (tests/interop/bin/kcpgo_peer bench), 1 and
+# 100 at once, against ./minimal and against kcp-go's own echo server on
+# the kernel's UDP in the same namespace: aggregate goodput and the ratios.
+BENCHEXTRAS += tests/interop/bin/kcpgo_peer
+BENCHSCRIPTS += bench/kcp-kcpgo.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
