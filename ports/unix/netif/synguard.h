@@ -71,7 +71,7 @@ struct synguard {
     u32_t evicted;    /**< oldest evicted for a new SYN (RST to lwIP) */
     u32_t dropped;    /**< SYNs dropped: their source had too many */
     u32_t full;       /**< SYNs dropped: all half-open ones younger than SYNGUARD_EVICT_MIN_MS */
-    u32_t tiny;       /**< first fragments too short for the TCP header, dropped */
+    u32_t hidden;     /**< dropped: a first fragment too short for the TCP flags, or too many IPv6 extension headers */
     u32_t expired;    /**< forgotten after SYNGUARD_HALFOPEN_MS */
   } stats;
 };
