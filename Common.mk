@@ -28,10 +28,13 @@ MBEDCRYPTO_LIBS := -lmbedcrypto
 # pkg-config's own complaints are silenced above, so that `make deps` on a
 # fresh machine stays quiet; instead a compile that needs a package that is
 # missing stops first with its name: $(call pkg_need,PKGS) in a recipe.
-PKGS_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p)))
+# mbedTLS has no pkg-config file: its header stands for it.
+PKGS_MISSING := $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),,$(p))) \
+	$(if $(shell echo '\#include <mbedtls/version.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo y),,mbedtls)
+PKG_DEB_mbedtls := libmbedtls-dev
 PKG_CONFIG_FOUND := $(shell command -v pkg-config)
 pkg_missing = $(filter $(1),$(PKGS_MISSING))
-pkg_why = $(if $(PKG_CONFIG_FOUND),pkg-config finds no $(pkg_missing) (Debian: \
+pkg_why = $(if $(PKG_CONFIG_FOUND),no $(pkg_missing) found (Debian: \
 	$(foreach p,$(pkg_missing),$(PKG_DEB_$(p)))),pkg-config is not installed (Debian: pkg-config))
 pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: make deps" >&2; exit 1)
 

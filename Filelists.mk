@@ -7,8 +7,14 @@ KCPFILES := kcp/ikcp.c
 # The lwIP binding of the engine (session layer on a raw-API udp_pcb).
 KCPLWIPFILES := kcp/kcp_lwip.c
 
+# What make install ships for users' own lwIP builds: libkcplwip.a of
+# LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
+LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c
@@ -21,6 +27,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
 	ports/unix/watchdog.c \
 	ports/unix/pcapdump.c \
+	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
 	ports/unix/netif/synguard.c \
@@ -38,18 +45,22 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_link_kcp.c \
 	examples/kcp_client/kcpc_link_tcp.c
 
+# lwIP on virtual time for tests and fuzzers of the binding: in the
+# caller's thread, its clock, heap and wire in the caller's hands.
+VNETIFFILES := tests/vnetif.c
+
 # libFuzzer targets (make fuzz): build-fuzz/NAME from fuzz/NAME.c and the
 # parts listed for it; seeds in fuzz/corpus/NAME, past crashes in
 # fuzz/regressions/NAME.
 FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
-FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
+FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
 FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
 FUZZ_kcpc_args_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
@@ -57,16 +68,21 @@ CHECKTESTS :=
 # Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
 CHECKTESTS += check_ikcp
 
-# Linked into every Check test: the deterministic link simulator.
-TESTSUPPORTFILES := tests/linksim.c
+# Linked into every Check test: the deterministic link simulator, the
+# N-flow bottleneck simulator and a congestion module written against the
+# reference v2 API alone.
+TESTSUPPORTFILES := tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
+# Congestion control: modules on N flows through one bottleneck, a module
+# written against the reference v2 IKCPOPS, the classic module's wire.
+CHECKTESTS += check_cc
 # Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
 # the sources in CHECK_NAME_FILES.
-# lwIP binding tests: sessions over lwIP's loopback.
+# lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
-CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
+CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
@@ -74,26 +90,28 @@ CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
 # The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
 CHECKTESTS += check_synguard
 LWIPCHECKTESTS += check_synguard
-CHECK_check_synguard_FILES := ports/unix/netif/synguard.c
+CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
-# The Unix port (issue #3): ./minimal on a tap in a namespace; exit codes,
+# The Unix port: ./minimal on a tap in a namespace; exit codes,
 # echo services, link emulation, pcap, relaunch.sh, and valgrind with
 # full-size frames. (tests/tap_rtt.sh measures, so it is not listed.)
 SCRIPTTESTS += tests/tap_options.sh tests/tap_echo.sh tests/tap_linkemu.sh \
 	tests/tap_pcap.sh tests/tap_relaunch.sh tests/tap_valgrind.sh
 # --pcap read while written, and rotated as tcpdump -C/-W (--pcap-size/-count).
 SCRIPTTESTS += tests/tap_pcap_rotate.sh
+# --stats lines with time and rates, the per-module counter lines, --stats-json.
+SCRIPTTESTS += tests/tap_stats.sh
 # IPv6: link-local and --ip6 addresses, ping, UDP, TCP and KCP echo.
 SCRIPTTESTS += tests/tap_ipv6.sh
-# KCP sessions of ./minimal on a tap (issue #4): cap, stray segments, idle
+# KCP sessions of ./minimal on a tap: cap, stray segments, idle
 # timeout; memory and CPU of 10000 idle sessions.
 SCRIPTTESTS += tests/tap_kcp_sessions.sh tests/tap_kcp_memory.sh
-# ./kcp_client (issue #4): its command line (no tap), then against ./minimal.
+# ./kcp_client: its command line (no tap), then against ./minimal.
 SCRIPTTESTS += tests/kcp_client_args.sh tests/tap_kcp_client.sh
 # Reference-API compatibility: a C user of ikcp.h and a C++ file including
 # ikcp.c (as the reference's test.cpp does); each prints PASS/FAIL lines.
@@ -106,7 +124,7 @@ SCRIPTTESTS += build/tests/compat_c build/tests/compat_cxx
 BENCHPROGS := engine_latency engine_bulk
 BENCHSUPPORTFILES := tests/linksim.c
 BENCHSCRIPTS := bench/engine-bench.sh
-# KCP against TCP and UDP echo through lwIP in ./minimal (issues #4 and #6):
+# KCP against TCP and UDP echo through lwIP in ./minimal:
 # udp_echo_bench loads the UDP echo; results and plots in bench/results/.
 BENCHPROGS += udp_echo_bench
 BENCHSCRIPTS += bench/lwip-bench.sh
@@ -121,10 +139,10 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# Sanitizers and leaks (issue #5): each fuzz target replays its past crashes
+# Sanitizers and leaks: each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
-# Attacks and faults (issue #5): garbage and session floods on the KCP port
+# Attacks and faults: garbage and session floods on the KCP port
 # (flood tool build/tests/tools/kcp_flood), abandoned and never-reading TCP
 # clients, integrity on a lossy link (100 MB per mode, ~60 s; its MB/s in
 # make bench),

@@ -23,7 +23,7 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
-	$(call pkg_need,lwip $(if $(filter tests/%,$<),check))
+	$(call pkg_need,lwip mbedtls $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -124,6 +124,7 @@ $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
+$(FUZZBUILD)/fuzz/fuzz_kcp_lwip.o: INCLUDES += -Itests
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))
@@ -157,7 +158,7 @@ bench: deps
 
 # The engine and the binding as one static library, for a user's own lwIP
 # build: pkg-config --cflags --libs kcp-lwip.
-$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(KCPFILES) $(KCPLWIPFILES))
+$(BUILD)/libkcplwip.a: $(call objs,$(BUILD),$(LIBFILES))
 	rm -f $@
 	$(AR) rcs $@ $^
 
@@ -181,7 +182,7 @@ $(BUILD)/man/%:
 # make install PREFIX=/usr/local DESTDIR=: where each file goes.
 INSTALL_BIN   := kcp_client
 INSTALL_SBIN  := minimal scripts/setup-tapif scripts/relaunch.sh
-INSTALL_INC   := kcp/ikcp.h kcp/kcp_lwip.h
+INSTALL_INC   := $(LIBHEADERS)
 INSTALL_MAN1  := $(BUILD)/man/kcp_client.1
 INSTALL_MAN8  := $(BUILD)/man/minimal.8 $(BUILD)/man/setup-tapif.8 $(BUILD)/man/relaunch.sh.8
 BINDIR  = $(DESTDIR)$(PREFIX)/bin

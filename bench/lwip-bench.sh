@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # lwip-bench.sh - KCP against TCP and UDP, all through the same lwIP in
-# ./minimal, in a private network namespace (issues #4 and #6). Every
+# ./minimal, in a private network namespace. Every
 # comparison is measured in this one run and reported as a ratio; nothing is
 # sent outside the namespace.
 #
-#   1. latency (#4): --loss 10 --delay 30, one 64-byte message every 20 ms
+#   1. latency: --loss 10 --delay 30, one 64-byte message every 20 ms
 #      for 60 s, KCP (fast) and TCP clients at the same time on one ./minimal
-#   2. loss sweep (#6): loss 0..30 % (delay 30), 20 s each; KCP fast and TCP
+#   2. loss sweep: loss 0..30 % (delay 30), 20 s each; KCP fast and TCP
 #      against one ./minimal, KCP normal against a second ./minimal on its own
 #      tap with the same link settings, all three at the same time
 #   3. clean link: small-message rate (KCP vs UDP echo) and bulk throughput
@@ -113,7 +113,7 @@ netns_up
 scripts/setup-tapif --netns "$NETNS" --tap tap1 --addr 192.168.1.1/24 >/dev/null ||
   { echo "lwip-bench: cannot set up tap1"; exit 1; }
 
-# --- 1. latency, issue #4 ----------------------------------------------------
+# --- 1. latency --------------------------------------------------------------
 progress "latency: loss 10 %, delay $DELAY ms, 64 B every 20 ms," \
   "KCP fast and TCP together, ${LATENCY_S} s"
 start_minimal tap0 $A 192.168.0.1 --loss 10 --delay $DELAY --seed 4 --profile fast
@@ -133,7 +133,7 @@ stop_bg "$TCPDUMP_PID"
 stop_bg "$MINIMAL_PID"
 python3 bench/rtt_pcap.py "$RAW/lat.pcap" $A 64 20 100 "$RAW"
 
-# --- 2. loss sweep, issue #6 -------------------------------------------------
+# --- 2. loss sweep -----------------------------------------------------------
 for loss in $LOSSES; do
   progress "loss sweep: loss $loss %, delay $DELAY ms," \
     "KCP fast + KCP normal + TCP together, ${SWEEP_S} s"
@@ -152,7 +152,7 @@ for loss in $LOSSES; do
   stop_bg "$PB"
 done
 
-# --- 3. clean link: message rate and bulk throughput, issue #6 --------------
+# --- 3. clean link: message rate and bulk throughput -------------------------
 # UDP echo, the bare datagram path, gets its best setting: 64 datagrams in flight (128
 # overflow a queue on the path and a lost datagram holds its slot until the
 # timeout), and a 100 ms timeout (the clean link's RTT is about 1 ms).
@@ -183,7 +183,7 @@ for i in $(seq "$BULK_ROUNDS"); do
 done
 stop_bg "$MINIMAL_PID"
 
-# --- 4. idle sessions: memory and CPU, issue #4 -----------------------------
+# --- 4. idle sessions: memory and CPU ----------------------------------------
 # The method of tests/tap_kcp_memory.sh: one session first (one-time
 # allocations), then SESSIONS more, each echoed once and acked so it is idle.
 progress "idle sessions: RSS and CPU of ./minimal with $SESSIONS idle KCP sessions"

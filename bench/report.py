@@ -4,7 +4,7 @@
 Reads the clients' JSON reports (and RTT sample files, when kcp_client wrote
 them) from RAWDIR and writes to OUTDIR:
   lwip-bench.json      every figure, ratio and target in one object
-  lwip-latency.csv     issue #4 latency run (loss 10 %, delay 30 ms)
+  lwip-latency.csv     latency run (loss 10 %, delay 30 ms)
   rtt_vs_loss.csv      the loss sweep, one row per loss rate
   throughput.csv       clean link: bulk throughput and 64-byte message rate
   summary.md           the tables shown in the README
@@ -168,17 +168,17 @@ def main():
 
     s10 = next((r for r in sweep if r["loss_pct"] == 10), {})
     targets = [
-        target("#4 latency run: KCP/TCP avg RTT", lat.get("ratio_avg"), "<=", LAT_TARGET_AVG),
-        target("#4 latency run: KCP/TCP p99 RTT", lat.get("ratio_p99"), "<=", LAT_TARGET_P99),
-        target("#4 latency run: KCP/TCP max RTT (claim: 3x lower)", lat.get("ratio_max"), "<=",
+        target("Latency run: KCP/TCP avg RTT", lat.get("ratio_avg"), "<=", LAT_TARGET_AVG),
+        target("Latency run: KCP/TCP p99 RTT", lat.get("ratio_p99"), "<=", LAT_TARGET_P99),
+        target("Latency run: KCP/TCP max RTT (claim: 3x lower)", lat.get("ratio_max"), "<=",
                LAT_TARGET_P99),
-        target("#6 sweep, 10 % loss: KCP/TCP avg RTT", s10.get("ratio_avg"), "<=", LAT_TARGET_AVG),
-        target("#6 sweep, 10 % loss: KCP/TCP p99 RTT", s10.get("ratio_p99"), "<=", LAT_TARGET_P99),
-        target("#6 clean link: KCP/UDP 64-byte echo rate", clean["rate_ratio_kcp_udp"], ">=",
+        target("Loss sweep, 10 % loss: KCP/TCP avg RTT", s10.get("ratio_avg"), "<=", LAT_TARGET_AVG),
+        target("Loss sweep, 10 % loss: KCP/TCP p99 RTT", s10.get("ratio_p99"), "<=", LAT_TARGET_P99),
+        target("Clean link: KCP/UDP 64-byte echo rate", clean["rate_ratio_kcp_udp"], ">=",
                RATE_TARGET),
-        target("#6 clean link: KCP/TCP bulk throughput", clean["bulk_ratio_kcp_tcp"], ">=",
+        target("Clean link: KCP/TCP bulk throughput", clean["bulk_ratio_kcp_tcp"], ">=",
                BULK_TARGET),
-        target("#4 idle session: bytes of RSS each", idle and idle["bytes_per_session"], "<=",
+        target("Idle sessions: bytes of RSS each", idle and idle["bytes_per_session"], "<=",
                IDLE_TARGET_BYTES),
     ]
     report = {"machine": machine, "latency": lat, "sweep": sweep, "clean": clean, "idle": idle,
@@ -238,7 +238,7 @@ def main():
         shown = fmt(v, 3) if isinstance(v, float) else ("-" if v is None else str(v))
         md.append(f"| {t['name']} | {shown} | {t['target']} | {verdict(t)} |")
     md.append("")
-    md.append(f"Latency run (#4): loss 10 %, delay 30 ms each way, one 64-byte message every "
+    md.append(f"Latency run: loss 10 %, delay 30 ms each way, one 64-byte message every "
               f"20 ms for {machine.get('latency_s', '?')} s, KCP (fast) and TCP at the same time "
               f"through one ./minimal. RTT in ms.")
     md.append("")
@@ -262,7 +262,7 @@ def main():
                   "; ".join(f"{label} {c['samples']} samples, avg {c['avg_ms']:.1f} ms, "
                             f"p99 {c['p99_ms']:.1f} ms" for label, c in caps) + ".")
     md.append("")
-    md.append(f"RTT against loss (#6): delay 30 ms each way, one 64-byte message every 20 ms for "
+    md.append(f"RTT against loss: delay 30 ms each way, one 64-byte message every 20 ms for "
               f"{machine.get('sweep_s', '?')} s per loss rate; KCP fast, KCP normal and TCP at "
               f"the same time (KCP normal on a second ./minimal with the same link settings). "
               f"avg / p99 in ms; unfinished: echoes still missing when the run was cut off.")
@@ -281,7 +281,7 @@ def main():
                   f" | {fmt(row.get('ratio_avg'), 3)} | {fmt(row.get('ratio_p99'), 3)} |")
     md.append("")
     rk, ru = clean["rate_msgs_per_s"]["kcp"], clean["rate_msgs_per_s"]["udp"]
-    md.append(f"Clean link (#6), rate runs {machine.get('clean_s', '?')} s each, one after the "
+    md.append(f"Clean link, rate runs {machine.get('clean_s', '?')} s each, one after the "
               f"other on one ./minimal: 64-byte echo rate (KCP message mode, window 128; "
               f"UDP echo 64 datagrams in flight, its best); bulk echo throughput in "
               f"{len(rounds)} alternating rounds of {machine.get('bulk_s', '?')} s, summed "
@@ -305,7 +305,7 @@ def main():
                   f"{fmt(cpu.get('bulk_tcp'), 0)} | {fmt(cpu.get('bulk_udp'), 0)} | | |")
     md.append("")
     if idle:
-        md.append(f"Idle sessions (#4): {idle['sessions']} KCP sessions opened"
+        md.append(f"Idle sessions: {idle['sessions']} KCP sessions opened"
                   f"{'' if idle['opened'] else ' (NOT all echoed)'}, each echoed once and acked; "
                   f"RSS of ./minimal {idle['rss_before_kb']} kB -> {idle['rss_after_kb']} kB "
                   f"after {idle['idle_seconds'] + 1} s idle = {idle['bytes_per_session']} bytes "

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# robust-integrity.sh - throughput of the integrity test of issue #5
+# robust-integrity.sh - throughput of the integrity test
 # (tests/tap_robust_integrity.sh, also in make check): 100 MB in KCP message
 # mode and 100 MB in stream mode through ./minimal --loss 20 --reorder 10
 # --dup 5 --delay 20, each compared by sha256.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # kcp_client_args.sh - ./kcp_client's command line: every bad flag or value
-# exits 2 with the usage, --help exits 0, and a session to nobody (loopback
-# only) ends with exit 1 after --timeout. Then, against a loopback echo:
-# interactive lines up to the largest message and the refusal of a longer
-# one, and --bench --sha256 checked against sha256sum of the payload
+# exits 2 with one error line and a hint, --help exits 0, and a session to
+# nobody (loopback only) ends with exit 1 after --timeout. Then, against a
+# loopback echo: interactive lines up to the largest message and the refusal
+# of a longer one, and --bench --sha256 checked against sha256sum of the payload
 # recomputed by tests/lib/kcpc_payload.py. No tap, no root; a few seconds.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -18,15 +18,17 @@ fail() { echo "FAIL: $*"; FAILED=1; }
 PORT=$((20000 + RANDOM % 20000))
 LO=127.0.0.1
 
-# expect_rc RC ARGS...: the exit status, and for 2 the usage on stderr.
+# expect_rc RC ARGS...: the exit status, and for 2 one error line and the
+# hint to --help on stderr, not the whole usage.
 expect_rc() {
   local want=$1 err rc; shift
   err=$(timeout 20 "$C" "$@" </dev/null 2>&1 >/dev/null)
   rc=$?
   if [ "$rc" -ne "$want" ]; then
     fail "kcp_client $* exits $want (got $rc)"
-  elif [ "$want" -eq 2 ] && ! grep -q '^usage: kcp_client' <<<"$err"; then
-    fail "kcp_client $* prints the usage"
+  elif [ "$want" -eq 2 ] && ! { [ "$(wc -l <<<"$err")" -eq 2 ] && grep -q '^kcp_client: ' <<<"$err" &&
+                                 grep -qx "Try 'kcp_client --help' for more information." <<<"$err"; }; then
+    fail "kcp_client $* prints one error and the hint: $err"
   else
     pass "kcp_client $* exits $want"
   fi
@@ -47,7 +49,7 @@ for a in "--count 0" "--count -1" "--count 12x" "--count ''" "--count 1e3" \
          "--size 99999999999" "--interval -1" "--interval 3600001" "--duration 0" \
          "--clients 0" "--clients 1001" "--seed x" "--seed 18446744073709551616" \
          "--timeout 0" "--wnd 0" "--wnd 32769" "--mtu 49" "--mtu 1501" \
-         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" \
+         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" "--cc reno" "--cc ''" "--cc" \
          "--reconnect --max-reconnects 0"; do
   eval "expect_rc 2 --bench $a $LO $PORT"
 done
@@ -71,12 +73,18 @@ expect_rc 2 --reconnect $LO $PORT
 expect_rc 2 --bench --max-reconnects 3 $LO $PORT
 expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
+expect_rc 2 --bench --tcp --cc bbr $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
+# An IPv6 link-local address without its interface: said so, exit 2.
+err=$(timeout 5 "$C" fe80::1 </dev/null 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 2 ] && grep -qx 'kcp_client: fe80::1: a link-local address needs the interface it is on, e.g. fe80::1%tap0' <<<"$err"; then
+  pass "link-local address without a scope: exit 2, says it needs one"
+else fail "link-local address without a scope: exit 2, says it needs one (rc $rc: $err)"; fi
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT
-expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
+expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --cc bbr --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
 
 # No server: interactive and bench end with 1 after --timeout, not before.
 start=$(date +%s%N)

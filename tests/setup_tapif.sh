@@ -106,6 +106,7 @@ ip -n "$P-d" link set dev tap0 alias kcp-lwip-setup-tapif
 st --netns "$P-d" --down
 check "--down: a namespace recreated by someone else under that name is kept" \
   bash -c "[ $RC -eq 0 ] && ns_exists '$P-d' && grep -q 'kept netns $P-d (not created' '$T/out'"
+check "the record of a namespace that is gone is forgotten" test ! -e "$SETUP_TAPIF_STATE/netns-$P-d"
 
 # Sourced: exports PRECONFIGURED_TAPIF and does not exit the caller.
 check "sourced: exports PRECONFIGURED_TAPIF, caller goes on" \

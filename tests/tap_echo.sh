@@ -10,9 +10,14 @@ LOG=$TAP_TMP/minimal.log
 
 start_minimal "$LOG" || { cat "$LOG"; fail "minimal starts"; netns_finish; }
 pass "minimal starts and prints one line per service"
-check "start-up names ICMP, UDP 7, TCP 7, KCP 8000" \
-  bash -c "grep -q 'ICMP echo on 192.168.0.2\$' '$LOG' && grep -q 'UDP echo on 192.168.0.2:7\$' '$LOG' &&
-           grep -q 'TCP echo on 192.168.0.2:7\$' '$LOG' && grep -q 'KCP echo on 192.168.0.2:8000' '$LOG'"
+# Each service on IPv4 and on the link-local IPv6 address, as the host
+# writes them ([fe80::...%tap0]:port).
+LL6='fe80::[0-9a-f:]*%tap0'
+check "start-up names ICMP, UDP 7, TCP 7, KCP 8000 on IPv4 and IPv6" \
+  bash -c "grep -q '^minimal: ICMP echo on 192.168.0.2, $LL6\$' '$LOG' &&
+           grep -q '^minimal: UDP echo on 192.168.0.2:7, \[$LL6\]:7\$' '$LOG' &&
+           grep -q '^minimal: TCP echo on 192.168.0.2:7, \[$LL6\]:7\$' '$LOG' &&
+           grep -q '^minimal: KCP echo on 192.168.0.2:8000, \[$LL6\]:8000 ' '$LOG'"
 
 check "ping 192.168.0.2 (3 of 3, 1472-byte payload too)" \
   bash -c "ip netns exec $NETNS ping -c3 -i0.2 -W1 -q 192.168.0.2 | grep -q ' 0% packet loss' &&
@@ -60,7 +65,7 @@ active_zero() {
 check "SIGUSR1 prints counters; no connection left behind" wait_for 5 active_zero
 check "counters name frames, per-service requests and KCP" \
   bash -c "grep -q '^tap tap0: in [1-9]' '$LOG' && grep -q '^link tap0 in: ' '$LOG' &&
-           grep -q '^icmp: echo-requests [1-9]' '$LOG' && grep -q '^udpecho: requests [1-9]' '$LOG' &&
+           grep -q '^icmp: requests [1-9]' '$LOG' && grep -q '^udpecho: requests [1-9]' '$LOG' &&
            grep -q '^kcpecho' '$LOG'"
 
 stop_minimal

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tap_kcp_interop.sh - kcp-go, a KCP nobody here wrote, against our KCP
-# inside lwIP, through a tap in a private network namespace (issue #4):
+# inside lwIP, through a tap in a private network namespace:
 #  - kcp-go clients (tests/interop/bin/kcpgo_peer) against ./minimal's
 #    kcpecho at 192.168.0.2:8000: message and stream mode, 1 B..100 KB,
 #    10 % loss at the kcp-go end, three sessions at once;

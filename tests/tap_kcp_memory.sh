@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_kcp_memory.sh - cost of idle KCP sessions in ./minimal (issue #4):
+# tap_kcp_memory.sh - cost of idle KCP sessions in ./minimal:
 # opens 10000 sessions (each echoed once and acknowledged, so idle) and
 # checks the growth of ./minimal's resident set (at most 2 KB per session)
 # and that idle sessions are not woken every engine interval (CPU time of

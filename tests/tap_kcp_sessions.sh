@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tap_kcp_sessions.sh - KCP session bookkeeping of ./minimal's kcpecho
-# (issue #4): the cap refuses the (cap+1)-th session while the others keep
+# tap_kcp_sessions.sh - KCP session bookkeeping of ./minimal's kcpecho:
+# the cap refuses the (cap+1)-th session while the others keep
 # working, segments that cannot open a session are dropped and counted,
 # and idle sessions are closed so the live count returns to 0.
 #

@@ -50,7 +50,7 @@ PING_WAIT=2 start_minimal "$LOG" --delay 400 --link-queue 16 || fail "minimal st
 probe udp-loss --count 3000 --interval 0 --timeout 1.5 >/dev/null
 kill -USR1 "$MINIMAL_PID"
 sleep 0.3
-check "delay queue bounded: overflow dropped and counted" grep -qE '^link tap0 in: .* queue-full [1-9]' "$LOG"
+check "delay queue bounded: overflow dropped and counted" grep -qE '^link tap0 in: .* queue_full [1-9]' "$LOG"
 check "still answering after the overflow" probe udp-exact --sizes 32 --timeout 2
 stop_minimal >/dev/null
 netns_finish

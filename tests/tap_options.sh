@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tap_options.sh - ./minimal's documented exit codes: -h 0, bad options and
-# values 2 (message + usage), a missing, forbidden or busy tap 1 (one line
-# naming scripts/setup-tapif, no abort, no core), unwritable pcap 1.
+# values 2 (one "minimal: " error line and a hint to --help, not the whole
+# usage), a missing, forbidden or busy tap 1 (one line naming
+# scripts/setup-tapif, no abort, no core), unwritable pcap 1, and 1 when the
+# tap is deleted under it.
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
@@ -28,12 +30,14 @@ bad=(
   "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo"
   "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
   "--tcp-idle 0" "--tcp-idle 86401" "--watchdog x" "--watchdog -1" "--watchdog 3601" "--link-queue 0" "--link-queue 65537"
-  "--tap waytoolongtapname0" "--ip"
+  "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
 )
 for args in "${bad[@]}"; do
   # shellcheck disable=SC2086
   expect_exit 2 "bad: $args" $args
-  grep -q '^usage: minimal' "$TAP_TMP/err" || fail "bad: $args prints usage"
+  { [ "$(wc -l <"$TAP_TMP/err")" -eq 2 ] && grep -q '^minimal: ' "$TAP_TMP/err" &&
+    grep -qx "Try 'minimal --help' for more information." "$TAP_TMP/err"; } ||
+    fail "bad: $args prints one error and the hint: $(cat "$TAP_TMP/err")"
 done
 expect_exit 2 "bad: empty --tap" --tap ""
 
@@ -59,4 +63,15 @@ expect_exit 1 "missing tap with --pcap" --tap nosuchtap0 --pcap "$TAP_TMP/none.p
 check "  leaves no capture file behind" [ ! -e "$TAP_TMP/none.pcap" ]
 expect_exit 1 "unwritable --pcap" --pcap /nonexistent-dir/x.pcap
 check "unwritable --pcap names the file" grep -q 'nonexistent-dir/x.pcap' "$TAP_TMP/err"
+
+# The tap deleted under a running ./minimal: the tap driver reports it and
+# minimal decides to stop, exit 1 with the fix named. (Last: no tap after.)
+start_minimal "$TAP_TMP/lost.log" || fail "./minimal starts before its tap is deleted"
+nsx ip link del tap0
+for ((i = 0; i < 50; i++)); do proc_alive "$MINIMAL_PID" || break; sleep 0.1; done
+proc_alive "$MINIMAL_PID" && kill -KILL "$MINIMAL_PID"
+wait "$MINIMAL_PID"
+rc=$?
+check "tap deleted under ./minimal: exit 1 naming scripts/setup-tapif" \
+  bash -c "[ $rc -eq 1 ] && grep -q '^minimal: lost tap .*scripts/setup-tapif' '$TAP_TMP/lost.log'"
 netns_finish

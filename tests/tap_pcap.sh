@@ -34,8 +34,8 @@ check "ICMP echo request and reply" \
   bash -c "[ \$(tshark -r '$CAP' -Y 'icmp.type==8' 2>/dev/null | wc -l) -ge 2 ] &&
            [ \$(tshark -r '$CAP' -Y 'icmp.type==0' 2>/dev/null | wc -l) -ge 2 ]"
 
-in=$(sed -nE 's/^tap tap0: in ([0-9]+) frames.*/\1/p' "$LOG" | tail -n1)
-out=$(sed -nE 's/^tap tap0: .* out ([0-9]+) frames.*/\1/p' "$LOG" | tail -n1)
+in=$(sed -nE 's/^tap tap0: in ([0-9]+) .*/\1/p' "$LOG" | tail -n1)
+out=$(sed -nE 's/^tap tap0: .* out ([0-9]+) .*/\1/p' "$LOG" | tail -n1)
 frames=$(tshark -r "$CAP" 2>/dev/null | wc -l)
 echo "capture: $frames frames; counters: in $in + out $out"
 check "every frame that crossed the tap is in the file (flushed at exit)" [ "$frames" -eq $((in + out)) ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_crash.sh - issue #5, crash recovery: ./minimal runs under
+# tap_robust_crash.sh - crash recovery: ./minimal runs under
 # scripts/relaunch.sh and is killed with SIGSEGV in the middle of a
 # `kcp_client --bench --reconnect` run (4 clients, 1 message every 10 ms).
 #
@@ -14,18 +14,13 @@
 # the restart time, the clients' reconnects and resent messages, and the
 # largest RTT (the gap a message waited across the crash).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CLIENTS=4
 COUNT=500
 BACK_MS=2000
 
-[ -x ./kcp_client ] || { echo "FAIL: crash: ./kcp_client not built"; exit 1; }
-tap_init
+robust_init crash ./kcp_client
 if ! robust_relaunch --max-restarts 3 -- --stats 0; then
   fail "crash: ./minimal under relaunch.sh answers on $S"
   netns_finish

@@ -10,21 +10,13 @@
 # and ./minimal logs it and re-creates it: once they stop, the address
 # passes detection and answers ping6 and KCP again.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
 FORGE=(python3 tests/lib/forge_na.py tap0)
 LEGIT=300   # messages of the live session, one every 10 ms
 
-[ -x ./kcp_client ] || { echo "FAIL: dad: ./kcp_client not built"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "dad: ./minimal answers"
-  netns_finish
-fi
+robust_init dad ./kcp_client
+robust_start dad "$TAP_TMP/minimal.log"
 LL=$(sed -n 's/^minimal: IPv6 \([^ ]*\) (link-local)$/\1/p' "$ROBUST_LOG" | head -n 1)
 ping6_up() { nsx ping -6 -c 1 -W 1 "$LL%tap0" >/dev/null 2>&1; }
 check "dad: the link-local address ($LL) answers ping6" wait_for 10 ping6_up

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_robust_tcp.sh - issue #5, hostile TCP clients of ./minimal's TCP echo
+# tap_robust_tcp.sh - hostile TCP clients of ./minimal's TCP echo
 # (port 7), from tests/lib/tcp_hold.py.
 #
 # First ./minimal, default idle timeout (60 s, longer than this part):
@@ -23,12 +23,8 @@
 # Throughout, the tcpecho counters must add up: accepted = active + closed +
 # reset + aborted + idle + evicted.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CAP=200             # TCPECHO_RAW_MAX_CONNS in apps/tcpecho/tcpecho_raw.h
 ABANDON=$CAP
 RING=65535          # TCP_WND of Debian's lwipopts.h: the echo's ring per connection
@@ -36,8 +32,7 @@ RSS_BOUND_KB=65536
 IDLE=4              # --tcp-idle of the second ./minimal
 IDLE_BOUND=$((IDLE + 6)) # timeout, plus the 1 s poll period, plus slack for a busy machine
 
-[ -x ./kcp_client ] || { echo "FAIL: tcp: ./kcp_client not built"; exit 1; }
-tap_init
+robust_init tcp ./kcp_client
 
 # tstat NAME: a field of the newest tcpecho line.
 tstat() { mstat tcpecho: "$1"; }
@@ -85,22 +80,18 @@ served() {
     test "$rc" -eq 0 -a "${v:-0}" = $((n * 100))
 }
 
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "tcp: ./minimal answers on $S"
-  netns_finish
-fi
+robust_start tcp "$TAP_TMP/minimal.log"
 rss0=$(rss_kb "$MINIMAL_PID")
 
 # The never-reader alone first, so that it is the longest-idle connection.
 hold hog --hog --hold 80
 HOG_PID=$HOLD_PID
 echo "  never-reader: $(head -n 1 "$TAP_TMP/hog.out")"
-stats_now; in1=$(tstat bytes-in)
+stats_now; in1=$(tstat bytes_in)
 sleep 1
-stats_now; in2=$(tstat bytes-in); out2=$(tstat bytes-out)
+stats_now; in2=$(tstat bytes_in); out2=$(tstat bytes_out)
 show
-check "tcp: the server stopped reading the never-reader (bytes-in $in1 -> $in2 in 1 s)" test "$in1" = "$in2"
+check "tcp: the server stopped reading the never-reader (bytes_in $in1 -> $in2 in 1 s)" test "$in1" = "$in2"
 check "tcp: received-not-echoed bytes <= one ring of $RING ($((in2 - out2)))" \
   test $((in2 - out2)) -le $RING
 
@@ -161,11 +152,7 @@ check "tcp: counters add up" balanced
 stop_minimal >/dev/null
 
 # A short idle timeout: silent clients and a never-reader are reclaimed.
-ROBUST_LOG=$TAP_TMP/minimal-idle.log
-if ! start_minimal "$ROBUST_LOG" --stats 0 --tcp-idle $IDLE; then
-  fail "tcp: ./minimal --tcp-idle $IDLE answers on $S"
-  netns_finish
-fi
+robust_start tcp "$TAP_TMP/minimal-idle.log" --tcp-idle $IDLE
 hold idle --abandon $((CAP - 1)) --hog --hold 60
 IDLE_PID=$HOLD_PID
 echo "  holder: $(head -n 1 "$TAP_TMP/idle.out")"

@@ -15,7 +15,6 @@
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /** Send-queue cap per session, in windows: room for one window of replies
@@ -28,12 +27,12 @@ static struct kcpecho_config kcpecho_cfg;
 void
 kcpecho_config_default(struct kcpecho_config *cfg)
 {
-  cfg->port = 8000;
-  cfg->profile = "fast";
-  cfg->wnd = 128;
-  cfg->mtu = 1400;
-  cfg->idle_sec = 60;
-  cfg->max_sessions = 1024;
+  cfg->port = KCPECHO_PORT_DEFAULT;
+  cfg->profile = KCPECHO_PROFILE_DEFAULT;
+  cfg->wnd = KCPECHO_WND_DEFAULT;
+  cfg->mtu = KCPECHO_MTU_DEFAULT;
+  cfg->idle_sec = KCPECHO_IDLE_DEFAULT;
+  cfg->max_sessions = KCPECHO_SESSIONS_DEFAULT;
 }
 
 static err_t
@@ -75,24 +74,43 @@ kcpecho_accept(void *arg, struct kcp_session *s, err_t err)
   return ERR_OK;
 }
 
-/* A profile name is checked on a scratch engine so that only the engine
-   knows the list of profiles. */
+/* Only the engine knows the list of profiles. */
 static int
 kcpecho_profile_valid(const char *name)
 {
-  ikcpcb *kcp;
-  int ok;
+  const char *known;
+  int i;
 
-  if (name == NULL) {
-    return 0;
+  for (i = 0; name != NULL && (known = ikcp_profile_name(i)) != NULL; i++) {
+    if (strcmp(name, known) == 0) {
+      return 1;
+    }
   }
-  kcp = ikcp_create(0, NULL);
-  if (kcp == NULL) {
-    return 0;
+  return 0;
+}
+
+enum kcpecho_cfg_field
+kcpecho_config_check(const struct kcpecho_config *cfg)
+{
+  if (cfg->port == 0) {
+    return KCPECHO_CFG_PORT;
   }
-  ok = ikcp_profile(kcp, name) == 0;
-  ikcp_release(kcp);
-  return ok;
+  if (!kcpecho_profile_valid(cfg->profile)) {
+    return KCPECHO_CFG_PROFILE;
+  }
+  if (cfg->wnd < KCPECHO_WND_MIN || cfg->wnd > KCPECHO_WND_MAX) {
+    return KCPECHO_CFG_WND;
+  }
+  if (cfg->mtu < KCPECHO_MTU_MIN || cfg->mtu > KCPECHO_MTU_MAX) {
+    return KCPECHO_CFG_MTU;
+  }
+  if (cfg->idle_sec < KCPECHO_IDLE_MIN || cfg->idle_sec > KCPECHO_IDLE_MAX) {
+    return KCPECHO_CFG_IDLE;
+  }
+  if (cfg->max_sessions < KCPECHO_SESSIONS_MIN || cfg->max_sessions > KCPECHO_SESSIONS_MAX) {
+    return KCPECHO_CFG_SESSIONS;
+  }
+  return KCPECHO_CFG_OK;
 }
 
 err_t
@@ -105,9 +123,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
   if (kcpecho_pcb != NULL) {
     return ERR_USE;
   }
-  if (cfg == NULL || cfg->wnd < 1 || cfg->wnd > 32768 || cfg->mtu < 50 ||
-      cfg->mtu > KCP_DGRAM_MAX || cfg->idle_sec < 1 || cfg->idle_sec > 1000000 ||
-      cfg->max_sessions < 1 || !kcpecho_profile_valid(cfg->profile)) {
+  if (cfg == NULL || kcpecho_config_check(cfg) != KCPECHO_CFG_OK) {
     return ERR_VAL;
   }
   kcpecho_cfg = *cfg;
@@ -129,7 +145,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
 }
 
 void
-kcpecho_stats_print(void)
+kcpecho_counters(struct counters *c)
 {
   struct kcp_stats st;
 
@@ -139,18 +155,26 @@ kcpecho_stats_print(void)
   } else {
     kcp_stats_get(kcpecho_pcb, &st);
   }
-  printf("kcpecho: sessions %"U32_F" opened %"U32_F" closed %"U32_F" idle %"U32_F
-         " dead %"U32_F" refused %"U32_F" in %"U32_F" out %"U32_F
-         " bytes_in %llu bytes_out %llu segs_in %llu segs_out %llu"
-         " data_in %llu data_out %llu dropped %"U32_F" malformed %"U32_F
-         " send_err %"U32_F" retrans %llu fast_retrans %llu dup %llu sess_in %"U32_F"\n",
-         st.sessions, st.opened, st.closed, st.closed_idle, st.closed_dead, st.refused,
-         st.dgram_in, st.dgram_out,
-         (unsigned long long)st.engine.bytes_in, (unsigned long long)st.engine.bytes_out,
-         (unsigned long long)st.engine.segs_in, (unsigned long long)st.engine.segs_out,
-         (unsigned long long)st.engine.data_segs_in, (unsigned long long)st.engine.data_segs_out,
-         st.dropped, st.malformed, st.send_err,
-         (unsigned long long)st.engine.retrans_timeout, (unsigned long long)st.engine.retrans_fast,
-         (unsigned long long)st.engine.dup_segs, st.sess_in);
-  fflush(stdout);
+  counters_group(c, "kcpecho");
+  counters_add(c, "sessions", st.sessions);
+  counters_add(c, "opened", st.opened);
+  counters_add(c, "closed", st.closed);
+  counters_add(c, "idle", st.closed_idle);
+  counters_add(c, "dead", st.closed_dead);
+  counters_add(c, "refused", st.refused);
+  counters_add(c, "in", st.dgram_in);
+  counters_add(c, "out", st.dgram_out);
+  counters_add(c, "bytes_in", st.engine.bytes_in);
+  counters_add(c, "bytes_out", st.engine.bytes_out);
+  counters_add(c, "segs_in", st.engine.segs_in);
+  counters_add(c, "segs_out", st.engine.segs_out);
+  counters_add(c, "data_in", st.engine.data_segs_in);
+  counters_add(c, "data_out", st.engine.data_segs_out);
+  counters_add(c, "dropped", st.dropped);
+  counters_add(c, "malformed", st.malformed);
+  counters_add(c, "send_err", st.send_err);
+  counters_add(c, "retrans", st.engine.retrans_timeout);
+  counters_add(c, "fast_retrans", st.engine.retrans_fast);
+  counters_add(c, "dup", st.engine.dup_segs);
+  counters_add(c, "sess_in", st.sess_in);
 }

@@ -6,31 +6,66 @@
 #ifndef KCPECHO_H
 #define KCPECHO_H
 
+#include "counters.h"
 #include "lwip/err.h"
 #include "lwip/arch.h"
+#include "kcp_lwip.h"
+
+/* Defaults and limits of the settings: the only copy, which ./minimal's
+   command line and usage use too. */
+#define KCPECHO_PORT_DEFAULT     8000
+#define KCPECHO_PROFILE_DEFAULT  "fast"
+#define KCPECHO_WND_DEFAULT      128
+#define KCPECHO_WND_MIN          1
+#define KCPECHO_WND_MAX          32768
+#define KCPECHO_MTU_DEFAULT      1400
+#define KCPECHO_MTU_MIN          50
+#define KCPECHO_MTU_MAX          KCP_DGRAM_MAX
+#define KCPECHO_IDLE_DEFAULT     60
+#define KCPECHO_IDLE_MIN         1
+#define KCPECHO_IDLE_MAX         86400
+#define KCPECHO_SESSIONS_DEFAULT KCP_DEFAULT_MAX_SESSIONS
+#define KCPECHO_SESSIONS_MIN     1
+#define KCPECHO_SESSIONS_MAX     65536
 
 /** Settings of the service; ./minimal fills them from its command line. */
 struct kcpecho_config {
-  u16_t port;          /**< UDP port to listen on (8000) */
-  const char *profile; /**< kcptun profile: normal, fast, fast2, fast3 ("fast") */
-  int wnd;             /**< send and receive window, segments (128) */
-  int mtu;             /**< KCP mtu, bytes (1400) */
-  u32_t idle_sec;      /**< close a session silent this long (60) */
-  int max_sessions;    /**< session cap (1024) */
+  u16_t port;          /**< UDP port to listen on, not 0 */
+  const char *profile; /**< a profile ikcp_profile() knows (ikcp_profile_name()) */
+  int wnd;             /**< send and receive window, segments */
+  int mtu;             /**< KCP mtu, bytes */
+  u32_t idle_sec;      /**< close a session silent this long */
+  int max_sessions;    /**< session cap */
+};
+
+/** The setting kcpecho_config_check() found wrong, or KCPECHO_CFG_OK. */
+enum kcpecho_cfg_field {
+  KCPECHO_CFG_OK,
+  KCPECHO_CFG_PORT,
+  KCPECHO_CFG_PROFILE,
+  KCPECHO_CFG_WND,
+  KCPECHO_CFG_MTU,
+  KCPECHO_CFG_IDLE,
+  KCPECHO_CFG_SESSIONS
 };
 
 void kcpecho_config_default(struct kcpecho_config *cfg);
 /**
+ * Check settings against the limits above, as kcpecho_init() does, so that
+ * a command line can name the bad one before starting anything.
+ * @return KCPECHO_CFG_OK, or the first setting out of its limits
+ */
+enum kcpecho_cfg_field kcpecho_config_check(const struct kcpecho_config *cfg);
+/**
  * Start the service; call in the lwIP core thread.
- * @return ERR_OK; ERR_VAL for a bad setting (unknown profile, wnd outside
- *         1..32768, mtu outside 50..1500, idle 0, cap 0); ERR_USE when it
- *         already runs or the port is taken; ERR_MEM
+ * @return ERR_OK; ERR_VAL for a bad setting (kcpecho_config_check());
+ *         ERR_USE when it already runs or the port is taken; ERR_MEM
  */
 err_t kcpecho_init(const struct kcpecho_config *cfg);
 /**
- * Print the service's counters on one line of stdout; call in the lwIP core
- * thread. The line is parsed by tests: "kcpecho:" then "name value" pairs,
- * all decimal, always all of them and in this order:
+ * Add the service's counters to c as group "kcpecho"; call in the lwIP core
+ * thread. As a line (counters_print_text()) it is parsed by tests: "kcpecho:"
+ * then "name value" pairs, all decimal, always all of them, in this order:
  *
  *   kcpecho: sessions S opened N closed N idle N dead N refused N in N out N
  *   bytes_in N bytes_out N segs_in N segs_out N data_in N data_out N
@@ -47,6 +82,6 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  * sess_in: datagrams taken by a session's engine, so that
  * in = malformed + dropped + refused + sess_in.
  */
-void kcpecho_stats_print(void);
+void kcpecho_counters(struct counters *c);
 
 #endif /* KCPECHO_H */

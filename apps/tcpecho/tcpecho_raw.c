@@ -37,8 +37,6 @@
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 /** Ring size: the most a peer can send before we call tcp_recved(). */
 #define TCPECHO_RAW_BUF_SIZE TCP_WND
@@ -500,19 +498,24 @@ tcpecho_raw_init(u16_t port, u32_t idle_sec)
   return ERR_OK;
 }
 
-/** Print the counters on one line; call in the core thread. New fields go
- *  at the end: tests read the line by field name and position. */
+/** Add the counters to c as group "tcpecho"; call in the core thread. New
+ *  ones go at the end: tests read the line by name and position. */
 void
-tcpecho_raw_stats_print(void)
+tcpecho_raw_counters(struct counters *c)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("tcpecho: accepted %" PRIu32 " refused %" PRIu32 " active %" PRIu32 " peak %" PRIu32
-         " closed %" PRIu32 " reset %" PRIu32 " aborted %" PRIu32
-         " bytes-in %" PRIu64 " bytes-out %" PRIu64 " idle %" PRIu32 " evicted %" PRIu32
-         " bogus %" PRIu32 " slow %" PRIu32 "\n",
-         tcpecho_raw_stats.accepted, tcpecho_raw_stats.refused, tcpecho_raw_stats.active,
-         tcpecho_raw_stats.peak, tcpecho_raw_stats.closed, tcpecho_raw_stats.reset,
-         tcpecho_raw_stats.aborted, tcpecho_raw_stats.bytes_in, tcpecho_raw_stats.bytes_out,
-         tcpecho_raw_stats.idle, tcpecho_raw_stats.evicted, tcpecho_raw_stats.bogus,
-         tcpecho_raw_stats.slow);
+  counters_group(c, "tcpecho");
+  counters_add(c, "accepted", tcpecho_raw_stats.accepted);
+  counters_add(c, "refused", tcpecho_raw_stats.refused);
+  counters_add(c, "active", tcpecho_raw_stats.active);
+  counters_add(c, "peak", tcpecho_raw_stats.peak);
+  counters_add(c, "closed", tcpecho_raw_stats.closed);
+  counters_add(c, "reset", tcpecho_raw_stats.reset);
+  counters_add(c, "aborted", tcpecho_raw_stats.aborted);
+  counters_add(c, "bytes_in", tcpecho_raw_stats.bytes_in);
+  counters_add(c, "bytes_out", tcpecho_raw_stats.bytes_out);
+  counters_add(c, "idle", tcpecho_raw_stats.idle);
+  counters_add(c, "evicted", tcpecho_raw_stats.evicted);
+  counters_add(c, "bogus", tcpecho_raw_stats.bogus);
+  counters_add(c, "slow", tcpecho_raw_stats.slow);
 }

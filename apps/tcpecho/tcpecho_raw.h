@@ -7,12 +7,13 @@
  * Connections cannot be hoarded: one on which no data moved in either
  * direction for the idle timeout is closed, at the cap the longest-idle one
  * is evicted for a newcomer, and TCP keepalive finds peers that vanished
- * without a FIN or RST. The counters printed by tcpecho_raw_stats_print()
+ * without a FIN or RST. The counters of tcpecho_raw_counters()
  * add up: accepted = active + closed + reset + aborted + idle + evicted.
  */
 #ifndef TCPECHO_RAW_H
 #define TCPECHO_RAW_H
 
+#include "counters.h"
 #include "lwip/arch.h"
 #include "lwip/err.h"
 
@@ -43,6 +44,6 @@
 #define TCPECHO_RAW_IDLE_MAX 86400
 
 err_t tcpecho_raw_init(u16_t port, u32_t idle_sec);
-void tcpecho_raw_stats_print(void);
+void tcpecho_raw_counters(struct counters *c);
 
 #endif /* TCPECHO_RAW_H */

@@ -14,8 +14,6 @@
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 static struct udp_pcb *udpecho_raw_pcb;
 
@@ -70,12 +68,14 @@ udpecho_raw_init(u16_t port)
   return ERR_OK;
 }
 
-/** Print the counters on one line; call in the core thread. */
+/** Add the counters to c as group "udpecho"; call in the core thread. */
 void
-udpecho_raw_stats_print(void)
+udpecho_raw_counters(struct counters *c)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("udpecho: requests %" PRIu32 " bytes %" PRIu64 " send-errors %" PRIu32 " bogus %" PRIu32 "\n",
-         udpecho_raw_stats.requests, udpecho_raw_stats.bytes, udpecho_raw_stats.send_errors,
-         udpecho_raw_stats.bogus);
+  counters_group(c, "udpecho");
+  counters_add(c, "requests", udpecho_raw_stats.requests);
+  counters_add(c, "bytes", udpecho_raw_stats.bytes);
+  counters_add(c, "send_err", udpecho_raw_stats.send_errors);
+  counters_add(c, "bogus", udpecho_raw_stats.bogus);
 }

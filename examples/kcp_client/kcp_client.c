@@ -1,11 +1,12 @@
 /**
  * @file
  * kcp_client: entry point of the host-side client of the kcpecho service.
- * The command line is parsed by kcpc_args.c (a bad one exits 2 with the
- * usage); here the server is resolved and the chosen mode started.
+ * The command line is parsed by kcpc_args.c (a bad one exits 2 with a
+ * one-line error); here the server is resolved and the chosen mode started.
  */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -35,7 +36,18 @@ kcpc_resolve(struct kcpc_config *cfg, const char *host, unsigned port)
   memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
   cfg->addrlen = res->ai_addrlen;
   freeaddrinfo(res);
-  snprintf(cfg->peer, sizeof(cfg->peer), "%s:%u", host, port);
+  if (cfg->addr.ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&cfg->addr;
+
+    if ((IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&a6->sin6_addr)) &&
+        a6->sin6_scope_id == 0) {
+      fprintf(stderr, "kcp_client: %s: a link-local address needs the interface it is on, "
+              "e.g. %s%%tap0\n", host, host);
+      return KCPC_EXIT_USAGE;
+    }
+  }
+  /* an IPv6 endpoint is written [addr]:port, so that the port stands apart */
+  snprintf(cfg->peer, sizeof(cfg->peer), strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
   return 0;
 }
 

@@ -19,7 +19,7 @@
  *             peer are left zero)
  * @param host HOST from argv, or KCPC_DEFAULT_HOST
  * @param port PORT from argv, or the default port of the chosen echo
- * @param err  where a refusal is explained, followed by the usage
+ * @param err  where a refusal is explained, followed by a hint to --help
  * @return 0 (cfg->help set if -h asked for the usage, cfg->version if
  *         --version asked for the version), or KCPC_EXIT_USAGE
  *         after a message on err

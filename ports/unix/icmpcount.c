@@ -13,8 +13,6 @@
 #include "lwip/prot/icmp.h"
 #include "lwip/raw.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 static struct raw_pcb *icmpcount_pcb;
 
@@ -58,11 +56,12 @@ icmpcount_init(void)
   return ERR_OK;
 }
 
-/** Print the counters on one line; call in the core thread. */
+/** Add the counters to c as group "icmp"; call in the core thread. */
 void
-icmpcount_stats_print(void)
+icmpcount_counters(struct counters *c)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("icmp: echo-requests %" PRIu32 " bytes %" PRIu64 "\n",
-         icmpcount_stats.requests, icmpcount_stats.bytes);
+  counters_group(c, "icmp");
+  counters_add(c, "requests", icmpcount_stats.requests);
+  counters_add(c, "bytes", icmpcount_stats.bytes);
 }

@@ -6,9 +6,10 @@
 #ifndef ICMPCOUNT_H
 #define ICMPCOUNT_H
 
+#include "counters.h"
 #include "lwip/err.h"
 
 err_t icmpcount_init(void);
-void icmpcount_stats_print(void);
+void icmpcount_counters(struct counters *c);
 
 #endif /* ICMPCOUNT_H */

@@ -8,10 +8,11 @@
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
  * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
- * thread is ever interrupted, and reads them from a signalfd; it prints
- * counters (and stops) while holding the core lock, since the counters
- * belong to the core thread. The watchdog (watchdog.h) has a thread of its
- * own, which aborts the process when the core thread hangs.
+ * thread is ever interrupted, and reads them from a signalfd, beside the
+ * tap driver's failure eventfd (tapif_fail_fd()); it prints counters (and
+ * stops) while holding the core lock, since the counters belong to the
+ * core thread. The watchdog (watchdog.h) has a thread of its own, which
+ * aborts the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
  * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
@@ -21,6 +22,7 @@
 #include "kcpecho.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
+#include "statsreport.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
@@ -35,9 +37,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +65,7 @@ struct minimal_opts {
   struct pcapdump_config pcap;
   struct linkemu_config emu;
   u32_t stats_sec;
+  int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
   u32_t watchdog_sec; /**< --watchdog; 0: off */
@@ -79,6 +84,7 @@ enum {
   OPT_REORDER,
   OPT_SEED,
   OPT_STATS,
+  OPT_STATS_JSON,
   OPT_PROFILE,
   OPT_KCP_WND,
   OPT_KCP_MTU,
@@ -110,6 +116,7 @@ static const struct option minimal_longopts[] = {
   {"reorder", required_argument, NULL, OPT_REORDER},
   {"seed", required_argument, NULL, OPT_SEED},
   {"stats", required_argument, NULL, OPT_STATS},
+  {"stats-json", no_argument, NULL, OPT_STATS_JSON},
   {"debug", no_argument, NULL, 'd'},
   {"kcp-port", required_argument, NULL, 'k'},
   {"profile", required_argument, NULL, OPT_PROFILE},
@@ -124,11 +131,49 @@ static const struct option minimal_longopts[] = {
   {NULL, 0, NULL, 0}
 };
 
+/** What the KCP echo takes for @p field, from its own limits and the
+    engine's list of profiles; the text lives until the next call. */
+static const char *
+minimal_kcp_expected(enum kcpecho_cfg_field field)
+{
+  static char buf[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  buf[0] = '\0';
+  switch (field) {
+  case KCPECHO_CFG_PROFILE:
+    for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(buf); i++) {
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i > 0 ? ", " : "", name);
+    }
+    break;
+  case KCPECHO_CFG_PORT:
+    snprintf(buf, sizeof(buf), "a port 1..65535 other than %d (UDP echo)", MINIMAL_ECHO_PORT);
+    break;
+  case KCPECHO_CFG_WND:
+    snprintf(buf, sizeof(buf), "segments %d..%d", KCPECHO_WND_MIN, KCPECHO_WND_MAX);
+    break;
+  case KCPECHO_CFG_MTU:
+    snprintf(buf, sizeof(buf), "bytes %d..%d", KCPECHO_MTU_MIN, KCPECHO_MTU_MAX);
+    break;
+  case KCPECHO_CFG_IDLE:
+    snprintf(buf, sizeof(buf), "seconds %d..%d", KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX);
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+    break;
+  case KCPECHO_CFG_OK:
+    break;
+  }
+  return buf;
+}
+
 static void
 minimal_usage(FILE *out)
 {
   fprintf(out,
-    "usage: minimal [options]\n"
+    "Usage: minimal [options]\n"
     "  lwIP on a tap: ICMP echo, UDP echo :7, TCP echo :7, KCP echo :8000.\n"
     "  Create the tap first: sudo scripts/setup-tapif\n"
     "\n"
@@ -156,14 +201,27 @@ minimal_usage(FILE *out)
     "                       ways together (%u; 1..%u); beyond that a frame to\n"
     "                       delay or reorder is dropped, counted as queue-full, on\n"
     "                       top of --loss (large windows with --delay need more)\n"
-    "      --stats SEC      print counters every SEC seconds (0: only on SIGUSR1)\n"
-    "  -d, --debug          print one line per frame crossing the tap\n"
-    "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
-    "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
-    "      --kcp-wnd N      KCP send/receive window in segments (128; 1..32768)\n"
-    "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
-    "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
-    "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "      --stats SEC      every SEC seconds, one line with the time and the rates\n"
+    "                       since the last (0: none); SIGUSR1 and exit print\n"
+    "                       every counter, a line per module\n"
+    "      --stats-json     print all of these as JSON objects, one per line\n"
+    "  -d, --debug          print one line per frame crossing the tap\n",
+    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
+    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT);
+  /* The KCP echo's defaults and limits are its own (kcpecho.h). */
+  fprintf(out,
+    "  -k, --kcp-port N     KCP echo UDP port (%d; 1..65535, not %d)\n"
+    "      --profile NAME   KCP profile: %s (%s)\n"
+    "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
+    "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
+    "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n",
+    KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
+    KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
+    KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
+    KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
+    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+  fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
     "      --watchdog SEC   abort (SIGABRT, with a message) when the lwIP core\n"
@@ -176,18 +234,43 @@ minimal_usage(FILE *out)
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
-    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
     TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
+}
+
+/** Report a command line error, with where the usage is, and exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+minimal_fail_usage(const char *fmt, ...)
+{
+  va_list ap;
+
+  fputs("minimal: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs("\nTry 'minimal --help' for more information.\n", stderr);
+  exit(2);
 }
 
 /** Report a bad option value and exit 2. */
 static void __attribute__((noreturn))
 minimal_bad_value(const char *opt, const char *value, const char *expected)
 {
-  fprintf(stderr, "minimal: invalid %s '%s': expected %s\n", opt, value, expected);
-  minimal_usage(stderr);
-  exit(2);
+  minimal_fail_usage("invalid %s '%s': expected %s", opt, value, expected);
+}
+
+/** What getopt_long refused in arg (its '?'), named as the user wrote it. */
+static void __attribute__((noreturn))
+minimal_bad_option(const char *arg)
+{
+  const char *eq = strchr(arg, '=');
+
+  if (strncmp(arg, "--", 2) != 0) {
+    minimal_fail_usage("unknown option '-%c'", optopt);
+  }
+  if (eq != NULL) {
+    minimal_fail_usage("option '%.*s' is unknown or takes no value", (int)(eq - arg), arg);
+  }
+  minimal_fail_usage("unknown or ambiguous option '%s'", arg);
 }
 
 /** Decimal integer in [min, max]; no sign, no spaces, nothing after. */
@@ -257,12 +340,50 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
   }
 }
 
-static void __attribute__((noreturn))
-minimal_fail_usage(const char *msg)
+/** A KCP echo number: its syntax here, its limits by minimal_check_kcp(). */
+static u32_t
+minimal_parse_kcp(const char *opt, const char *s, enum kcpecho_cfg_field field, u32_t max)
 {
-  fprintf(stderr, "minimal: %s\n", msg);
-  minimal_usage(stderr);
-  exit(2);
+  return minimal_parse_u32(opt, s, 0, max, minimal_kcp_expected(field));
+}
+
+/** The KCP echo's settings, judged by the service's own validator. */
+static void
+minimal_check_kcp(const struct kcpecho_config *c)
+{
+  enum kcpecho_cfg_field bad = kcpecho_config_check(c);
+  const char *opt = NULL;
+  char value[16];
+  u32_t v = 0;
+
+  switch (bad) {
+  case KCPECHO_CFG_OK:
+    return;
+  case KCPECHO_CFG_PROFILE:
+    minimal_bad_value("--profile", c->profile, minimal_kcp_expected(bad));
+  case KCPECHO_CFG_PORT:
+    opt = "--kcp-port";
+    v = c->port;
+    break;
+  case KCPECHO_CFG_WND:
+    opt = "--kcp-wnd";
+    v = (u32_t)c->wnd;
+    break;
+  case KCPECHO_CFG_MTU:
+    opt = "--kcp-mtu";
+    v = (u32_t)c->mtu;
+    break;
+  case KCPECHO_CFG_IDLE:
+    opt = "--kcp-idle";
+    v = c->idle_sec;
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    opt = "--kcp-max";
+    v = (u32_t)c->max_sessions;
+    break;
+  }
+  snprintf(value, sizeof(value), "%" U32_F, v);
+  minimal_bad_value(opt, value, minimal_kcp_expected(bad));
 }
 
 /** Checks that need all the addresses at once. */
@@ -304,7 +425,8 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
 
-  while ((c = getopt_long(argc, argv, "hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  opterr = 0; /* our own messages, with our own prefix */
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
     switch (c) {
     case 'h':
       minimal_usage(stdout);
@@ -369,6 +491,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_STATS:
       o->stats_sec = minimal_parse_u32("--stats", optarg, 0, MINIMAL_MAX_STATS_SEC, "seconds 0..86400");
       break;
+    case OPT_STATS_JSON:
+      o->stats_json = 1;
+      break;
     case 'd':
       o->debug = 1;
       break;
@@ -379,44 +504,38 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       o->test_hang = 1;
       break;
     case 'k':
-      o->kcp.port = (u16_t)minimal_parse_u32("--kcp-port", optarg, 1, 65535, "a port 1..65535");
+      o->kcp.port = (u16_t)minimal_parse_kcp("--kcp-port", optarg, KCPECHO_CFG_PORT, 65535);
       if (o->kcp.port == MINIMAL_ECHO_PORT) {
-        minimal_bad_value("--kcp-port", optarg, "a port other than 7 (UDP echo)");
+        minimal_bad_value("--kcp-port", optarg, minimal_kcp_expected(KCPECHO_CFG_PORT));
       }
       break;
     case OPT_PROFILE:
-      if (strcmp(optarg, "normal") != 0 && strcmp(optarg, "fast") != 0 &&
-          strcmp(optarg, "fast2") != 0 && strcmp(optarg, "fast3") != 0) {
-        minimal_bad_value("--profile", optarg, "normal, fast, fast2 or fast3");
-      }
       o->kcp.profile = optarg;
       break;
     case OPT_KCP_WND:
-      o->kcp.wnd = (int)minimal_parse_u32("--kcp-wnd", optarg, 1, 32768, "segments 1..32768");
+      o->kcp.wnd = (int)minimal_parse_kcp("--kcp-wnd", optarg, KCPECHO_CFG_WND, INT_MAX);
       break;
     case OPT_KCP_MTU:
-      o->kcp.mtu = (int)minimal_parse_u32("--kcp-mtu", optarg, 50, 1500, "bytes 50..1500");
+      o->kcp.mtu = (int)minimal_parse_kcp("--kcp-mtu", optarg, KCPECHO_CFG_MTU, INT_MAX);
       break;
     case OPT_KCP_IDLE:
-      o->kcp.idle_sec = minimal_parse_u32("--kcp-idle", optarg, 1, 86400, "seconds 1..86400");
+      o->kcp.idle_sec = minimal_parse_kcp("--kcp-idle", optarg, KCPECHO_CFG_IDLE, UINT32_MAX);
       break;
     case OPT_KCP_MAX:
-      o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
       break;
+    case ':':
+      minimal_fail_usage("option '%s' needs a value", argv[optind - 1]);
     default:
-      /* getopt_long already named the offending option */
-      minimal_usage(stderr);
-      exit(2);
+      minimal_bad_option(argv[optind - 1]);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "minimal: unexpected argument '%s'\n", argv[optind]);
-    minimal_usage(stderr);
-    exit(2);
+    minimal_fail_usage("unexpected argument '%s'", argv[optind]);
   }
   if (o->pcap.file == NULL && (o->pcap.size > 0 || o->pcap.count > 0)) {
     minimal_fail_usage("--pcap-size and --pcap-count need --pcap FILE");
@@ -425,6 +544,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
   minimal_check_addrs(o);
+  minimal_check_kcp(&o->kcp);
 }
 
 /** One line naming the fix, for each way attaching the tap fails. */
@@ -470,22 +590,68 @@ static struct tapif minimal_tap;
 static struct netif minimal_netif;
 static struct pcapdump *minimal_pcap;
 
-/** Every counter, in the core thread's context (core lock held). */
+static struct statsreport minimal_report;
+/** The counters being reported: static, as they are large. */
+static struct counters minimal_snapshot;
+
+/** Every module's counters, now; called with the core lock held, since the
+ *  counters belong to the core thread. */
 static void
-minimal_stats_print(void)
+minimal_counters(struct counters *c)
 {
-  tapif_stats_print(&minimal_tap);
-  icmpcount_stats_print();
-  udpecho_raw_stats_print();
-  tcpecho_raw_stats_print();
-  kcpecho_stats_print();
+  counters_init(c);
+  tapif_counters(&minimal_tap, c);
+  icmpcount_counters(c);
+  udpecho_raw_counters(c);
+  tcpecho_raw_counters(c);
+  kcpecho_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
-    printf("pcap: %lu frames, %lu files%s%s\n", pcapdump_count(minimal_pcap),
-           pcapdump_files(minimal_pcap), pcapdump_error(minimal_pcap) != NULL ? "; stopped: " : "",
-           pcapdump_error(minimal_pcap) != NULL ? pcapdump_error(minimal_pcap) : "");
+    counters_group(c, "pcap");
+    counters_add(c, "frames", pcapdump_count(minimal_pcap));
+    counters_add(c, "files", pcapdump_files(minimal_pcap));
+  }
+}
+
+/** The first report's rates count from now; core lock held. */
+static void
+minimal_stats_start(const struct minimal_opts *o)
+{
+  minimal_counters(&minimal_snapshot);
+  statsreport_init(&minimal_report, o->stats_json, o->tap, &minimal_snapshot);
+}
+
+/** Report the counters, the periodic line or all of them; core lock held. */
+static void
+minimal_stats_print(int periodic)
+{
+  static int pcap_error_told;
+
+  minimal_counters(&minimal_snapshot);
+  if (periodic) {
+    statsreport_interval(&minimal_report, &minimal_snapshot, stdout);
+  } else {
+    statsreport_full(&minimal_report, &minimal_snapshot, stdout);
   }
   fflush(stdout);
+  if (minimal_pcap != NULL && pcapdump_error(minimal_pcap) != NULL && !pcap_error_told) {
+    fprintf(stderr, "minimal: pcap capture stopped: %s\n", pcapdump_error(minimal_pcap));
+    pcap_error_told = 1;
+  }
+}
+
+/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
+ *  (lwIP's ip6addr_ntoa_r() writes upper case). */
+static const char *
+minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
+{
+  char *c;
+
+  ip6addr_ntoa_r(addr, buf, (int)len);
+  for (c = buf; *c != '\0'; c++) {
+    *c = (char)tolower((unsigned char)*c);
+  }
+  return buf;
 }
 
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
@@ -498,10 +664,41 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      ip6addr_ntoa_r(netif_ip6_addr(netif, i), a, sizeof(a));
+      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
+}
+
+/**
+ * Where a service answers, as the host writes it: the IPv4 address, then
+ * each IPv6 one in brackets, link-local ones with the tap as their scope
+ * ("192.168.0.2:7, [fe80::1%tap0]:7"). port < 0: addresses alone.
+ */
+static const char *
+minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
+{
+  char a[IP6ADDR_STRLEN_MAX];
+  size_t n;
+  int i;
+
+  ip4addr_ntoa_r(&o->ip, a, sizeof(a));
+  n = (size_t)snprintf(buf, len, port < 0 ? "%s" : "%s:%d", a, port);
+  for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES && n < len; i++) {
+    const ip6_addr_t *ip6 = netif_ip6_addr(&minimal_netif, i);
+    const char *scope = ip6_addr_islinklocal(ip6) ? "%" : "";
+
+    if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
+      continue;
+    }
+    minimal_ip6_str(ip6, a, sizeof(a));
+    if (port < 0) {
+      n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
+    } else {
+      n += (size_t)snprintf(buf + n, len - n, ", [%s%s%s]:%d", a, scope, *scope ? o->tap : "", port);
+    }
+  }
+  return buf;
 }
 
 /** Add the netif and start the services; called with the core lock held. */
@@ -509,6 +706,7 @@ static void
 minimal_start_stack(const struct minimal_opts *o)
 {
   char ip[IP4ADDR_STRLEN_MAX], mask[IP4ADDR_STRLEN_MAX], gw[IP4ADDR_STRLEN_MAX];
+  char at[IP4ADDR_STRLEN_MAX + LWIP_IPV6_NUM_ADDRESSES * (IP6ADDR_STRLEN_MAX + IFNAMSIZ + 12)];
   const u8_t *mac;
   err_t err;
 
@@ -552,22 +750,22 @@ minimal_start_stack(const struct minimal_opts *o)
   if (err != ERR_OK) {
     minimal_die("ICMP counter", err);
   }
-  printf("minimal: ICMP echo on %s\n", ip);
+  printf("minimal: ICMP echo on %s\n", minimal_endpoints(o, -1, at, sizeof(at)));
   err = udpecho_raw_init(MINIMAL_ECHO_PORT);
   if (err != ERR_OK) {
     minimal_die("UDP echo", err);
   }
-  printf("minimal: UDP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: UDP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = tcpecho_raw_init(MINIMAL_ECHO_PORT, o->tcp_idle_sec);
   if (err != ERR_OK) {
     minimal_die("TCP echo", err);
   }
-  printf("minimal: TCP echo on %s:%d\n", ip, MINIMAL_ECHO_PORT);
+  printf("minimal: TCP echo on %s\n", minimal_endpoints(o, MINIMAL_ECHO_PORT, at, sizeof(at)));
   err = kcpecho_init(&o->kcp);
   if (err != ERR_OK) {
     minimal_die("KCP echo", err);
   }
-  printf("minimal: KCP echo on %s:%u (profile %s)\n", ip, (unsigned)o->kcp.port,
+  printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
   if (watchdog_start(o->watchdog_sec) != ERR_OK) {
     minimal_die("watchdog", ERR_MEM);
@@ -594,10 +792,11 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
   return ms > 0 ? (int)ms : 0;
 }
 
-/** Wait for signals and timer ticks until SIGINT or SIGTERM. SIGUSR2
- *  hangs the core thread with --test-hang, and is ignored without it. */
+/** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
+    the tap reader reports on @p fail_fd that it stopped (then 0). SIGUSR2
+    hangs the core thread with --test-hang, and is ignored without it. */
 static int
-minimal_run(int sfd, u32_t stats_sec, int test_hang)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec, int test_hang)
 {
   struct timespec next = {0, 0};
 
@@ -606,18 +805,21 @@ minimal_run(int sfd, u32_t stats_sec, int test_hang)
     next.tv_sec += stats_sec;
   }
   for (;;) {
-    struct pollfd pfd = {sfd, POLLIN, 0};
+    struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {fail_fd, POLLIN, 0}};
     struct signalfd_siginfo si;
-    int n = poll(&pfd, 1, minimal_poll_timeout(&next, stats_sec));
+    int n = poll(pfd, 2, minimal_poll_timeout(&next, stats_sec));
 
     if (n < 0 && errno != EINTR) {
       perror("minimal: poll");
       return SIGTERM;
     }
+    if (n > 0 && pfd[1].revents != 0) {
+      return 0;
+    }
     if (n == 0) {
       next.tv_sec += stats_sec;
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(1);
       UNLOCK_TCPIP_CORE();
       continue;
     }
@@ -626,7 +828,7 @@ minimal_run(int sfd, u32_t stats_sec, int test_hang)
     }
     if (si.ssi_signo == SIGUSR1) {
       LOCK_TCPIP_CORE();
-      minimal_stats_print();
+      minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
     } else if (si.ssi_signo == SIGUSR2) {
       if (test_hang && tcpip_callback(watchdog_test_hang, NULL) != ERR_OK) {
@@ -688,6 +890,7 @@ main(int argc, char **argv)
   tcpip_init(NULL, NULL);
   LOCK_TCPIP_CORE();
   minimal_start_stack(&opts);
+  minimal_stats_start(&opts);
   UNLOCK_TCPIP_CORE();
 
   err = tapif_start(&minimal_tap);
@@ -696,7 +899,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, opts.stats_sec, opts.test_hang);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec, opts.test_hang);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;
@@ -706,7 +909,7 @@ main(int argc, char **argv)
   }
   LOCK_TCPIP_CORE();
   printf("minimal: stopping on %s\n", status != 0 ? "tap failure" : strsignal(sig));
-  minimal_stats_print();
+  minimal_stats_print(0);
   tapif_shutdown(&minimal_tap);
   if (minimal_pcap != NULL) {
     pcapdump_close(minimal_pcap);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tcp_hold.py - hostile TCP clients for tests/tap_robust_tcp.sh (issue #5).
+"""tcp_hold.py - hostile TCP clients for tests/tap_robust_tcp.sh.
 
   tcp_hold.py HOST PORT [--abandon N] [--hog] [--hold SEC] [--drip SEC]
 

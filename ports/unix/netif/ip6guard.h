@@ -19,6 +19,8 @@
 #ifndef IP6GUARD_H
 #define IP6GUARD_H
 
+#include "counters.h"
+
 #include "lwip/netif.h"
 
 /** How often duplicate addresses are looked for and re-created (ms). */
@@ -36,6 +38,6 @@ struct ip6guard {
 void ip6guard_start(struct ip6guard *g, struct netif *netif);
 void ip6guard_stop(struct ip6guard *g);
 int ip6guard_input(struct ip6guard *g, const u8_t *frame, u16_t len);
-void ip6guard_stats_print(const struct ip6guard *g);
+void ip6guard_counters(const struct ip6guard *g, struct counters *c);
 
 #endif /* IP6GUARD_H */

@@ -13,8 +13,6 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/sys.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 /** Offsets: Ethernet type; IPv4 flags/fragment, protocol, addresses;
@@ -389,12 +387,17 @@ synguard_input(struct synguard *g, const u8_t *frame, u16_t len)
   return 1;
 }
 
-/** One line of counters; core thread. */
+/** Add the guard's counters, as group "synguard"; core thread. */
 void
-synguard_stats_print(const struct synguard *g)
+synguard_counters(const struct synguard *g, struct counters *c)
 {
-  printf("synguard: half-open %" PRIu32 " (max %d, per source %d) syns %" PRIu32 " completed %" PRIu32
-         " evicted %" PRIu32 " dropped %" PRIu32 " expired %" PRIu32 " full %" PRIu32 " hidden %" PRIu32 "\n",
-         g->n, SYNGUARD_MAX, SYNGUARD_PER_SRC, g->stats.syns, g->stats.completed, g->stats.evicted,
-         g->stats.dropped, g->stats.expired, g->stats.full, g->stats.hidden);
+  counters_group(c, "synguard");
+  counters_add(c, "half_open", g->n);
+  counters_add(c, "syns", g->stats.syns);
+  counters_add(c, "completed", g->stats.completed);
+  counters_add(c, "evicted", g->stats.evicted);
+  counters_add(c, "dropped", g->stats.dropped);
+  counters_add(c, "expired", g->stats.expired);
+  counters_add(c, "full", g->stats.full);
+  counters_add(c, "hidden", g->stats.hidden);
 }

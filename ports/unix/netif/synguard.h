@@ -32,9 +32,12 @@
 #ifndef SYNGUARD_H
 #define SYNGUARD_H
 
+#include "counters.h"
+
 #include "lwip/pbuf.h"
 
-/** Half-open handshakes at most, in total. */
+/** Half-open handshakes at most, in total (SYNGUARD_PER_SRC from one
+ *  source address). */
 #define SYNGUARD_MAX 256
 /** Half-open handshakes at most from one source address. */
 #define SYNGUARD_PER_SRC 32
@@ -78,6 +81,6 @@ struct synguard {
 
 void synguard_init(struct synguard *g, synguard_inject_fn inject, void *arg);
 int synguard_input(struct synguard *g, const u8_t *frame, u16_t len);
-void synguard_stats_print(const struct synguard *g);
+void synguard_counters(const struct synguard *g, struct counters *c);
 
 #endif /* SYNGUARD_H */

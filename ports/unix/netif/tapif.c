@@ -17,10 +17,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/if_tun.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -59,6 +57,24 @@ tapif_trace(const struct tapif *tap, const char *dir, const u8_t *frame, u16_t l
   fflush(stdout);
 }
 
+/** Close whichever of the tap's descriptors are open. */
+static void
+tapif_close_fds(struct tapif *tap)
+{
+  int *fds[3];
+  size_t i;
+
+  fds[0] = &tap->fd;
+  fds[1] = &tap->stop_fd;
+  fds[2] = &tap->fail_fd;
+  for (i = 0; i < LWIP_ARRAYSIZE(fds); i++) {
+    if (*fds[i] >= 0) {
+      close(*fds[i]);
+      *fds[i] = -1;
+    }
+  }
+}
+
 /**
  * Attach to an existing tap. Opening /dev/net/tun with TUNSETIFF would
  * silently create a missing device as root, and a fresh unconfigured tap
@@ -75,6 +91,7 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
   memset(tap, 0, sizeof(*tap));
   tap->fd = -1;
   tap->stop_fd = -1;
+  tap->fail_fd = -1;
   if (cfg->name == NULL || cfg->name[0] == '\0' || strlen(cfg->name) >= sizeof(tap->name)) {
     return EINVAL;
   }
@@ -84,24 +101,15 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
   if (if_nametoindex(tap->name) == 0) {
     return ENODEV;
   }
-  tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-  if (tap->fd < 0) {
-    return errno;
-  }
   memset(&ifr, 0, sizeof(ifr));
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   memcpy(ifr.ifr_name, tap->name, strlen(tap->name));
-  if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+  if ((tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0 ||
+      ioctl(tap->fd, TUNSETIFF, &ifr) < 0 ||
+      (tap->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
+      (tap->fail_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
     err = errno;
-    close(tap->fd);
-    tap->fd = -1;
-    return err;
-  }
-  tap->stop_fd = eventfd(0, EFD_CLOEXEC);
-  if (tap->stop_fd < 0) {
-    err = errno;
-    close(tap->fd);
-    tap->fd = -1;
+    tapif_close_fds(tap);
     return err;
   }
   return 0;
@@ -285,13 +293,17 @@ tapif_count(u32_t *counter)
   __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
-/** The tap is gone (deleted, or the fd broke): record why and ask the
- *  process to stop, so a supervisor can start a fresh one. */
+/** The tap is gone (deleted, or the fd broke): record why and report it
+ *  on fail_fd; what to do about it is the application's choice. */
 static void
 tapif_fail(struct tapif *tap, int err)
 {
-  __atomic_store_n(&tap->error, err != 0 ? err : EIO, __ATOMIC_RELAXED);
-  kill(getpid(), SIGTERM);
+  u64_t one = 1;
+
+  __atomic_store_n(&tap->error, err != 0 ? err : EIO, __ATOMIC_RELEASE);
+  if (write(tap->fail_fd, &one, sizeof(one)) < 0) {
+    perror("tapif: reporting the lost tap");
+  }
 }
 
 /** Reader thread: the only code outside the core thread. It allocates a
@@ -353,12 +365,12 @@ tapif_reader(void *arg)
       }
       pbuf_take(p, frame_buf, (u16_t)n);
       while (rxring_put(&tap->rx, p) != ERR_OK) {
-        int stop = rxring_wait_room(&tap->rx, tap->stop_fd);
+        int err = rxring_wait_room(&tap->rx, tap->stop_fd);
 
-        if (stop != 0) {
+        if (err != 0) {
           pbuf_free(p);
-          if (stop != 1) {
-            tapif_fail(tap, stop);
+          if (err != ECANCELED) {
+            tapif_fail(tap, err);
           }
           return NULL;
         }
@@ -368,11 +380,23 @@ tapif_reader(void *arg)
   return NULL;
 }
 
-/** Why the reader stopped on its own (it then sent us SIGTERM), or 0. */
+/** Why the reader stopped on its own (it then made tapif_fail_fd()
+ *  readable), or 0. */
 int
 tapif_error(const struct tapif *tap)
 {
-  return __atomic_load_n(&tap->error, __ATOMIC_RELAXED);
+  return __atomic_load_n(&tap->error, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * An eventfd that becomes readable when the reader stops on its own (the
+ * tap went away; tapif_error() says why): poll it beside the application's
+ * other events and decide there, e.g. stop so a supervisor starts afresh.
+ */
+int
+tapif_fail_fd(const struct tapif *tap)
+{
+  return tap->fail_fd;
 }
 
 /** Start receiving; call once the netif is added and up. @return 0 or errno */
@@ -425,40 +449,43 @@ tapif_shutdown(struct tapif *tap)
     rxring_close(&tap->rx);
     linkemu_deinit(&tap->emu);
   }
-  if (tap->fd >= 0) {
-    close(tap->fd);
-    tap->fd = -1;
-  }
-  if (tap->stop_fd >= 0) {
-    close(tap->stop_fd);
-    tap->stop_fd = -1;
-  }
+  tapif_close_fds(tap);
 }
 
+/** The link emulation's counters of one direction, as group "link TAP DIR". */
 static void
-tapif_emu_print(const struct tapif *tap, const char *dir, const struct linkemu_stats *st)
+tapif_emu_counters(const struct tapif *tap, const char *dir, const struct linkemu_stats *st,
+                   struct counters *c)
 {
-  printf("link %s %s: frames %" PRIu32 " lost %" PRIu32 " dup %" PRIu32 " delayed %" PRIu32
-         " reordered %" PRIu32 " queue-full %" PRIu32 "\n",
-         tap->name, dir, st->frames, st->lost, st->duplicated, st->delayed, st->reordered,
-         st->queue_full);
+  counters_group(c, "link %s %s", tap->name, dir);
+  counters_add(c, "frames", st->frames);
+  counters_add(c, "lost", st->lost);
+  counters_add(c, "dup", st->duplicated);
+  counters_add(c, "delayed", st->delayed);
+  counters_add(c, "reordered", st->reordered);
+  counters_add(c, "queue_full", st->queue_full);
 }
 
-/** Print the frame counters; call in the core thread. */
+/**
+ * Add the frame counters (group "tap NAME") and the link emulation's
+ * ("link NAME in", "link NAME out") to c; call in the core thread.
+ */
 void
-tapif_stats_print(struct tapif *tap)
+tapif_counters(struct tapif *tap, struct counters *c)
 {
   LWIP_ASSERT_CORE_LOCKED();
-  printf("tap %s: in %" PRIu32 " frames %" PRIu64 " bytes (dropped %" PRIu32 ", oversize %" PRIu32
-         ", ring full %" PRIu32 ", bogus source %" PRIu32 "), out %" PRIu32 " frames %" PRIu64
-         " bytes (errors %" PRIu32 ")\n",
-         tap->name, tap->rx_frames, tap->rx_bytes,
-         __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED),
-         __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED),
-         rxring_full_waits(&tap->rx), tap->rx_bogus,
-         tap->tx_frames, tap->tx_bytes, tap->tx_errors);
-  synguard_stats_print(&tap->syn);
-  ip6guard_stats_print(&tap->ip6);
-  tapif_emu_print(tap, "in", &tap->emu.stats[LINKEMU_IN]);
-  tapif_emu_print(tap, "out", &tap->emu.stats[LINKEMU_OUT]);
+  counters_group(c, "tap %s", tap->name);
+  counters_add(c, "in", tap->rx_frames);
+  counters_add(c, "bytes_in", tap->rx_bytes);
+  counters_add(c, "dropped", __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED));
+  counters_add(c, "oversize", __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED));
+  counters_add(c, "ring_full", rxring_full_waits(&tap->rx));
+  counters_add(c, "bogus_src", tap->rx_bogus);
+  counters_add(c, "out", tap->tx_frames);
+  counters_add(c, "bytes_out", tap->tx_bytes);
+  counters_add(c, "send_err", tap->tx_errors);
+  synguard_counters(&tap->syn, c);
+  ip6guard_counters(&tap->ip6, c);
+  tapif_emu_counters(tap, "in", &tap->emu.stats[LINKEMU_IN], c);
+  tapif_emu_counters(tap, "out", &tap->emu.stats[LINKEMU_OUT], c);
 }

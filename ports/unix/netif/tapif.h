@@ -19,11 +19,13 @@
  * duplicated is there twice).
  *
  * If the tap goes away under us (ip link del), the reader records the error
- * and sends the process SIGTERM; see tapif_error().
+ * and makes tapif_fail_fd() readable; see tapif_error(). The application
+ * decides what follows.
  */
 #ifndef TAPIF_H
 #define TAPIF_H
 
+#include "counters.h"
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
@@ -52,6 +54,7 @@ struct tapif {
   char name[IFNAMSIZ];
   int fd;
   int stop_fd;
+  int fail_fd;        /**< eventfd: the reader stopped on its own */
   int reader_started;
   pthread_t reader;
   struct netif *netif;
@@ -82,7 +85,8 @@ err_t tapif_netif_init(struct netif *netif);
 int tapif_start(struct tapif *tap);
 void tapif_stop(struct tapif *tap);
 void tapif_shutdown(struct tapif *tap);
-void tapif_stats_print(struct tapif *tap);
+void tapif_counters(struct tapif *tap, struct counters *c);
 int tapif_error(const struct tapif *tap);
+int tapif_fail_fd(const struct tapif *tap);
 
 #endif /* TAPIF_H */
