@@ -14,7 +14,7 @@ set -u
 . "$(dirname "$0")/lib/robust.sh"
 
 CAP=200
-LEGIT=1500   # messages of the live KCP session, one every 10 ms
+LEGIT=900    # messages of the live KCP session, one every 10 ms
 tstat() { mstat tcpecho: "$1"; }
 
 robust_init slowloris ./kcp_client
