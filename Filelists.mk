@@ -4,23 +4,35 @@
 # The KCP engine: no lwIP, no system calls.
 KCPFILES := kcp/ikcp.c
 
-# The lwIP binding of the engine (session layer on a raw-API udp_pcb).
-KCPLWIPFILES := kcp/kcp_lwip.c
+# kcp-go's datagram codec (nonce + CRC32 + cipher, FEC): no lwIP; links
+# CODEC_LIBS (Common.mk).
+CODECFILES := codec/kcp_crypt.c codec/kcp_codec.c codec/kcp_fec.c
+
+# The lwIP binding of the engine (session layer on a raw-API udp_pcb), with
+# the codec it can put in front of its sessions (link CODEC_LIBS too).
+KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 
 # What make install ships for users' own lwIP builds: libkcplwip.a of
 # LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
-LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
+
+# kcptun's layers, pure modules: the smux stream multiplexer, and the
+# snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
+SMUXFILES := apps/kcptun/smux.c
+SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
+SNAPPYFRAME_LIBS := -lsnappy -lisal
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/ipstr.c \
 	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
-	apps/kcpecho/kcpecho.c
-
-# kcptun's layers, pure modules: the smux stream multiplexer.
-SMUXFILES := apps/kcptun/smux.c
+	apps/kcpecho/kcpecho.c \
+	apps/kcptun/kcptun.c \
+	apps/kcptun/kcptun_opts.c \
+	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
@@ -43,7 +55,8 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_payload.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
-	examples/kcp_client/kcpc_link_tcp.c
+	examples/kcp_client/kcpc_link_tcp.c \
+	$(CODECFILES)
 
 # lwIP on virtual time for tests and fuzzers of the binding: in the
 # caller's thread, its clock, heap and wire in the caller's hands.
@@ -56,12 +69,23 @@ FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
 FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
-FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
+FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
+# kcp-go's datagram codec: ciphers, framing, FEC shards and recovery.
+FUZZTARGETS += fuzz_codec
+FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
+FUZZ_codec_LIBS := $(CODEC_LIBS)
+FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
+FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
+# kcptun's smux parser behind the snappy framed stream decoder.
+FUZZTARGETS += fuzz_smux
+FUZZ_smux_FILES := fuzz/fuzz_smux.c $(SMUXFILES) $(SNAPPYFRAMEFILES)
+FUZZ_smux_LIBS := $(SNAPPYFRAME_LIBS)
+FUZZ_smux_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=
@@ -77,12 +101,18 @@ CHECKTESTS += check_sim
 # Congestion control: modules on N flows through one bottleneck, a module
 # written against the reference v2 IKCPOPS, the classic module's wire.
 CHECKTESTS += check_cc
-# Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
-# the sources in CHECK_NAME_FILES.
+# A Check test NAME also links the sources in CHECK_NAME_FILES and the
+# libraries in CHECK_NAME_LIBS; LWIPCHECKTESTS run the lwIP core in-process.
+# The codec against golden vectors made by the real kcp-go
+# (tests/codec/golden.txt; `make codec-golden` remakes it).
+CHECKTESTS += check_codec
+CHECK_check_codec_FILES := $(CODECFILES)
+CHECK_check_codec_LIBS := $(CODEC_LIBS)
 # lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
 CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
+CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
@@ -94,6 +124,10 @@ CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
+# Snappy framed stream: golang/snappy's golden bytes, round trip, bad chunks.
+CHECKTESTS += check_snappyframe
+CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
+CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
@@ -134,12 +168,27 @@ BENCHSCRIPTS += bench/lwip-bench.sh
 INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
+# kcp-go's datagram codec (codec/): kcp_client against the real kcp-go with
+# every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
+SCRIPTTESTS += tests/interop_codec.sh
+# The codec on ./minimal's KCP echo over a lossy tap: FEC recoveries on both
+# ends, kcp-go as the client, a wrong key dropped and counted, seven more
+# cipher/FEC settings with kcp-go, and valgrind with FEC (~25 s).
+SCRIPTTESTS += tests/tap_kcp_codec.sh
+# The Wireshark dissector on kcp-go's codec with crypt none: codec header,
+# FEC shards and their KCP segments in a live capture (~5 s).
+SCRIPTTESTS += tests/wireshark_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# Sanitizers and leaks: each fuzz target replays its past crashes
+# ./minimal as a kcptun server against kcptun's client stack over raw KCP
+# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
+# modes, loss, mismatches, a vanished client under valgrind.
+TESTEXTRAS += tests/interop/bin/kcptun_peer
+SCRIPTTESTS += tests/tap_kcptun.sh
+# Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
 # Attacks and faults: garbage and session floods on the KCP port
@@ -171,7 +220,8 @@ SCRIPTTESTS += tests/tap_robust_slowloris.sh
 # session over IPv6.
 SCRIPTTESTS += tests/tap_robust_dad.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
-# (as root, through sudo, without sudo; nothing is installed).
+# (as root, through sudo, without sudo; nothing is installed), and make
+# naming a missing package.
 SCRIPTTESTS += tests/install_deps.sh
 # scripts/setup-tapif in namespaces of its own: help, bad options, success
 # line, and --down removing only what it created.

@@ -8,18 +8,25 @@
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
  * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
- * thread is ever interrupted, and reads them from a signalfd, beside the
- * tap driver's failure eventfd (tapif_fail_fd()); it prints counters (and
- * stops) while holding the core lock, since the counters belong to the
- * core thread. The watchdog (watchdog.h) has a thread of its own, which
- * aborts the process when the core thread hangs.
+ * thread is ever interrupted, and reads them from a signalfd, beside the tap
+ * driver's failure eventfd (tapif_fail_fd()); it prints counters (and
+ * stops) while holding the core lock, since the counters belong to the core
+ * thread. The watchdog (watchdog.h) has a thread of its own, which aborts
+ * the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
  * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
  * from the watchdog.
  */
 #include "icmpcount.h"
+#include "ipstr.h"
 #include "kcpecho.h"
+#include "kcp_codec.h"
+#include "kcp_crypt.h"
+#include "kcp_fec.h"
+#include "kcp_lwip.h"
+#include "kcptun.h"
+#include "kcptun_opts.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "statsreport.h"
@@ -71,6 +78,7 @@ struct minimal_opts {
   u32_t watchdog_sec; /**< --watchdog; 0: off */
   int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
+  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
 };
 
 enum {
@@ -90,12 +98,17 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_CRYPT,
+  OPT_KCP_KEY,
+  OPT_KCP_DS,
+  OPT_KCP_PS,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
   OPT_WATCHDOG,
   OPT_TEST_HANG,
-  OPT_VERSION
+  OPT_VERSION,
+  OPT_KCPTUN
 };
 
 static const struct option minimal_longopts[] = {
@@ -124,12 +137,44 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
+  {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
+  {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
+  {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
   {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
+
+/** Prefix of the kcptun settings on our command line. */
+#define MINIMAL_KCPTUN_PREFIX "kcptun-"
+/** Room for minimal_longopts plus one --kcptun-NAME per kcptun setting. */
+#define MINIMAL_MAX_OPTS 64
+
+/** minimal_longopts, then --kcptun-NAME for each of kcptun_opt_names. */
+static struct option minimal_allopts[MINIMAL_MAX_OPTS];
+static char minimal_tun_names[MINIMAL_MAX_OPTS][32];
+
+static void
+minimal_build_opts(void)
+{
+  size_t n = 0, i;
+
+  while (minimal_longopts[n].name != NULL) {
+    minimal_allopts[n] = minimal_longopts[n];
+    n++;
+  }
+  for (i = 0; kcptun_opt_names[i].name != NULL && n + 1 < MINIMAL_MAX_OPTS; i++, n++) {
+    snprintf(minimal_tun_names[n], sizeof(minimal_tun_names[n]), "%s%s",
+             MINIMAL_KCPTUN_PREFIX, kcptun_opt_names[i].name);
+    minimal_allopts[n].name = minimal_tun_names[n];
+    minimal_allopts[n].has_arg = kcptun_opt_names[i].has_value ? required_argument : no_argument;
+    minimal_allopts[n].flag = NULL;
+    minimal_allopts[n].val = OPT_KCPTUN;
+  }
+}
 
 /** What the KCP echo takes for @p field, from its own limits and the
     engine's list of profiles; the text lives until the next call. */
@@ -215,7 +260,13 @@ minimal_usage(FILE *out)
     "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
     "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
-    "      --kcp-max N      KCP session cap (%d; %d..%d)\n",
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
+    "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
+    "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
+    "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
+    "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
+    "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
     KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
@@ -229,6 +280,19 @@ minimal_usage(FILE *out)
     "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
     "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
     "                       the core thread forever, holding the core lock\n"
+    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
+    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
+    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
+    "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
+    "                               engine settings of mode manual (0 50 0 0)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-nocomp          no snappy compression (on by default)\n"
+    "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
+    "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
+    "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
+    "      --kcptun-max-sessions N  (1024)\n"
+    "      Datagrams are raw KCP (kcp-go with no crypt block and no FEC).\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
@@ -408,11 +472,44 @@ minimal_check_addrs(const struct minimal_opts *o)
   }
 }
 
+/** The KCP echo's codec options together (kcpecho_init() checks them too,
+    but a bad command line must exit 2 with a reason). */
+static void
+minimal_check_codec(const struct minimal_opts *o)
+{
+  struct kcp_codec_config cc;
+  const char *why = NULL;
+  static char msg[160];
+  struct kcpecho_config def;
+
+  kcpecho_config_default(&def);
+  if (o->kcp.crypt == NULL) {
+    if (o->kcp.datashard != 0 || o->kcp.parityshard != 0 || strcmp(o->kcp.key, def.key) != 0) {
+      minimal_fail_usage("--kcp-key, --kcp-ds and --kcp-ps need --kcp-crypt");
+    }
+    return;
+  }
+  cc.crypt = o->kcp.crypt;
+  cc.key = o->kcp.key;
+  cc.datashard = o->kcp.datashard;
+  cc.parityshard = o->kcp.parityshard;
+  if (kcp_codec_config_check(&cc, &why) != 0) {
+    snprintf(msg, sizeof(msg), "--kcp-ds/--kcp-ps: %s", why);
+    minimal_fail_usage(msg);
+  }
+  if ((size_t)o->kcp.mtu + kcp_codec_config_overhead(&cc) > KCP_DGRAM_MAX) {
+    snprintf(msg, sizeof(msg), "--kcp-mtu %d: with the codec's %u header bytes it must be <= %u",
+             o->kcp.mtu, (unsigned)kcp_codec_config_overhead(&cc),
+             (unsigned)(KCP_DGRAM_MAX - kcp_codec_config_overhead(&cc)));
+    minimal_fail_usage(msg);
+  }
+}
+
 static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
   const char *env_tap = getenv("PRECONFIGURED_TAPIF");
-  int c;
+  int c, idx = 0;
 
   memset(o, 0, sizeof(*o));
   minimal_parse_ip4("--ip", "192.168.0.2", &o->ip);
@@ -424,10 +521,23 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
   o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
+  kcptun_config_default(&o->tun);
+  o->tun.listen_port = 0;
+  minimal_build_opts();
 
   opterr = 0; /* our own messages, with our own prefix */
-  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN: {
+      char why[96];
+      const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
+      if (kcptun_opts_set(&o->tun, name, optarg, why, sizeof(why)) != 0) {
+        char opt[48];
+        snprintf(opt, sizeof(opt), "--%s", minimal_allopts[idx].name);
+        minimal_bad_value(opt, optarg != NULL ? optarg : "", why);
+      }
+      break;
+    }
     case 'h':
       minimal_usage(stdout);
       exit(0);
@@ -524,6 +634,23 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
+    case OPT_KCP_CRYPT:
+      if (!kcp_crypt_valid_name(optarg)) {
+        minimal_bad_value("--kcp-crypt", optarg, kcp_crypt_names());
+      }
+      o->kcp.crypt = optarg;
+      break;
+    case OPT_KCP_KEY:
+      o->kcp.key = optarg;
+      break;
+    case OPT_KCP_DS:
+      o->kcp.datashard = (int)minimal_parse_u32("--kcp-ds", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                "shards 0..127");
+      break;
+    case OPT_KCP_PS:
+      o->kcp.parityshard = (int)minimal_parse_u32("--kcp-ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                  "shards 0..127");
+      break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
@@ -543,6 +670,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   if (o->pcap.count > 0 && o->pcap.size == 0) {
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
+  minimal_check_codec(o);
   minimal_check_addrs(o);
   minimal_check_kcp(&o->kcp);
 }
@@ -605,6 +733,7 @@ minimal_counters(struct counters *c)
   udpecho_raw_counters(c);
   tcpecho_raw_counters(c);
   kcpecho_counters(c);
+  kcptun_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
     counters_group(c, "pcap");
@@ -640,20 +769,6 @@ minimal_stats_print(int periodic)
   }
 }
 
-/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
- *  (lwIP's ip6addr_ntoa_r() writes upper case). */
-static const char *
-minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
-{
-  char *c;
-
-  ip6addr_ntoa_r(addr, buf, (int)len);
-  for (c = buf; *c != '\0'; c++) {
-    *c = (char)tolower((unsigned char)*c);
-  }
-  return buf;
-}
-
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
  *  usable once duplicate address detection has passed (about a second). */
 static void
@@ -664,7 +779,7 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
+      ipstr_ip6(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
@@ -691,7 +806,7 @@ minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
     if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
       continue;
     }
-    minimal_ip6_str(ip6, a, sizeof(a));
+    ipstr_ip6(ip6, a, sizeof(a));
     if (port < 0) {
       n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
     } else {
@@ -773,6 +888,15 @@ minimal_start_stack(const struct minimal_opts *o)
   if (o->watchdog_sec > 0) {
     printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
            (unsigned)o->watchdog_sec);
+  }
+  if (o->tun.listen_port != 0) {
+    err = kcptun_init(&o->tun);
+    if (err != ERR_OK) {
+      minimal_die("kcptun server", err);
+    }
+    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
+           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
   }
   fflush(stdout);
 }

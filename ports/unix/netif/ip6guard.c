@@ -4,6 +4,8 @@
  */
 #include "ip6guard.h"
 
+#include "ipstr.h"
+
 #include "lwip/ip6_addr.h"
 #include "lwip/prot/ethernet.h"
 #include "lwip/prot/icmp6.h"
@@ -12,7 +14,6 @@
 #include "lwip/sys.h"
 #include "lwip/timeouts.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,27 +25,17 @@
 #define IG_NA_TARGET 8
 #define IG_NA_LEN    24
 
-/** a in lower case, as RFC 5952, ip(8) and ./minimal's banner write it. */
-static const char *
-ip6guard_str(const ip6_addr_t *a, char *buf, socklen_t len)
-{
-  if (inet_ntop(AF_INET6, a->addr, buf, len) == NULL) {
-    buf[0] = '\0';
-  }
-  return buf;
-}
-
 /** sys_timeout callback: re-create every address lwIP declared duplicate. */
 static void
 ip6guard_tick(void *arg)
 {
   struct ip6guard *g = (struct ip6guard *)arg;
-  char a[INET6_ADDRSTRLEN];
+  char a[IP6ADDR_STRLEN_MAX];
   s8_t i;
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (ip6_addr_isduplicated(netif_ip6_addr_state(g->netif, i))) {
-      ip6guard_str(netif_ip6_addr(g->netif, i), a, sizeof(a));
+      ipstr_ip6(netif_ip6_addr(g->netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s was declared a duplicate (a neighbour advertised it during "
              "duplicate address detection); re-creating it, detection runs again\n", a);
       fflush(stdout);
@@ -89,7 +80,7 @@ ip6guard_input(struct ip6guard *g, const u8_t *frame, u16_t len)
 {
   const u8_t *icmp = frame + SIZEOF_ETH_HDR + IP6_HLEN;
   ip6_addr_t target;
-  char a[INET6_ADDRSTRLEN];
+  char a[IP6ADDR_STRLEN_MAX];
   s8_t i;
 
   LWIP_ASSERT_CORE_LOCKED();
@@ -106,7 +97,7 @@ ip6guard_input(struct ip6guard *g, const u8_t *frame, u16_t len)
       g->defended++;
       if (g->defended == 1 || sys_now() - g->logged_ms >= 1000) {
         g->logged_ms = sys_now();
-        ip6guard_str(&target, a, sizeof(a));
+        ipstr_ip6(&target, a, sizeof(a));
         printf("minimal: IPv6 %s: a neighbour advertisement from %02x:%02x:%02x:%02x:%02x:%02x "
                "claims it; we own it (past duplicate address detection) and keep it "
                "(%" PRIu32 " such advertisements dropped)\n", a, frame[6], frame[7], frame[8],
@@ -119,7 +110,7 @@ ip6guard_input(struct ip6guard *g, const u8_t *frame, u16_t len)
   return 1;
 }
 
-/** Add the guard's counters, as group "ip6guard"; core thread. */
+/** Add the counters to c as group "ip6guard"; core thread. */
 void
 ip6guard_counters(const struct ip6guard *g, struct counters *c)
 {

@@ -20,7 +20,6 @@
 #define IP6GUARD_H
 
 #include "counters.h"
-
 #include "lwip/netif.h"
 
 /** How often duplicate addresses are looked for and re-created (ms). */

@@ -387,7 +387,8 @@ synguard_input(struct synguard *g, const u8_t *frame, u16_t len)
   return 1;
 }
 
-/** Add the guard's counters, as group "synguard"; core thread. */
+/** Add the counters to c as group "synguard"; core thread. half_open is
+ *  bounded by SYNGUARD_MAX in all and SYNGUARD_PER_SRC per source. */
 void
 synguard_counters(const struct synguard *g, struct counters *c)
 {
