@@ -25,7 +25,7 @@ nsx timeout 60 ./kcp_client --bench --json --count $LEGIT --interval 10 "$LL%tap
   >"$TAP_TMP/legit.json" 2>"$TAP_TMP/legit.err" &
 LEGIT_PID=$!
 sleep 0.5
-echo "  forged: $(nsx "${FORGE[@]}" "$LL" 20 0.05)"
+echo "  forged: $(nsx "${FORGE[@]}" "$LL" 20 0.05 | tail -n 1)"
 wait $LEGIT_PID; lrc=$?
 lver=$(jget verified "$TAP_TMP/legit.json")
 check "dad: live KCP session over $LL, $LEGIT messages all verified (exit $lrc, verified ${lver:-?})" \
@@ -42,9 +42,9 @@ stop_minimal >/dev/null
 # until 3 s after its banner (detection starts with the netif, about when
 # the banner is out; on a loaded machine the process may take seconds to
 # get there, and the forger seconds to start).
-netns_bg "${FORGE[@]}" "$LL" 400 0.05
+netns_bg "${FORGE[@]}" "$LL" 400 0.05 >"$TAP_TMP/forger.out"
 FORGER_PID=$NETNS_LAST_PID
-sleep 0.5
+wait_for 10 grep -q '^sending' "$TAP_TMP/forger.out"
 ROBUST_LOG=$TAP_TMP/minimal2.log
 netns_bg ./minimal --stats 0 >"$ROBUST_LOG" 2>&1
 MINIMAL_PID=$NETNS_LAST_PID
