@@ -9,7 +9,8 @@
 # namespace's tap0, the kernel's queue toward ./minimal. The test's 10000
 # keeps a loaded machine's scheduling gaps from turning into drops; the
 # 1000 row (Linux's default) shows what they cost here. The figure is the
-# best rate of the 10000 runs.
+# highest rate asked of a 10000 run that passed (the flooder kept to 99 %
+# of it: the test checks that).
 #
 # Results: the test's lines on stdout, a markdown table, and
 # bench/results/robust-synflood.json. Needs root (network namespace). Exit
@@ -36,7 +37,8 @@ for run in $RUNS; do
   p99=${line##* }
   failed=$(echo "$log" | grep -c '^FAIL:')
   drops=$(echo "$log" | sed -n "s/.*frames the tap's kernel queue dropped: \([0-9]*\)$/\1/p" | head -n 1)
-  [ "$q" -ge 10000 ] && [ "$failed" -eq 0 ] && [ "${sent:-0}" -gt "$best" ] && best=$sent
+  # the test checks that the flooder kept to 99 % of the asked rate
+  [ "$q" -ge 10000 ] && [ "$failed" -eq 0 ] && [ "$r" -gt "$best" ] && best=$r
   rows+="| ${sent:-?} SYN/s for $SECONDS_EACH s, tap queue $q | ${drops:-?} | ${p99:-?} | $([ "$failed" -eq 0 ] && echo "all verified, p99 < 100 ms" || echo "$failed checks failed") |"$'\n'
   json+="${json:+,}{\"rate_asked\":$r,\"txqueuelen\":$q,\"rate\":${sent:-null},\"kernel_drops\":${drops:-null},\"p99_ms\":${p99:-null},\"failed\":$failed}"
 done
