@@ -319,28 +319,61 @@ kcp_crypt_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
   }
 }
 
+/** dst = a ^ b over n bytes (n a multiple of 8, at most 16), word-wise. */
+static void
+kcp_crypt_xor_block(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
+{
+  uint64_t x, y;
+  size_t i;
+
+  for (i = 0; i < n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    x ^= y;
+    memcpy(dst + i, &x, 8);
+  }
+}
+
+/** Blocks whose keystream a decryption computes in one batch: they do not
+    depend on each other, so the cipher's rounds of a batch overlap. */
+#define KCP_CRYPT_BATCH 8
+
 /**
  * kcp-go's CFB: keystream block 0 is E(IV), block i+1 is E(ciphertext
  * block i); a trailing partial block is XORed with the next keystream
- * block. Safe in place (dst == src).
+ * block. Encryption is a chain (each block needs the one before);
+ * decryption takes a batch of keystream blocks from ciphertext it already
+ * has. Safe in place (dst == src).
  */
 static void
 kcp_crypt_cfb(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t len,
               int decrypt)
 {
-  uint8_t ks[16], cblk[16];
-  size_t bs = c->bs, off, i;
+  uint8_t ks[KCP_CRYPT_BATCH][16], prev[16];
+  size_t bs = c->bs, off = 0, i, n;
 
-  kcp_crypt_block(c, kcp_crypt_iv, ks);
-  for (off = 0; off + bs <= len; off += bs) {
-    for (i = 0; i < bs; i++) {
-      cblk[i] = decrypt ? src[off + i] : (uint8_t)(src[off + i] ^ ks[i]);
-      dst[off + i] = (uint8_t)(src[off + i] ^ ks[i]);
+  if (!decrypt) {
+    kcp_crypt_block(c, kcp_crypt_iv, ks[0]);
+    for (; off + bs <= len; off += bs) {
+      kcp_crypt_xor_block(dst + off, src + off, ks[0], bs);
+      kcp_crypt_block(c, dst + off, ks[0]);
     }
-    kcp_crypt_block(c, cblk, ks);
+  } else {
+    memcpy(prev, kcp_crypt_iv, bs);
+    while (off + bs <= len) {
+      for (n = 0; n < KCP_CRYPT_BATCH && off + (n + 1) * bs <= len; n++) {
+        kcp_crypt_block(c, n == 0 ? prev : src + off + (n - 1) * bs, ks[n]);
+      }
+      memcpy(prev, src + off + (n - 1) * bs, bs);
+      for (i = 0; i < n; i++) {
+        kcp_crypt_xor_block(dst + off + i * bs, src + off + i * bs, ks[i], bs);
+      }
+      off += n * bs;
+    }
+    kcp_crypt_block(c, prev, ks[0]);
   }
   for (i = 0; off + i < len; i++) {
-    dst[off + i] = (uint8_t)(src[off + i] ^ ks[i]);
+    dst[off + i] = (uint8_t)(src[off + i] ^ ks[0][i]);
   }
 }
 
