@@ -130,6 +130,12 @@ BENCHSCRIPTS := bench/engine-bench.sh
 # udp_echo_bench loads the UDP echo; results and plots in bench/results/.
 BENCHPROGS += udp_echo_bench
 BENCHSCRIPTS += bench/lwip-bench.sh
+# kcp-go's datagram codec: CPU per datagram sealed and opened, per cipher
+# and FEC setting (codec_bench links the codec and CODEC_LIBS).
+BENCHPROGS += codec_bench
+BENCH_codec_bench_FILES := $(CODECFILES)
+BENCH_codec_bench_LIBS := $(CODEC_LIBS)
+BENCHSCRIPTS += bench/codec-bench.sh
 
 # Interop with kcp-go (tests/interop): ikcp_peer runs our engine alone over
 # POSIX UDP, kcpgo_peer runs Debian's kcp-go; make check builds both first.

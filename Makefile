@@ -156,7 +156,11 @@ BENCHBINS := $(addprefix $(BUILD)/bench/,$(BENCHPROGS))
 $(BUILD)/bench/%.o: INCLUDES += -Itests
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call objs,$(BUILD),$(BENCHSUPPORTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ -lm $(BENCH_LIBS)
+
+# A benchmark NAME also links BENCH_NAME_FILES and BENCH_NAME_LIBS.
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): $(call objs,$(BUILD),$(BENCH_$(b)_FILES))))
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): BENCH_LIBS := $(BENCH_$(b)_LIBS)))
 
 bench: deps
 	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)

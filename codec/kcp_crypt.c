@@ -5,7 +5,8 @@
  * Where each primitive comes from:
  * - mbedTLS: AES (aes, aes-128, aes-192), Blowfish, 3DES, XTEA, and the
  *   PBKDF2-HMAC-SHA1 of the key derivation and of xor's table;
- * - libgcrypt: Twofish, CAST5, SM4 (mbedTLS 2.28 has none of them);
+ * - libgcrypt: Twofish, CAST5, SM4 (mbedTLS 2.28 has none of them), in
+ *   libgcrypt's own CFB mode, which is kcp-go's;
  * - libsodium: Salsa20 (64-bit nonce, block counter from 0);
  * - by hand: TEA, which no Debian C library offers; kcp-go uses it with 16
  *   rounds (8 cycles) instead of TEA's usual 64.
@@ -194,7 +195,7 @@ kcp_crypt_setup(struct kcp_crypt *c, const uint8_t *key)
   case KCP_CRYPT_GCRY:
     c->bs = gcry_cipher_get_algo_blklen(in->gcry_algo);
     if (kcp_crypt_gcry_init() != 0 ||
-        gcry_cipher_open(&c->u.gcry, in->gcry_algo, GCRY_CIPHER_MODE_ECB, 0) != 0) {
+        gcry_cipher_open(&c->u.gcry, in->gcry_algo, GCRY_CIPHER_MODE_CFB, 0) != 0) {
       return -1;
     }
     if (gcry_cipher_setkey(c->u.gcry, key, in->keylen) != 0) {
@@ -308,9 +309,6 @@ kcp_crypt_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
   case KCP_CRYPT_XTEA:
     mbedtls_xtea_crypt_ecb(&c->u.xtea, MBEDTLS_XTEA_ENCRYPT, in, out);
     break;
-  case KCP_CRYPT_GCRY:
-    gcry_cipher_encrypt(c->u.gcry, out, c->bs, in, c->bs);
-    break;
   case KCP_CRYPT_TEA:
     kcp_crypt_tea_block(c->u.tea, in, out);
     break;
@@ -407,6 +405,18 @@ kcp_crypt_apply(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t le
     } else if (dst != src) {
       /* kcp-go never sends such a datagram; left in clear */
       memmove(dst, src, len);
+    }
+    break;
+  case KCP_CRYPT_GCRY:
+    /* libgcrypt's own CFB is kcp-go's: whole datagram, one call */
+    gcry_cipher_setiv(c->u.gcry, kcp_crypt_iv, c->bs);
+    if (dst != src) {
+      memmove(dst, src, len);
+    }
+    if (decrypt) {
+      gcry_cipher_decrypt(c->u.gcry, dst, len, NULL, 0);
+    } else {
+      gcry_cipher_encrypt(c->u.gcry, dst, len, NULL, 0);
     }
     break;
   default:
