@@ -17,23 +17,33 @@ KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
 LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
 
+# kcptun's layers, pure modules: the smux stream multiplexer, and the
+# snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
+SMUXFILES := apps/kcptun/smux.c
+SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
+SNAPPYFRAME_LIBS := -lsnappy -lisal
+
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/ipstr.c \
 	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
-	apps/kcpecho/kcpecho.c
-
-# kcptun's layers, pure modules: the smux stream multiplexer.
-SMUXFILES := apps/kcptun/smux.c
+	apps/kcpecho/kcpecho.c \
+	apps/kcptun/kcptun.c \
+	apps/kcptun/kcptun_opts.c \
+	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
+	ports/unix/watchdog.c \
 	ports/unix/pcapdump.c \
 	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
+	ports/unix/netif/synguard.c \
+	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -48,12 +58,16 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_link_tcp.c \
 	$(CODECFILES)
 
+# lwIP on virtual time for tests and fuzzers of the binding: in the
+# caller's thread, its clock, heap and wire in the caller's hands.
+VNETIFFILES := tests/vnetif.c
+
 # libFuzzer targets (make fuzz): build-fuzz/NAME from fuzz/NAME.c and the
 # parts listed for it; seeds in fuzz/corpus/NAME, past crashes in
 # fuzz/regressions/NAME.
 FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
-FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c fuzz/fuzz_netif.c \
+FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
 FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
@@ -64,19 +78,29 @@ FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
 FUZZ_codec_LIBS := $(CODEC_LIBS)
 FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(CODECFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
+# kcptun's smux parser behind the snappy framed stream decoder.
+FUZZTARGETS += fuzz_smux
+FUZZ_smux_FILES := fuzz/fuzz_smux.c $(SMUXFILES) $(SNAPPYFRAMEFILES)
+FUZZ_smux_LIBS := $(SNAPPYFRAME_LIBS)
+FUZZ_smux_SHARE := 3
 
 # Unit and simulator tests (Check), built plain and with sanitizers.
 CHECKTESTS :=
 # Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
 CHECKTESTS += check_ikcp
 
-# Linked into every Check test: the deterministic link simulator.
-TESTSUPPORTFILES := tests/linksim.c
+# Linked into every Check test: the deterministic link simulator, the
+# N-flow bottleneck simulator and a congestion module written against the
+# reference v2 API alone.
+TESTSUPPORTFILES := tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
+# Congestion control: modules on N flows through one bottleneck, a module
+# written against the reference v2 IKCPOPS, the classic module's wire.
+CHECKTESTS += check_cc
 # A Check test NAME also links the sources in CHECK_NAME_FILES and the
 # libraries in CHECK_NAME_LIBS; LWIPCHECKTESTS run the lwIP core in-process.
 # The codec against golden vectors made by the real kcp-go
@@ -84,10 +108,10 @@ CHECKTESTS += check_sim
 CHECKTESTS += check_codec
 CHECK_check_codec_FILES := $(CODECFILES)
 CHECK_check_codec_LIBS := $(CODEC_LIBS)
-# lwIP binding tests: sessions over lwIP's loopback.
+# lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
-CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES)
+CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
 CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
@@ -96,6 +120,10 @@ CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
+# Snappy framed stream: golang/snappy's golden bytes, round trip, bad chunks.
+CHECKTESTS += check_snappyframe
+CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
+CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
@@ -157,7 +185,12 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# Sanitizers and leaks: each fuzz target replays its past crashes
+# ./minimal as a kcptun server against kcptun's client stack over raw KCP
+# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
+# modes, loss, mismatches, a vanished client under valgrind.
+TESTEXTRAS += tests/interop/bin/kcptun_peer
+SCRIPTTESTS += tests/tap_kcptun.sh
+# Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
 # Attacks and faults: garbage and session floods on the KCP port
@@ -172,6 +205,22 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# The core thread's watchdog (--watchdog, hung with the test-only
+# --test-hang) restarted by relaunch.sh beside a live KCP session.
+SCRIPTTESTS += tests/tap_robust_watchdog.sh
+# SYN flood: spoofed SYNs (build/tests/tools/syn_flood) on the TCP echo
+# port beside a live KCP session; the tap's SYN guard bounds half-open
+# handshakes. make bench runs it 30 s at rising rates.
+TESTEXTRAS += build/tests/tools/syn_flood
+SCRIPTTESTS += tests/tap_robust_synflood.sh
+BENCHSCRIPTS += bench/robust-synflood.sh
+# Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
+# beside a live KCP session; newcomers evict the slowest.
+SCRIPTTESTS += tests/tap_robust_slowloris.sh
+# Forged IPv6 neighbour advertisements for our link-local address (valid:
+# dropped; during detection: the duplicate is re-created) beside a live KCP
+# session over IPv6.
+SCRIPTTESTS += tests/tap_robust_dad.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
 # (as root, through sudo, without sudo; nothing is installed).
 SCRIPTTESTS += tests/install_deps.sh

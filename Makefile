@@ -52,7 +52,7 @@ $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
 	$(call pkg_need,libpcap)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
@@ -131,6 +131,7 @@ $(FUZZBUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZCC) $(CFLAGS) $(FUZZFLAGS) $(INCLUDES) $(LWIP_CFLAGS) -MMD -MP -c $< -o $@
 $(FUZZBUILD)/fuzz/fuzz_kcpc_args.o: INCLUDES += -Iexamples/kcp_client
+$(FUZZBUILD)/fuzz/fuzz_kcp_lwip.o: INCLUDES += -Itests
 
 define FUZZ_LINK
 $(FUZZBUILD)/$(1): $(call objs,$(FUZZBUILD),$(FUZZ_$(1:fuzz_%=%)_FILES))

@@ -709,25 +709,43 @@ fi_op_forge(struct fi_side *s, struct fuzz_reader *r)
 }
 
 static void
-fi_cc_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
+fi_cc_ack(ikcpcb *kcp, IUINT32 acked_segs, IUINT32 acked_bytes, IUINT32 prior_in_flight)
 {
-  (void)acked;
-  (void)arg;
+  (void)acked_segs;
+  (void)acked_bytes;
+  (void)prior_in_flight;
   kcp->cwnd = fi.cc_cwnd;
 }
 
 static void
-fi_cc_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout, IUINT32 wnd, void *arg)
+fi_cc_fast(ikcpcb *kcp, IUINT32 fast_retrans, IUINT32 inflight, IUINT32 prior_cwnd)
 {
-  (void)fast;
-  (void)timeout;
-  (void)wnd;
-  (void)arg;
+  (void)fast_retrans;
+  (void)inflight;
+  (void)prior_cwnd;
   kcp->cwnd = fi.cc_cwnd >> 1;
 }
 
-/** Congestion control that sets any cwnd, 0 and huge ones included. */
-static const IKCPCC fi_cc = { fi_cc_ack, fi_cc_loss, NULL };
+static void
+fi_cc_timeout(ikcpcb *kcp, IUINT32 prior_cwnd)
+{
+  (void)prior_cwnd;
+  kcp->cwnd = fi.cc_cwnd >> 2;
+}
+
+/** Pacing of any budget, 0 and "none" (reads negative) included. */
+static IUINT32
+fi_cc_pacing(ikcpcb *kcp)
+{
+  (void)kcp;
+  return fi.cc_cwnd;
+}
+
+/** Congestion control that sets any cwnd, 0 and huge ones included, and paces. */
+static const struct IKCPOPS fi_cc = {
+  "fuzz", NULL, NULL, fi_cc_ack, fi_cc_fast, fi_cc_timeout, NULL, NULL, NULL,
+  NULL, NULL, NULL, fi_cc_pacing
+};
 
 static void
 fi_op_config(struct fi_side *s, struct fuzz_reader *r)
@@ -793,7 +811,7 @@ fi_op_config(struct fi_side *s, struct fuzz_reader *r)
     (void)ikcp_setcc(k, &fi_cc);
     break;
   case 9:
-    (void)ikcp_setcc(k, NULL);
+    (void)ikcp_setcc(k, fuzz_reader_u8(r) & 1 ? &ikcp_cc_bbr : NULL);
     break;
   default:
     /* give back idle memory; the next use must allocate again */

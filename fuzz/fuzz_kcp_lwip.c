@@ -1,7 +1,7 @@
 /**
  * @file
  * libFuzzer target for the lwIP binding (kcp/kcp_lwip.c): a listener on
- * UDP port 8000 of an in-process lwIP (fuzz_netif.h), fed through lwIP's
+ * UDP port 8000 of an in-process lwIP (tests/vnetif.h), fed through lwIP's
  * real input path.
  *
  * The input is a program. Four harness peers (KCP engines at 10.0.0.10,
@@ -30,11 +30,11 @@
  * - lwIP's heap, which the binding and every engine use, stays within a
  *   bound computed from the sessions' queues and windows;
  * - after kcp_remove() and the peers' release lwIP's heap, which the binding
- *   and the engine use, is back where it was (counted by fuzz_netif), which
+ *   and the engine use, is back where it was (counted by vnetif), which
  *   also catches memory still referenced that LeakSanitizer would not see.
  */
 #include "kcp_lwip.h"
-#include "fuzz_netif.h"
+#include "vnetif.h"
 #include "fuzz_reader.h"
 
 #include "lwip/init.h"
@@ -524,7 +524,7 @@ fl_inject(const ip_addr_t *src, u16_t sport, const u8_t *data, u16_t len, struct
   fl.src_port = sport;
   fl.silent = !opens && !fl_has_session(src, sport, len >= 4 ? fl_get32(data) : 0);
   fl.dgram_in++;
-  fuzz_netif_inject(src, sport, FL_PORT, data, len);
+  vnetif_inject(src, sport, FL_PORT, data, len);
   fl.sender = NULL;
   fl.silent = 0;
 }
@@ -628,16 +628,16 @@ fl_op_peer_start(struct fl_peer *peer)
     peer->slot->peer = NULL;
     peer->slot = NULL;
   }
-  failing = fuzz_netif_fail(0);
+  failing = vnetif_fail(0);
   peer->kcp = ikcp_create(conv, peer);
-  fuzz_netif_fail(failing);
+  vnetif_fail(failing);
   if (peer->kcp == NULL) {
     fl_fail("harness out of memory");
   }
   ikcp_setoutput(peer->kcp, fl_peer_output);
-  failing = fuzz_netif_fail(0);
+  failing = vnetif_fail(0);
   ikcp_wndsize(peer->kcp, 128, 128);
-  fuzz_netif_fail(failing);
+  vnetif_fail(failing);
   if (v & 1) {
     ikcp_nodelay(peer->kcp, 1, 10, 2, 1);
   }
@@ -709,7 +709,7 @@ fl_tick(u32_t ms)
   int i;
 
   fl.now += ms;
-  fuzz_netif_advance(ms);
+  vnetif_advance(ms);
   for (i = 0; i < FL_PEERS; i++) {
     if (fl.peer[i].kcp != NULL) {
       ikcp_update(fl.peer[i].kcp, fl.now);
@@ -879,7 +879,7 @@ fl_op_limits(void)
     kcp_set_max_sessions(fl.pcb, fl.max_sessions);
     break;
   case 3:
-    fuzz_netif_fail(fuzz_reader_u32(fl.r));
+    vnetif_fail(fuzz_reader_u32(fl.r));
     break;
   case 1:
     kcp_set_idle(fl.pcb, fuzz_reader_u32(fl.r));
@@ -1002,7 +1002,7 @@ fl_check_memory(size_t base)
       bound += fl_engine_cost(fl.peer[i].kcp, 0);
     }
   }
-  if (fuzz_netif_heap() > base + bound) {
+  if (vnetif_heap() > base + bound) {
     fl_fail("heap above the bound of the sessions' queues and windows");
   }
 }
@@ -1017,7 +1017,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   LWIP_UNUSED_ARG(argc);
   LWIP_UNUSED_ARG(argv);
-  fuzz_netif_init(fl_capture, NULL);
+  vnetif_init(fl_capture, NULL);
   return 0;
 }
 
@@ -1029,9 +1029,9 @@ fl_setup(struct fuzz_reader *r)
   memset(&fl, 0, sizeof(fl));
   fl.r = r;
   srand(1);
-  fuzz_netif_fail(0);
+  vnetif_fail(0);
   fl.now = fuzz_reader_u32(r);
-  fuzz_netif_set_time(fl.now);
+  vnetif_set_time(fl.now);
   for (i = 0; i < FL_PEERS; i++) {
     if (i < FL_PEERS / 2) {
       IP_ADDR4(&fl.peer[i].ip, 10, 0, 0, 10 + i);
@@ -1056,7 +1056,7 @@ fl_teardown(void)
   int i;
 
   fl.removing = 1;
-  fuzz_netif_fail(0);
+  vnetif_fail(0);
   kcp_remove(fl.pcb);
   for (i = 0; i < FL_SLOTS; i++) {
     if (fl.slot[i].s != NULL) {
@@ -1076,7 +1076,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct fuzz_reader r;
-  size_t heap_before = fuzz_netif_heap();
+  size_t heap_before = vnetif_heap();
 
   fuzz_reader_init(&r, data, size);
   fl_setup(&r);
@@ -1103,7 +1103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fl_check_memory(heap_before);
   }
   fl_teardown();
-  if (fuzz_netif_heap() != heap_before) {
+  if (vnetif_heap() != heap_before) {
     fl_fail("heap not back to its size before the listener was created");
   }
   return 0;

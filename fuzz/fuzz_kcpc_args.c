@@ -18,6 +18,7 @@
  * The error stream is a counting sink, so refusals print nothing while
  * fuzzing and sanitizer reports still reach stderr.
  */
+#include "ikcp.h"
 #include "kcpc_args.h"
 
 #include <stdint.h>
@@ -92,13 +93,17 @@ fa_check_config(const struct kcpc_config *cfg, const char *host, unsigned port,
   if (!known) {
     fa_fail("unknown profile accepted");
   }
+  if (cfg->cc == NULL || ikcp_cc_find(cfg->cc) == NULL) {
+    fa_fail("unknown congestion control accepted");
+  }
   if (!cfg->bench && (cfg->count != KCPC_DEFAULT_COUNT || cfg->size_min != KCPC_DEFAULT_SIZE ||
                       cfg->size_max != KCPC_DEFAULT_SIZE || cfg->interval_ms != 0 ||
                       cfg->duration_s != 0 || cfg->clients != 1 || cfg->seed != 1 ||
                       cfg->json || cfg->reconnect || cfg->sha256)) {
     fa_fail("a benchmark option taken without --bench");
   }
-  if (cfg->tcp && (cfg->stream || cfg->conv_set || strcmp(cfg->profile, "fast") != 0)) {
+  if (cfg->tcp && (cfg->stream || cfg->conv_set || strcmp(cfg->profile, "fast") != 0 ||
+                   strcmp(cfg->cc, "classic") != 0)) {
     fa_fail("a KCP option taken with --tcp");
   }
   if (cfg->max_reconnects != KCPC_DEFAULT_RECONNECTS && !cfg->reconnect) {

@@ -9,12 +9,17 @@
  *   >= the send window), so an ACK or una finds its segments in O(1).
  * - Their retransmission timers sit in a binary min-heap on resendts, so a
  *   flush touches only expired segments.
- * - The fast-retransmit "skipped" count (one per input carrying ACKs, for
- *   every segment below the largest sn acked, as the reference counts) walks
- *   only the "watch" list: in-flight segments still below the threshold, in
- *   sn order. The walk stops at the largest acked sn and a segment leaves
- *   the list once its count reaches the threshold, so it visits only what
- *   it counts, at most `fastresend` times per transmission.
+ * - The fast-retransmit "skipped" count follows the reference's
+ *   conservative rule (its IKCP_FASTACK_CONSERVE): one per input carrying
+ *   ACKs, for every segment below the largest sn acked, the largest sn
+ *   moving only to an ACK with a newer ts, and an ACK older than the
+ *   segment's last transmission not counted, so late ACKs of an earlier
+ *   flight do not resend a segment that was just resent. Unlike the
+ *   reference, late ACKs still arriving a while after the resend (see
+ *   ikcp_snd_fastack()) count again. The walk covers only the "watch"
+ *   list: in-flight segments still below the threshold, in sn order; it
+ *   stops at the largest acked sn and a segment leaves the list once its
+ *   count reaches the threshold.
  * - Out-of-order received segments sit in a ring indexed by sn (capacity
  *   >= the receive window); pending ACKs are deduplicated per sn and their
  *   list is bounded by that capacity.
@@ -101,9 +106,6 @@ void ikcp_log(ikcpcb *kcp, int mask, const char *fmt, ...)
 static void *(*ikcp_malloc_hook)(size_t) = NULL;
 static void (*ikcp_free_hook)(void *) = NULL;
 
-static void ikcp_cc_default_ack(ikcpcb *kcp, IUINT32 acked, void *arg);
-static void ikcp_cc_default_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout,
-                                 IUINT32 wnd, void *arg);
 
 /*---------------------------------------------------------------------------
  * helpers
@@ -561,8 +563,7 @@ ikcpcb *ikcp_create(IUINT32 conv, void *user)
   kcp->ssthresh = IKCP_THRESH_INIT;
   kcp->fastlimit = IKCP_FASTACK_LIMIT;
   kcp->dead_link = IKCP_DEADLINK;
-  kcp->cc.on_ack = ikcp_cc_default_ack;
-  kcp->cc.on_loss = ikcp_cc_default_loss;
+  kcp->ccops = &ikcp_cc_classic;
   /* Sizes only: the buffer and the rings are allocated on first need. */
   kcp->bufcap = IKCP_MTU_DEF;
   kcp->snd_mask = ikcp_ring_size(IKCP_WND_SND) - 1;
@@ -575,6 +576,9 @@ void ikcp_release(ikcpcb *kcp)
   IUINT32 i;
   if (kcp == NULL) {
     return;
+  }
+  if (kcp->ccops->release != NULL) {
+    kcp->ccops->release(kcp);
   }
   ikcp_list_free(kcp, IKCP_IN_SNDQ);
   ikcp_list_free(kcp, IKCP_IN_RCVQ);
@@ -633,12 +637,13 @@ IUINT32 ikcp_getconv(const void *ptr)
   return ikcp_get32((const char *)ptr + IKCP_CONV_OFFSET);
 }
 
-int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
+/**
+ * Decode and check the segment header at @p p (at least IKCP_OVERHEAD of
+ * @p size bytes there): ikcp_peek_header() without its argument checks, for
+ * ikcp_input()'s loop to inline.
+ */
+static inline int ikcp_decode_header(const char *p, long size, IKCPHDR *hdr)
 {
-  const char *p = (const char *)data;
-  if (p == NULL || size < IKCP_OVERHEAD) {
-    return IKCP_EINPUT_CONV;
-  }
   hdr->conv = ikcp_get32(p + IKCP_CONV_OFFSET);
   hdr->cmd = (IUINT8)p[IKCP_CMD_OFFSET];
   hdr->frg = (IUINT8)p[IKCP_FRG_OFFSET];
@@ -654,6 +659,14 @@ int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
     return IKCP_EINPUT_CMD;
   }
   return 0;
+}
+
+int ikcp_peek_header(const void *data, long size, IKCPHDR *hdr)
+{
+  if (data == NULL || size < IKCP_OVERHEAD) {
+    return IKCP_EINPUT_CONV;
+  }
+  return ikcp_decode_header((const char *)data, size, hdr);
 }
 
 int ikcp_is_dead(const ikcpcb *kcp)
@@ -796,14 +809,20 @@ void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
   *out = kcp->stats;
 }
 
-int ikcp_setcc(ikcpcb *kcp, const IKCPCC *cc)
+int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops)
 {
-  if (cc == NULL) {
-    kcp->cc.on_ack = ikcp_cc_default_ack;
-    kcp->cc.on_loss = ikcp_cc_default_loss;
-    kcp->cc.arg = NULL;
-  } else {
-    kcp->cc = *cc;
+  if (kcp->ccops->release != NULL) {
+    kcp->ccops->release(kcp);
+  }
+  kcp->congest = NULL;
+  kcp->ccops = ops != NULL ? ops : &ikcp_cc_classic;
+  if (kcp->ccops->init != NULL && kcp->ccops->init(kcp) < 0) {
+    kcp->ccops = &ikcp_cc_classic;
+    kcp->congest = NULL;
+    if (kcp->cwnd < 1) {
+      kcp->cwnd = 1;
+    }
+    return -1;
   }
   return 0;
 }
@@ -830,11 +849,13 @@ static IUINT32 ikcp_sat32(IUINT64 v)
   return v > 0xffffffffull ? 0xffffffffu : (IUINT32)v;
 }
 
-static void ikcp_cc_default_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
+static void ikcp_classic_ack(ikcpcb *kcp, IUINT32 acked_segs,
+                             IUINT32 acked_bytes, IUINT32 prior_in_flight)
 {
   IUINT64 mss = kcp->mss > 0 ? kcp->mss : 1;
-  (void)acked;
-  (void)arg;
+  (void)acked_segs;
+  (void)acked_bytes;
+  (void)prior_in_flight;
   if (kcp->cwnd >= kcp->rmt_wnd) {
     return;
   }
@@ -855,22 +876,340 @@ static void ikcp_cc_default_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
   }
 }
 
-static void ikcp_cc_default_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout,
-                                 IUINT32 wnd, void *arg)
+static void ikcp_classic_fast(ikcpcb *kcp, IUINT32 fast_retrans,
+                              IUINT32 inflight, IUINT32 prior_cwnd)
 {
   IUINT64 mss = kcp->mss > 0 ? kcp->mss : 1;
-  (void)arg;
-  if (fast > 0) {
-    IUINT32 inflight = kcp->snd_nxt - kcp->snd_una;
-    kcp->ssthresh = ikcp_max(inflight / 2, IKCP_THRESH_MIN);
-    kcp->cwnd = kcp->ssthresh + (IUINT32)kcp->fastresend;
-    kcp->incr = ikcp_sat32((IUINT64)kcp->cwnd * mss);
+  (void)fast_retrans;
+  (void)inflight;
+  (void)prior_cwnd;
+  /* Half of what was sent and not acked, as the reference (not nsnd_buf). */
+  kcp->ssthresh = ikcp_max((kcp->snd_nxt - kcp->snd_una) / 2, IKCP_THRESH_MIN);
+  kcp->cwnd = kcp->ssthresh + (IUINT32)kcp->fastresend;
+  kcp->incr = ikcp_sat32((IUINT64)kcp->cwnd * mss);
+}
+
+/** ikcp_flush_output()'s window, as it was at the start of the flush. */
+static IUINT32 ikcp_send_limit(const ikcpcb *kcp, IUINT32 cwnd)
+{
+  IUINT32 limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
+  if (kcp->nocwnd == 0 || kcp->ccops != &ikcp_cc_classic) {
+    limit = ikcp_min(limit, cwnd);
   }
-  if (timeout > 0) {
-    kcp->ssthresh = ikcp_max(wnd / 2, IKCP_THRESH_MIN);
-    kcp->cwnd = 1;
-    kcp->incr = (IUINT32)mss;
+  return ikcp_min(limit, kcp->snd_mask + 1);
+}
+
+static void ikcp_classic_timeout(ikcpcb *kcp, IUINT32 prior_cwnd)
+{
+  /* Half the window the flush used, as the reference (not of cwnd alone). */
+  kcp->ssthresh = ikcp_max(ikcp_send_limit(kcp, prior_cwnd) / 2, IKCP_THRESH_MIN);
+  kcp->cwnd = 1;
+  kcp->incr = kcp->mss > 0 ? kcp->mss : 1;
+}
+
+const struct IKCPOPS ikcp_cc_classic = {
+  "classic", NULL, NULL, ikcp_classic_ack, ikcp_classic_fast,
+  ikcp_classic_timeout, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/*---------------------------------------------------------------------------
+ * congestion control: bbr (bottleneck bandwidth and round-trip time)
+ *-------------------------------------------------------------------------*/
+
+#define IKCP_BBR_BW_ROUNDS   10    /* rounds the bandwidth max-filter spans */
+#define IKCP_BBR_ROUND_MIN   10    /* ms: shortest round, rate samples below are noise */
+#define IKCP_BBR_MINRTT_LIFE 10000 /* ms a min RTT is trusted before PROBE_RTT */
+#define IKCP_BBR_PROBE_RTT_MS 200  /* ms PROBE_RTT holds the window small */
+#define IKCP_BBR_UNIT        256   /* gains are in 1/256 */
+#define IKCP_BBR_HIGH_GAIN   739   /* 2/ln 2: doubles the delivery rate per round */
+#define IKCP_BBR_DRAIN_GAIN  89    /* 1/high gain: drains the startup queue in a round */
+#define IKCP_BBR_CWND_GAIN   384   /* 1.5 BDP in flight: room for ACK batching */
+#define IKCP_BBR_MIN_CWND    4
+#define IKCP_BBR_INIT_CWND   16
+#define IKCP_BBR_CYCLE       8
+
+enum ikcp_bbr_mode {
+  IKCP_BBR_STARTUP,
+  IKCP_BBR_DRAIN,
+  IKCP_BBR_PROBE_BW,
+  IKCP_BBR_PROBE_RTT
+};
+
+/** State of one control block's bbr module (kcp->congest). */
+struct ikcp_bbr {
+  IUINT64 delivered;         /* payload bytes acked since installed */
+  IUINT64 round_delivered;   /* delivered when the round started */
+  IINT64 carry;              /* pacing: bytes the next flushes may send */
+  IUINT32 round_start;       /* ms */
+  IUINT32 bw[IKCP_BBR_BW_ROUNDS]; /* delivery rate per round, bytes/s */
+  IUINT32 bw_next;           /* next slot of bw */
+  IUINT32 max_bw;            /* bytes/s, max of bw; 0 until a sample */
+  IUINT32 full_bw;           /* startup: best rate seen, and */
+  IUINT32 full_rounds;       /* rounds since it grew by a quarter */
+  IUINT32 min_rtt;           /* ms; 0 until a sample */
+  IUINT32 min_rtt_stamp;     /* when min_rtt was measured */
+  IUINT32 probe_min;         /* PROBE_RTT: smallest sample during it */
+  IUINT32 round_rtt;         /* smallest RTT sample of this round, 0: none */
+  IUINT32 mode_end;          /* PROBE_RTT: when it ends */
+  IUINT32 mode;
+  IUINT32 cycle;             /* PROBE_BW: phase, and when it began */
+  IUINT32 cycle_start;
+  IUINT32 last_pace;         /* when pacing_rate was last asked */
+  int app_limited;           /* this round ran out of data */
+};
+
+/** Pacing gain of a PROBE_BW phase: probe up, drain, then cruise. */
+static IUINT32 ikcp_bbr_cycle_gain(IUINT32 cycle)
+{
+  static const IUINT32 gain[IKCP_BBR_CYCLE] = { 320, 192, 256, 256, 256, 256, 256, 256 };
+  return gain[cycle % IKCP_BBR_CYCLE];
+}
+
+static IUINT32 ikcp_bbr_pacing_gain(const struct ikcp_bbr *b)
+{
+  switch (b->mode) {
+  case IKCP_BBR_STARTUP:
+    return IKCP_BBR_HIGH_GAIN;
+  case IKCP_BBR_DRAIN:
+    return IKCP_BBR_DRAIN_GAIN;
+  case IKCP_BBR_PROBE_BW:
+    return ikcp_bbr_cycle_gain(b->cycle);
+  default:
+    return IKCP_BBR_UNIT;
   }
+}
+
+/** Bandwidth-delay product in bytes, 0 while either is unknown. */
+static IUINT64 ikcp_bbr_bdp(const struct ikcp_bbr *b)
+{
+  return (IUINT64)b->max_bw * b->min_rtt / 1000;
+}
+
+static IUINT32 ikcp_bbr_round_len(const struct ikcp_bbr *b)
+{
+  return ikcp_max(b->min_rtt, IKCP_BBR_ROUND_MIN);
+}
+
+static void ikcp_bbr_set_cwnd(ikcpcb *kcp, const struct ikcp_bbr *b)
+{
+  IUINT64 mss = kcp->mss > 0 ? kcp->mss : 1;
+  IUINT64 bdp = ikcp_bbr_bdp(b);
+  IUINT32 gain = b->mode == IKCP_BBR_STARTUP ? IKCP_BBR_HIGH_GAIN : IKCP_BBR_CWND_GAIN;
+  if (b->mode == IKCP_BBR_PROBE_RTT) {
+    kcp->cwnd = IKCP_BBR_MIN_CWND;
+  } else if (bdp == 0) {
+    kcp->cwnd = ikcp_max(kcp->cwnd, IKCP_BBR_INIT_CWND);
+  } else {
+    kcp->cwnd = ikcp_max(ikcp_sat32(bdp * gain / IKCP_BBR_UNIT / mss + 1),
+                         IKCP_BBR_MIN_CWND);
+  }
+  kcp->incr = ikcp_sat32((IUINT64)kcp->cwnd * mss);
+}
+
+/** A round ended: take its delivery rate and move the state machine on. */
+static void ikcp_bbr_round(ikcpcb *kcp, struct ikcp_bbr *b, IUINT32 elapsed)
+{
+  IUINT64 rate = (b->delivered - b->round_delivered) * 1000 / elapsed;
+  IUINT32 i;
+  if (!b->app_limited || rate > b->max_bw) {
+    b->bw[b->bw_next] = ikcp_sat32(rate);
+    b->bw_next = (b->bw_next + 1) % IKCP_BBR_BW_ROUNDS;
+  }
+  b->max_bw = 0;
+  for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
+    b->max_bw = ikcp_max(b->max_bw, b->bw[i]);
+  }
+  /* Not even the best RTT of a whole round came near the minimum (half of
+   * it, and never less than a flush interval of slack for ACKs that wait
+   * for a tick): a queue stood all round, which sessions sharing the path
+   * build by adding up rate estimates that each hold a probe's peak. Lower
+   * the estimate (and its history) until the queue drains; a lone session
+   * rarely gets here. A queue that a loss-based sender keeps full makes
+   * this module yield to it, as delay-based control does. */
+  if (b->mode == IKCP_BBR_PROBE_BW && b->round_rtt != 0 &&
+      b->round_rtt > b->min_rtt + ikcp_max(b->min_rtt / 2, kcp->interval)) {
+    b->max_bw -= b->max_bw / 8;
+    for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
+      b->bw[i] = ikcp_min(b->bw[i], b->max_bw);
+    }
+  }
+  b->round_start = kcp->current;
+  b->round_delivered = b->delivered;
+  b->round_rtt = 0;
+  b->app_limited = 0;
+  if (b->mode == IKCP_BBR_STARTUP) {
+    if ((IUINT64)b->max_bw * 4 >= (IUINT64)b->full_bw * 5) {
+      b->full_bw = b->max_bw;
+      b->full_rounds = 0;
+    } else if (++b->full_rounds >= 3) {
+      b->mode = IKCP_BBR_DRAIN;
+    }
+  }
+  if (b->mode == IKCP_BBR_DRAIN &&
+      (IUINT64)kcp->nsnd_buf * kcp->mss <= ikcp_bbr_bdp(b)) {
+    b->mode = IKCP_BBR_PROBE_BW;
+    b->cycle = kcp->conv % IKCP_BBR_CYCLE; /* sessions probe at different times */
+    b->cycle_start = kcp->current;
+  }
+}
+
+static int ikcp_bbr_init(ikcpcb *kcp)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)ikcp_malloc(sizeof(*b));
+  if (b == NULL) {
+    return -1;
+  }
+  memset(b, 0, sizeof(*b));
+  b->round_start = kcp->current;
+  b->last_pace = kcp->current;
+  b->mode = IKCP_BBR_STARTUP;
+  kcp->congest = b;
+  ikcp_bbr_set_cwnd(kcp, b);
+  return 0;
+}
+
+static void ikcp_bbr_release(ikcpcb *kcp)
+{
+  ikcp_free(kcp->congest);
+  kcp->congest = NULL;
+}
+
+static void ikcp_bbr_pkt_acked(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                               IINT32 rtt, IUINT32 xmit)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  (void)sn;
+  (void)ts;
+  (void)rtt;
+  (void)xmit;
+  b->delivered += len;
+}
+
+static void ikcp_bbr_rtt(ikcpcb *kcp, IINT32 rtt)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  IUINT32 r = rtt > 0 ? (IUINT32)rtt : 1;
+  if (b->round_rtt == 0 || r < b->round_rtt) {
+    b->round_rtt = r;
+  }
+  if (b->mode == IKCP_BBR_PROBE_RTT) {
+    b->probe_min = ikcp_min(b->probe_min, r);
+  } else if (b->min_rtt == 0 || r <= b->min_rtt) {
+    b->min_rtt = r;
+    b->min_rtt_stamp = kcp->current;
+  }
+}
+
+static void ikcp_bbr_app_limited(ikcpcb *kcp, IUINT32 inflight)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  (void)inflight;
+  b->app_limited = 1;
+}
+
+static void ikcp_bbr_tick(ikcpcb *kcp)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  IINT32 elapsed = ikcp_diff(kcp->current, b->round_start);
+  if (elapsed < 0 || elapsed > IKCP_CLOCK_JUMP) {
+    b->round_start = kcp->current;
+    b->round_delivered = b->delivered;
+  } else if ((IUINT32)elapsed >= ikcp_bbr_round_len(b)) {
+    ikcp_bbr_round(kcp, b, (IUINT32)elapsed);
+  }
+  if (b->mode == IKCP_BBR_PROBE_BW &&
+      ikcp_diff(kcp->current, b->cycle_start) >= (IINT32)ikcp_bbr_round_len(b)) {
+    b->cycle = (b->cycle + 1) % IKCP_BBR_CYCLE;
+    b->cycle_start = kcp->current;
+  }
+  if (b->mode == IKCP_BBR_PROBE_RTT) {
+    if (ikcp_diff(kcp->current, b->mode_end) >= 0) {
+      /* A probe that saw no lower RTT may raise the minimum by a quarter
+       * at most: other sessions' queue is not the path's delay. */
+      if (b->probe_min != 0xffffffffu) {
+        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt + b->min_rtt / 4 + 1);
+      }
+      b->min_rtt_stamp = kcp->current;
+      b->mode = IKCP_BBR_PROBE_BW;
+      b->cycle_start = kcp->current;
+    }
+  } else if (b->min_rtt != 0 && b->mode != IKCP_BBR_STARTUP &&
+             ikcp_diff(kcp->current, b->min_rtt_stamp) > IKCP_BBR_MINRTT_LIFE) {
+    b->mode = IKCP_BBR_PROBE_RTT;
+    b->probe_min = 0xffffffffu;
+    b->mode_end = kcp->current + ikcp_max(IKCP_BBR_PROBE_RTT_MS, b->min_rtt);
+  }
+  ikcp_bbr_set_cwnd(kcp, b);
+}
+
+static void ikcp_bbr_pkt_sent(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                              IUINT32 inflight, IUINT32 xmit)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  (void)sn;
+  (void)ts;
+  (void)inflight;
+  (void)xmit;
+  b->carry -= len;
+}
+
+/**
+ * Bytes this flush may send: the pacing rate times the time since the last
+ * flush, carried over between flushes (so a caller flushing every interval
+ * and one flushing per datagram send the same), at most an interval's worth
+ * plus two segments, so an idle spell does not turn into a burst.
+ */
+static IUINT32 ikcp_bbr_pacing(ikcpcb *kcp)
+{
+  struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
+  IUINT64 rate = (IUINT64)b->max_bw * ikcp_bbr_pacing_gain(b) / IKCP_BBR_UNIT;
+  IINT32 elapsed = ikcp_diff(kcp->current, b->last_pace);
+  IINT64 cap = (IINT64)(rate * kcp->interval / 1000) + 2 * (IINT64)kcp->mss;
+  b->last_pace = kcp->current;
+  if (b->max_bw == 0) {
+    return 0xffffffffu; /* no estimate yet: the window alone limits */
+  }
+  if (elapsed > 0 && elapsed <= IKCP_CLOCK_JUMP) {
+    b->carry += (IINT64)(rate * (IUINT32)elapsed / 1000);
+  }
+  if (b->carry > cap) {
+    b->carry = cap;
+  }
+  if (b->carry < 0) {
+    return 0;
+  }
+  return b->carry > 0x7fffffff ? 0x7fffffffu : (IUINT32)b->carry;
+}
+
+/** Three IUINT32: bottleneck bytes/s, min RTT ms, mode (0 startup .. 3 probe RTT). */
+static IUINT32 ikcp_bbr_info(ikcpcb *kcp, void *buf, IUINT32 bufsize)
+{
+  const struct ikcp_bbr *b = (const struct ikcp_bbr *)kcp->congest;
+  IUINT32 info[3];
+  IUINT32 n = ikcp_min(bufsize, (IUINT32)sizeof(info));
+  info[0] = b->max_bw;
+  info[1] = b->min_rtt;
+  info[2] = b->mode;
+  memcpy(buf, info, n);
+  return n;
+}
+
+const struct IKCPOPS ikcp_cc_bbr = {
+  "bbr", ikcp_bbr_init, ikcp_bbr_release, NULL, NULL, NULL, ikcp_bbr_tick,
+  ikcp_bbr_app_limited, ikcp_bbr_rtt, ikcp_bbr_pkt_sent, ikcp_bbr_pkt_acked,
+  ikcp_bbr_info, ikcp_bbr_pacing
+};
+
+const struct IKCPOPS *ikcp_cc_find(const char *name)
+{
+  static const struct IKCPOPS *const modules[] = { &ikcp_cc_classic, &ikcp_cc_bbr };
+  size_t i;
+  for (i = 0; name != NULL && i < sizeof(modules) / sizeof(modules[0]); i++) {
+    if (strcmp(name, modules[i]->name) == 0) {
+      return modules[i];
+    }
+  }
+  return NULL;
 }
 
 /*---------------------------------------------------------------------------
@@ -990,6 +1329,16 @@ static void ikcp_snd_drop(ikcpcb *kcp, IKCPSEG *seg)
   kcp->nsnd_buf--;
 }
 
+/** The peer acknowledged @p seg (@p rtt -1: through una): tell the module, drop it. */
+static void ikcp_snd_acked(ikcpcb *kcp, IKCPSEG *seg, IINT32 rtt)
+{
+  kcp->acked_bytes += seg->len;
+  if (kcp->ccops->on_pkt_acked != NULL) {
+    kcp->ccops->on_pkt_acked(kcp, seg->sn, seg->ts, seg->len, rtt, seg->xmit);
+  }
+  ikcp_snd_drop(kcp, seg);
+}
+
 /**
  * Move snd_una up to the first segment still in flight (snd_nxt when none:
  * no walk then, whatever a caller wrote into the fields).
@@ -1012,7 +1361,7 @@ static void ikcp_snd_una(ikcpcb *kcp, IUINT32 una)
   while (kcp->nsnd_buf > 0 && ikcp_diff(una, kcp->snd_una) > 0) {
     IKCPSEG *seg = kcp->snd_ring[kcp->snd_una & kcp->snd_mask];
     if (seg != NULL) {
-      ikcp_snd_drop(kcp, seg);
+      ikcp_snd_acked(kcp, seg, -1);
     }
     kcp->snd_una++;
   }
@@ -1028,7 +1377,8 @@ static void ikcp_snd_ack(ikcpcb *kcp, IUINT32 sn)
   }
   seg = kcp->snd_ring[sn & kcp->snd_mask];
   if (seg != NULL) {
-    ikcp_snd_drop(kcp, seg);
+    IINT32 rtt = ikcp_diff(kcp->current, seg->ts);
+    ikcp_snd_acked(kcp, seg, rtt >= 0 ? rtt : -1);
     ikcp_snd_shrink(kcp);
   }
 }
@@ -1088,16 +1438,39 @@ static void ikcp_snd_recount(ikcpcb *kcp, IKCPSEG *seg, IKCPSEG **cursor)
 }
 
 /**
- * Count one skip for every segment in flight below @p maxack, as the
- * reference does once per input with ACKs. Only segments still below the
- * threshold are on the watch list, in sn order: the walk visits exactly the
- * segments it counts, and each leaves the list after `fastresend` counts.
+ * How long after a transmission ACKs sent before it are still the tail of
+ * the flight it was resent into: two flush intervals, or a quarter of the
+ * smoothed RTT when that is longer.
  */
-static void ikcp_snd_fastack(ikcpcb *kcp, IUINT32 maxack)
+static IINT32 ikcp_late_ack_window(const ikcpcb *kcp)
+{
+  IINT32 quarter = kcp->rx_srtt > 0 ? kcp->rx_srtt / 4 : 0;
+  IINT32 ticks = (IINT32)(2 * ikcp_min(kcp->interval, IKCP_INTERVAL_MAX));
+  return quarter > ticks ? quarter : ticks;
+}
+
+/**
+ * Count one skip for every segment in flight below @p maxack, once per
+ * input with ACKs as the reference does, unless the ACK is older than the
+ * segment's last transmission (@p ts is the newest ACK's send time) and
+ * that transmission is recent: such late ACKs of the previous flight say
+ * nothing about it, and counting them resent segments that were just
+ * resent (the reference's IKCP_FASTACK_CONSERVE drops them for good). Late
+ * ACKs that keep coming past ikcp_late_ack_window() do count, so that a
+ * resend lost too is retried before its timer, as without that rule.
+ * Only segments still below the threshold are on the watch list, in sn
+ * order; each leaves it after `fastresend` counts.
+ */
+static void ikcp_snd_fastack(ikcpcb *kcp, IUINT32 maxack, IUINT32 ts)
 {
   IKCPSEG *seg = kcp->watch.head;
+  IINT32 window = ikcp_late_ack_window(kcp);
   while (seg != NULL && ikcp_diff(seg->sn, maxack) < 0) {
     IKCPSEG *next = seg->next;
+    if (ikcp_diff(ts, seg->ts) < 0 && ikcp_diff(kcp->current, seg->ts) < window) {
+      seg = next;
+      continue;
+    }
     seg->fastack++;
     if (seg->fastack >= ikcp_fast_threshold(kcp)) {
       ikcp_list_del(kcp, seg);
@@ -1341,26 +1714,51 @@ static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 keep,
   return ptr;
 }
 
+/** What one flush did, for the congestion module's hooks. */
+struct ikcp_flush_report {
+  IINT32 budget;   /* payload bytes pacing still allows, < 0: no pacing */
+  IUINT32 fast;    /* fast retransmissions */
+  IUINT32 timeout; /* retransmissions on timer expiry */
+};
+
+/**
+ * Whether pacing lets @p seg leave now; if so its bytes are spent and the
+ * module hears of it.
+ */
+static int ikcp_paced_send(ikcpcb *kcp, const IKCPSEG *seg,
+                           struct ikcp_flush_report *rep)
+{
+  if (rep->budget >= 0) {
+    if ((IUINT32)rep->budget < seg->len) {
+      return 0;
+    }
+    rep->budget -= (IINT32)seg->len;
+  }
+  if (kcp->ccops->on_pkt_sent != NULL) {
+    /* A new segment (xmit 0) counts in flight once sent. */
+    kcp->ccops->on_pkt_sent(kcp, seg->sn, kcp->current, seg->len,
+                            kcp->nsnd_buf + (seg->xmit == 0), seg->xmit + 1);
+  }
+  return 1;
+}
+
 /**
  * The writing part of ikcp_flush(): the buffer is allocated. @p batch lets
- * it keep back ACKs as ikcp_flush_batch() says.
+ * it keep back ACKs as ikcp_flush_batch() says. Resends that pacing holds
+ * back keep their state (an expired timer stays expired) for a later flush.
  */
-static void ikcp_flush_output(ikcpcb *kcp, int batch)
+static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *rep)
 {
   char *ptr = kcp->buffer;
   IKCPSEG *cursor = NULL;
   IKCPSEG *first = NULL;
   IUINT32 wnd, limit, rtomin, n, i, keep = 0;
-  IUINT32 ack_sn = 0, ack_ts = 0, fast = 0, timeout = 0;
+  IUINT32 ack_sn = 0, ack_ts = 0;
   int fresh;
 
   wnd = ikcp_wnd_unused(kcp);
   ikcp_snd_shrink(kcp);
-  limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
-  if (kcp->nocwnd == 0) {
-    limit = ikcp_min(limit, kcp->cwnd);
-  }
-  limit = ikcp_min(limit, kcp->snd_mask + 1);
+  limit = ikcp_send_limit(kcp, kcp->cwnd);
   rtomin = kcp->nodelay == 0 ? (IUINT32)kcp->rx_rto >> 3 : 0;
   n = ikcp_collect_resends(kcp);
   /* New data goes into the send ring; without one it waits in the queue. */
@@ -1396,6 +1794,16 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch)
    * and its place; a fast resend starts counting again. */
   for (i = 0; i < n; i++) {
     IKCPSEG *seg = kcp->scratch[i];
+    if (!ikcp_paced_send(kcp, seg, rep)) {
+      for (; i < n; i++) {
+        seg = kcp->scratch[i];
+        if (seg->why == IKCP_RESEND_TIMEOUT) {
+          ikcp_timer_add(kcp, seg);
+        }
+        seg->why = IKCP_RESEND_NO;
+      }
+      break;
+    }
     seg->xmit++;
     if (seg->why == IKCP_RESEND_TIMEOUT) {
       IUINT32 step;
@@ -1409,7 +1817,7 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch)
         step = (IUINT32)kcp->rx_rto / 2;
       }
       seg->rto = ikcp_min(seg->rto + step, IKCP_RTO_MAX);
-      timeout++;
+      rep->timeout++;
       kcp->stats.retrans_timeout++;
       if (seg->list != IKCP_IN_WATCH) {
         ikcp_snd_recount(kcp, seg, &cursor);
@@ -1417,7 +1825,7 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch)
     } else {
       ikcp_timer_del(kcp, seg);
       seg->fastack = 0;
-      fast++;
+      rep->fast++;
       kcp->stats.retrans_fast++;
       ikcp_snd_recount(kcp, seg, &cursor);
     }
@@ -1431,6 +1839,11 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch)
     while (kcp->snd_queue.head != NULL &&
            ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
       IKCPSEG *seg = kcp->snd_queue.head;
+      seg->sn = kcp->snd_nxt;
+      seg->xmit = 0;
+      if (!ikcp_paced_send(kcp, seg, rep)) {
+        break;
+      }
       ikcp_list_del(kcp, seg);
       kcp->nsnd_que--;
       seg->sn = kcp->snd_nxt++;
@@ -1449,26 +1862,45 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch)
   if (ptr > kcp->buffer) {
     ikcp_output(kcp, kcp->buffer, (int)(ptr - kcp->buffer));
   }
-  if ((fast > 0 || timeout > 0) && kcp->cc.on_loss != NULL) {
-    kcp->cc.on_loss(kcp, fast, timeout, limit, kcp->cc.arg);
-  }
 }
 
 /** ikcp_flush(), or with @p batch ikcp_flush_batch(). */
 static void ikcp_flush_with(ikcpcb *kcp, int batch)
 {
+  const struct IKCPOPS *ops = kcp->ccops;
+  struct ikcp_flush_report rep = { -1, 0, 0 };
+  IUINT32 prior_cwnd;
+
   if (kcp->updated == 0) {
     return;
   }
+  if (ops->on_tick != NULL) {
+    ops->on_tick(kcp);
+  }
+  if (ops->pacing_rate != NULL) {
+    /* As the reference: a rate that reads negative as IINT32 means none. */
+    rep.budget = (IINT32)ops->pacing_rate(kcp);
+  }
+  prior_cwnd = kcp->cwnd;
   /* Decided before anything is written, so that a flush with nothing to
    * write allocates nothing. Without a buffer, ACKs, probes and data wait
    * for the next flush. */
   ikcp_probe_tick(kcp);
   ikcp_snd_reserve(kcp, kcp->snd_wnd);
   if (ikcp_flush_has_output(kcp) && ikcp_buffer_alloc(kcp) == 0) {
-    ikcp_flush_output(kcp, batch);
+    ikcp_flush_output(kcp, batch, &rep);
   } else {
     ikcp_snd_shrink(kcp);
+  }
+  if (ops->on_app_limited != NULL && kcp->snd_queue.head == NULL &&
+      kcp->nsnd_buf < ikcp_min(ikcp_min(kcp->snd_wnd, kcp->rmt_wnd), kcp->cwnd)) {
+    ops->on_app_limited(kcp, kcp->nsnd_buf);
+  }
+  if (rep.fast > 0 && ops->on_fast_retransmit != NULL) {
+    ops->on_fast_retransmit(kcp, rep.fast, kcp->nsnd_buf, prior_cwnd);
+  }
+  if (rep.timeout > 0 && ops->on_timeout != NULL) {
+    ops->on_timeout(kcp, prior_cwnd);
   }
   if (kcp->cwnd < 1) {
     kcp->cwnd = 1;
@@ -1608,6 +2040,9 @@ static void ikcp_rtt_sample(ikcpcb *kcp, IINT32 rtt)
   kcp->rx_srtt = (IINT32)srtt;
   kcp->rx_rttval = (IINT32)rttval;
   kcp->rx_rto = (IINT32)rto;
+  if (kcp->ccops->on_rtt != NULL) {
+    kcp->ccops->on_rtt(kcp, rtt);
+  }
 }
 
 /**
@@ -1682,7 +2117,8 @@ static int ikcp_input_push(ikcpcb *kcp, IUINT32 frg, IUINT32 ts, IUINT32 sn,
 int ikcp_input(ikcpcb *kcp, const char *data, long size)
 {
   IUINT32 prev_una = kcp->snd_una;
-  IUINT32 maxack = 0;
+  IUINT32 prior_in_flight = kcp->nsnd_buf;
+  IUINT32 maxack = 0, latest_ts = 0;
   int have_ack = 0, ret = 0;
 
   if (data != NULL && size > 0) {
@@ -1696,6 +2132,7 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
     ikcp_log(kcp, IKCP_LOG_INPUT, "[RI] %ld bytes", size);
   }
   ikcp_rcv_reserve(kcp, kcp->rcv_wnd);
+  kcp->acked_bytes = 0;
 
   while (size >= IKCP_OVERHEAD) {
     IKCPHDR h;
@@ -1706,7 +2143,7 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
       ret = IKCP_EINPUT_CONV;
       break;
     }
-    ret = ikcp_peek_header(data, size, &h);
+    ret = ikcp_decode_header(data, size, &h);
     if (ret != 0) {
       break;
     }
@@ -1736,9 +2173,10 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
         ikcp_rtt_sample(kcp, ikcp_diff(kcp->current, ts));
       }
       ikcp_snd_ack(kcp, sn);
-      if (!have_ack || ikcp_diff(sn, maxack) > 0) {
+      if (!have_ack || (ikcp_diff(sn, maxack) > 0 && ikcp_diff(ts, latest_ts) > 0)) {
         have_ack = 1;
         maxack = sn;
+        latest_ts = ts;
       }
       if (ikcp_canlog(kcp, IKCP_LOG_IN_ACK)) {
         ikcp_log(kcp, IKCP_LOG_IN_ACK, "input ack: sn=%lu rtt=%ld rto=%ld",
@@ -1773,10 +2211,11 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
   }
 
   if (have_ack && kcp->fastresend > 0) {
-    ikcp_snd_fastack(kcp, maxack);
+    ikcp_snd_fastack(kcp, maxack, latest_ts);
   }
-  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && kcp->cc.on_ack != NULL) {
-    kcp->cc.on_ack(kcp, kcp->snd_una - prev_una, kcp->cc.arg);
+  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && kcp->ccops->on_ack != NULL) {
+    kcp->ccops->on_ack(kcp, kcp->snd_una - prev_una, kcp->acked_bytes,
+                       prior_in_flight);
   }
   return ret;
 }

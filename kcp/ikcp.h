@@ -7,10 +7,11 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_profile_name(), ikcp_setcc() hooks, ikcp_trim(),
- * ikcp_flush_batch(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
- * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET) and the
- * IKCP_E* codes.
+ * ikcp_profile(), ikcp_profile_name(), ikcp_trim(), ikcp_flush_batch(),
+ * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), the wire constants
+ * (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E* codes and two
+ * congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic, the
+ * default, and ikcp_cc_bbr) with ikcp_cc_find().
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -148,22 +149,54 @@ typedef struct IKCPSTATS {
   IUINT64 malformed;       /**< datagrams rejected (-1/-2/-3), PUSH with frg >= rcv_wnd */
 } IKCPSTATS;
 
+typedef struct IKCPCB ikcpcb;
+
 /**
- * Pluggable congestion control (ikcp_setcc()). The hooks own kcp->cwnd,
- * kcp->ssthresh and kcp->incr; the engine only reads kcp->cwnd (unless
- * nocwnd) and keeps it at least 1.
+ * A congestion control module, installed per control block with
+ * ikcp_setcc(): the reference v2's declaration, hook for hook, so a module
+ * written for it compiles and runs unchanged. Every hook may be NULL. A
+ * module keeps its state behind kcp->congest (set it in init) and governs
+ * kcp->cwnd (the engine keeps it >= 1); while one is installed the engine
+ * limits the window to cwnd whatever nocwnd says.
  */
-typedef struct IKCPCC {
-  /** snd_una advanced by @p acked segments during one ikcp_input(). */
-  void (*on_ack)(struct IKCPCB *kcp, IUINT32 acked, void *arg);
+struct IKCPOPS {
+  const char *name;
+  /** Installed: 0, or < 0 to refuse (the built-in module stays). */
+  int (*init)(ikcpcb *kcp);
+  /** Replaced or the control block released: free kcp->congest. */
+  void (*release)(ikcpcb *kcp);
   /**
-   * One flush resent @p fast segments by fast retransmit and @p timeout by
-   * timer; @p wnd is the send window that flush used.
+   * One ikcp_input() moved snd_una by @p acked_segs; @p acked_bytes is the
+   * payload of every segment it acknowledged, @p prior_in_flight the
+   * segments in flight before it.
    */
-  void (*on_loss)(struct IKCPCB *kcp, IUINT32 fast, IUINT32 timeout,
-                  IUINT32 wnd, void *arg);
-  void *arg; /**< passed back to both hooks */
-} IKCPCC;
+  void (*on_ack)(ikcpcb *kcp, IUINT32 acked_segs, IUINT32 acked_bytes,
+                 IUINT32 prior_in_flight);
+  /** One flush resent @p fast_retrans segments by fast retransmit. */
+  void (*on_fast_retransmit)(ikcpcb *kcp, IUINT32 fast_retrans,
+                             IUINT32 inflight, IUINT32 prior_cwnd);
+  /** One flush resent segments on timer expiry. */
+  void (*on_timeout)(ikcpcb *kcp, IUINT32 prior_cwnd);
+  /** Start of every flush. */
+  void (*on_tick)(ikcpcb *kcp);
+  /** A flush emptied the send queue with the window not full. */
+  void (*on_app_limited)(ikcpcb *kcp, IUINT32 inflight);
+  /** An RTT sample (ms) from an ACK. */
+  void (*on_rtt)(ikcpcb *kcp, IINT32 rtt);
+  /** A PUSH segment leaves (@p xmit 1 for its first transmission). */
+  void (*on_pkt_sent)(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                      IUINT32 inflight, IUINT32 xmit);
+  /** A segment is acknowledged; @p rtt is -1 when acked through una only. */
+  void (*on_pkt_acked)(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
+                       IINT32 rtt, IUINT32 xmit);
+  /** Copy module state to @p buf for a user; bytes written. */
+  IUINT32 (*get_info)(ikcpcb *kcp, void *buf, IUINT32 bufsize);
+  /**
+   * Payload bytes the coming flush may send (checked before each PUSH: a
+   * segment longer than what is left waits for a later flush).
+   */
+  IUINT32 (*pacing_rate)(ikcpcb *kcp);
+};
 
 /** One segment header, as ikcp_peek_header() decodes it. */
 typedef struct IKCPHDR {
@@ -190,8 +223,13 @@ struct IKCPACK {
 };
 
 /**
- * The KCP control block. The fields up to writelog are the reference's, in
- * its order and types (ts_recent and ts_lastack are unused there too).
+ * The KCP control block. The fields up to writelog are the reference's
+ * public ones (v2's ccops and congest included), with its names and types
+ * and in its relative order (ts_recent and ts_lastack are unused there
+ * too); the reference's own queues and ACK list (snd_queue, rcv_queue,
+ * snd_buf, rcv_buf, acklist, ackcount, ackblock, between incr and user
+ * there) are not among them, so the layout differs from the reference's
+ * from user on.
  */
 struct IKCPCB {
   IUINT32 conv, mtu, mss, state;
@@ -210,6 +248,8 @@ struct IKCPCB {
   int fastresend;
   int fastlimit;
   int nocwnd, stream;
+  const struct IKCPOPS *ccops; /* never NULL: &ikcp_cc_classic by default */
+  void *congest;               /* the module's state */
   int logmask;
   int (*output)(const char *buf, int len, struct IKCPCB *kcp, void *user);
   void (*writelog)(const char *log, struct IKCPCB *kcp, void *user);
@@ -231,11 +271,9 @@ struct IKCPCB {
   IUINT32 *ack_slot;           /* 1 + index in acks by sn & rcv_mask (same block) */
   IUINT32 rcv_mask;            /* ring capacity - 1, also while not allocated */
   IUINT32 nacks;
-  IKCPCC cc;
+  IUINT32 acked_bytes;         /* payload acked during one ikcp_input() */
   IKCPSTATS stats;
 };
-
-typedef struct IKCPCB ikcpcb;
 
 /**
  * Create a control block for conversation @p conv; @p user is passed back
@@ -382,11 +420,33 @@ int ikcp_sndqlen(const ikcpcb *kcp);
 int ikcp_interval(ikcpcb *kcp, int interval);
 
 /**
- * Install congestion control hooks (copied); NULL restores the built-in
- * reference behaviour (slow start, then about mss*mss/incr per ACK;
- * halve on fast retransmit, back to 1 on timeout). Returns 0.
+ * Install congestion control module @p ops (kept by pointer: it must outlive
+ * the control block); NULL restores the built-in ikcp_cc_classic. The old
+ * module's release runs first, then the new one's init. Returns 0, or -1
+ * when init refused (the built-in module is installed then).
  */
-int ikcp_setcc(ikcpcb *kcp, const IKCPCC *cc);
+int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops);
+
+/**
+ * The reference's own window, the default: slow start, then about one
+ * segment per RTT; on fast retransmit half the flight plus the resend
+ * threshold, on timeout back to 1. nocwnd (the fast profiles) switches
+ * its limit off, as in the reference: same bytes on the wire.
+ */
+extern const struct IKCPOPS ikcp_cc_classic;
+
+/**
+ * Delay-bounding module in the spirit of BBR: estimates the bottleneck
+ * bandwidth (largest delivery rate over the last few RTTs) and the minimum
+ * RTT, paces at that rate and keeps about 1.5 bandwidth-delay products in
+ * flight, so a deep buffer on the path stays nearly empty; while a queue
+ * stands a whole round it lowers its rate estimate until the queue drains.
+ * Loss does not shrink its window.
+ */
+extern const struct IKCPOPS ikcp_cc_bbr;
+
+/** The module called @p name ("classic", "bbr"), or NULL. */
+const struct IKCPOPS *ikcp_cc_find(const char *name);
 
 /**
  * Cap the send queue at @p max_segments (0 = unlimited, the default): a

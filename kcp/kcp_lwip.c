@@ -456,26 +456,27 @@ kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
   return kcp_send_dgram(s, buf, len);
 }
 
-/* Grows the message scratch to hold len bytes; 0 on no memory. */
-static int
+/* Grows the message scratch to hold len bytes.
+   @return ERR_OK, or ERR_MEM (the scratch is left as it was) */
+static err_t
 kcp_msgbuf_reserve(struct kcp_pcb *pcb, u32_t len)
 {
   u8_t *nb;
 
   if (len <= pcb->msgbuf_len) {
-    return 1;
+    return ERR_OK;
   }
   if ((size_t)(mem_size_t)len != (size_t)len) {
-    return 0;
+    return ERR_MEM;
   }
   nb = (u8_t *)mem_malloc((mem_size_t)len);
   if (nb == NULL) {
-    return 0;
+    return ERR_MEM;
   }
   kcp_mem_free(pcb->msgbuf);
   pcb->msgbuf = nb;
   pcb->msgbuf_len = len;
-  return 1;
+  return ERR_OK;
 }
 
 /* Hands every whole message to the application, stopping at the first it
@@ -493,7 +494,7 @@ kcp_deliver(struct kcp_session *s)
   s->flags &= (u8_t)~KCP_SF_RXBLOCK;
   while (!(s->flags & KCP_SF_CLOSING) && (size = ikcp_peeksize(s->kcp)) >= 0) {
     err_t err = ERR_OK;
-    if (!kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1)) {
+    if (kcp_msgbuf_reserve(pcb, size > 0 ? (u32_t)size : 1) != ERR_OK) {
       s->flags |= KCP_SF_RXBLOCK;
       break;
     }
@@ -1184,6 +1185,31 @@ kcp_session_ikcp(struct kcp_session *s)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ERROR("kcp_session_ikcp: invalid session", s != NULL, return NULL;);
   return s->kcp;
+}
+
+/**
+ * Select the session's congestion control by name: "classic" (the
+ * engine's default, the reference's own window) or "bbr" (paced at the
+ * measured bottleneck rate, for many sessions sharing a path), as
+ * ikcp_cc_find() knows them. The module's state comes from the same
+ * allocator as the session's engine. May be called at any time; the new
+ * module starts from the session's current window.
+ * @return ERR_OK; ERR_VAL for an unknown name (nothing changed); ERR_MEM
+ *         when the module could not get its state (the session runs the
+ *         classic module then)
+ */
+err_t
+kcp_setcc(struct kcp_session *s, const char *name)
+{
+  const struct IKCPOPS *ops;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_setcc: invalid session", s != NULL, return ERR_ARG;);
+  ops = ikcp_cc_find(name);
+  if (ops == NULL) {
+    return ERR_VAL;
+  }
+  return ikcp_setcc(s->kcp, ops) == 0 ? ERR_OK : ERR_MEM;
 }
 
 /**

@@ -77,11 +77,14 @@ typedef err_t (*kcp_accept_fn)(void *arg, struct kcp_session *s, err_t err);
  * A whole message arrived. The bytes are lent for the duration of the call
  * (a KCP message can reach 127 * mss bytes, more than a pbuf's u16_t
  * tot_len, so it is not handed over as a pbuf).
- * @return ERR_OK when the message was consumed. Anything else leaves it in
- *         the engine: the session stops delivering, which shrinks the window
- *         it advertises (back-pressure on the peer), and the same message is
- *         offered again at the session's next activity (input, freed send
- *         space, or at least every engine interval).
+ * @return ERR_OK when the message was consumed. ERR_ABRT when the callback
+ *         closed the session (kcp_close()), as a tcp_recv callback returns
+ *         it after tcp_abort(): the session is freed once the callback
+ *         returns and nothing more is delivered. Anything else leaves the
+ *         message in the engine: the session stops delivering, which
+ *         shrinks the window it advertises (back-pressure on the peer), and
+ *         the same message is offered again at the session's next activity
+ *         (input, freed send space, or at least every engine interval).
  */
 typedef err_t (*kcp_recv_fn)(void *arg, struct kcp_session *s,
                              const void *data, u32_t len);
@@ -149,6 +152,7 @@ void  kcp_err(struct kcp_session *s, kcp_err_fn err);
 err_t kcp_write(struct kcp_session *s, const void *data, u32_t len);
 void  kcp_close(struct kcp_session *s);
 ikcpcb *kcp_session_ikcp(struct kcp_session *s);
+err_t kcp_setcc(struct kcp_session *s, const char *name);
 void  kcp_session_peer(const struct kcp_session *s, ip_addr_t *ip, u16_t *port);
 void  kcp_session_stats_get(const struct kcp_session *s, struct kcp_session_stats *st);
 

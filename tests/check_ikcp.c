@@ -169,14 +169,26 @@ static void deliver(struct outbox *box, ikcpcb *to, long *counter, const struct 
   outbox_clear(box);
 }
 
-/** Advance both endpoints by @p ms and exchange what they sent. */
-static void pair_step(struct pair *p, IUINT32 ms)
+/** Advance both endpoints by @p ms; what they sent stays in their boxes. */
+static void pair_advance(struct pair *p, IUINT32 ms)
 {
   p->now += ms;
   ikcp_update(p->a, p->now);
   ikcp_update(p->b, p->now);
+}
+
+/** Deliver what each endpoint sent to the other, through the impairment. */
+static void pair_exchange(struct pair *p)
+{
   deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
   deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
+}
+
+/** Advance both endpoints by @p ms and exchange what they sent. */
+static void pair_step(struct pair *p, IUINT32 ms)
+{
+  pair_advance(p, ms);
+  pair_exchange(p);
 }
 
 static void fill_msg(char *buf, int len, int id)
@@ -184,6 +196,36 @@ static void fill_msg(char *buf, int len, int id)
   int i;
   for (i = 0; i < len; i++) {
     buf[i] = (char)((id * 131 + i * 7) & 0xff);
+  }
+}
+
+/** Message @p r bytes long at @p in must be message @p id: @p len bytes of
+    fill_msg(). */
+static void expect_msg(const char *in, int r, int len, int id)
+{
+  static char want[200000];
+  ck_assert_int_le(len, (int)sizeof(want));
+  ck_assert_int_eq(r, len);
+  fill_msg(want, len, id);
+  ck_assert_int_eq(memcmp(in, want, (size_t)len), 0);
+}
+
+/** Take every whole message b has, each @p len bytes, ids counting on from
+    *got. */
+static void pair_drain(struct pair *p, char *in, int len, int *got)
+{
+  int r;
+  while ((r = ikcp_recv(p->b, in, len)) >= 0) {
+    expect_msg(in, r, len, (*got)++);
+  }
+}
+
+/** Stream mode: append what b has to in[*got..cap). */
+static void pair_drain_stream(struct pair *p, char *in, int cap, int *got)
+{
+  int r;
+  while ((r = ikcp_recv(p->b, in + *got, cap - *got)) > 0) {
+    *got += r;
   }
 }
 
@@ -208,10 +250,7 @@ static IUINT32 transfer(struct pair *p, int nmsg, int maxlen, int inflight, IUIN
     }
     pair_step(p, 10);
     while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      int len = 1 + (got * 97) % maxlen;
-      ck_assert_int_eq(r, len);
-      fill_msg(out, len, got);
-      ck_assert_int_eq(memcmp(in, out, (size_t)len), 0);
+      expect_msg(in, r, 1 + (got * 97) % maxlen, got);
       got++;
     }
     ck_assert_msg(p->now - start < limit_ms, "transfer stalled: %d of %d after %u ms",
@@ -242,10 +281,10 @@ static int count_cmd(const struct outbox *box, int cmd)
     int off = 0;
     while (off + IKCP_OVERHEAD <= box->len[i]) {
       const char *p = box->data[i] + off;
-      if ((unsigned char)p[4] == cmd) {
+      if ((unsigned char)p[IKCP_CMD_OFFSET] == cmd) {
         count++;
       }
-      off += IKCP_OVERHEAD + (int)get32(p + 20);
+      off += IKCP_OVERHEAD + (int)get32(p + IKCP_LEN_OFFSET);
     }
     ck_assert_int_eq(off, box->len[i]);
   }
@@ -920,15 +959,13 @@ START_TEST(test_mtu_shrink_queued)
   ck_assert_int_eq(ikcp_send(p->a, msg, 100), 100);
   for (i = 0; i < 2000 && got < 21; i++) {
     int j, r;
-    p->now += 100;
-    ikcp_update(p->a, p->now);
-    ikcp_update(p->b, p->now);
+    pair_advance(p, 100);
     for (j = 0; j < p->box_a.n; j++) {
       ck_assert_int_le(p->box_a.len[j], 1400);
     }
-    deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
-    deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
+    pair_exchange(p);
     while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
+      /* the last message is the first 100 bytes of message 19 */
       ck_assert_int_eq(r, got < 20 ? (int)sizeof(msg) : 100);
       fill_msg(msg, sizeof(msg), got < 20 ? got : 19);
       ck_assert_int_eq(memcmp(in, msg, (size_t)r), 0);
@@ -1196,16 +1233,17 @@ START_TEST(test_fastack_counting)
   ck_assert_uint_eq(stats_of(kcp).retrans_fast, 2);
   outbox_clear(&box);
 
-  /* Counted again by later ACKs (even repeated ones), as the reference,
-   * until fastlimit: xmit 3 may still go, xmit 4 no more. */
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
+  /* Counted again by later ACKs (even repeated ones) sent after the
+   * resend (ts 100), as the reference, until fastlimit: xmit 3 may still
+   * go, xmit 4 no more. */
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 100, 5, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 100, 5, 0, NULL, 0), 0);
   ikcp_update(kcp, 200);
   ck_assert_int_eq(pushed_sns(&box, sn, 16), 2);
   ck_assert_uint_eq(stats_of(kcp).retrans_fast, 4);
   outbox_clear(&box);
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
-  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 200, 5, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 200, 5, 0, NULL, 0), 0);
   ikcp_update(kcp, 210);
   ck_assert_int_eq(pushed_sns(&box, sn, 16), 0);
   ck_assert_uint_eq(stats_of(kcp).retrans_fast, 4);
@@ -1376,7 +1414,7 @@ START_TEST(test_window_full_probe)
 {
   struct pair *p = pair_new(21);
   static char out[1000], in[1000];
-  int i, got = 0, r, wasks = 0;
+  int i, got = 0, wasks = 0;
   ck_assert_int_eq(ikcp_nodelay(p->a, 1, 10, 2, 1), 0);
   ck_assert_int_eq(ikcp_nodelay(p->b, 1, 10, 2, 1), 0);
   ck_assert_int_eq(ikcp_wndsize(p->a, 256, 128), 0);
@@ -1394,9 +1432,7 @@ START_TEST(test_window_full_probe)
 
   /* b drains but its WINS is lost: a must probe (WASK) and learn it */
   for (i = 0; i < 128; i++) {
-    ck_assert_int_eq(ikcp_recv(p->b, in, sizeof(in)), (int)sizeof(in));
-    fill_msg(out, sizeof(out), got++);
-    ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
+    expect_msg(in, ikcp_recv(p->b, in, sizeof(in)), sizeof(in), got++);
   }
   p->now += 10;
   ikcp_update(p->b, p->now);
@@ -1405,21 +1441,14 @@ START_TEST(test_window_full_probe)
   ck_assert_uint_eq(p->a->rmt_wnd, 0);
 
   for (i = 0; i < 3000 && got < 300; i++) {
-    p->now += 10;
-    ikcp_update(p->a, p->now);
-    ikcp_update(p->b, p->now);
+    pair_advance(p, 10);
     if (count_cmd(&p->box_a, 83) > 0) {
       /* the window closed after t = 0: the first probe waits 7 s */
       ck_assert_uint_ge(p->now, 7000);
       wasks++;
     }
-    deliver(&p->box_a, p->b, &p->count_ab, &p->imp);
-    deliver(&p->box_b, p->a, &p->count_ba, &p->imp);
-    while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      ck_assert_int_eq(r, (int)sizeof(in));
-      fill_msg(out, sizeof(out), got++);
-      ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
-    }
+    pair_exchange(p);
+    pair_drain(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, 300);
   ck_assert_int_eq(wasks, 1);
@@ -1431,7 +1460,7 @@ START_TEST(test_stream_mode)
 {
   struct pair *p = pair_new(8);
   static char out[100000], in[100000];
-  int sent = 0, got = 0, r, i;
+  int sent = 0, got = 0, i;
   p->a->stream = 1;
   p->b->stream = 1;
   ck_assert_int_eq(ikcp_profile(p->a, "fast"), 0);
@@ -1447,9 +1476,7 @@ START_TEST(test_stream_mode)
       sent += chunk;
     }
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in + got, (int)sizeof(in) - got)) > 0) {
-      got += r;
-    }
+    pair_drain_stream(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, (int)sizeof(out));
   ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
@@ -1461,7 +1488,7 @@ START_TEST(test_grow_midflight)
 {
   struct pair *p = pair_new(31);
   static char out[1000], in[1000];
-  int sent = 0, got = 0, step, r;
+  int sent = 0, got = 0, step;
   p->imp.drop_every = 4;
   p->imp.drop_phase = 1;
   p->imp.reverse = 1;
@@ -1485,11 +1512,7 @@ START_TEST(test_grow_midflight)
       p->b->rcv_wnd = 3000;
     }
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in, sizeof(in))) >= 0) {
-      ck_assert_int_eq(r, (int)sizeof(in));
-      fill_msg(out, sizeof(out), got++);
-      ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
-    }
+    pair_drain(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, 3000);
   ck_assert_uint_ge(p->a->snd_mask + 1, 3000);
@@ -1502,7 +1525,7 @@ START_TEST(test_stream_topup_grow)
 {
   struct pair *p = pair_new(32);
   static char out[6000], in[6000];
-  int got = 0, r, i;
+  int got = 0, i;
   p->a->stream = 1;
   p->a->nocwnd = 1;
   fill_msg(out, sizeof(out), 9);
@@ -1514,9 +1537,7 @@ START_TEST(test_stream_topup_grow)
   ck_assert_uint_eq(p->a->nsnd_que, 3);
   for (i = 0; i < 100 && got < (int)sizeof(out); i++) {
     pair_step(p, 10);
-    while ((r = ikcp_recv(p->b, in + got, (int)sizeof(in) - got)) > 0) {
-      got += r;
-    }
+    pair_drain_stream(p, in, sizeof(in), &got);
   }
   ck_assert_int_eq(got, (int)sizeof(out));
   ck_assert_int_eq(memcmp(in, out, sizeof(out)), 0);
@@ -2043,40 +2064,230 @@ END_TEST
 
 static int cc_acks;
 static int cc_losses;
+static int cc_ticks;
+static int cc_released;
 
-static void cc_on_ack(ikcpcb *kcp, IUINT32 acked, void *arg)
+static int cc_init(ikcpcb *kcp)
 {
-  ck_assert_ptr_eq(arg, &cc_acks);
-  ck_assert_uint_gt(acked, 0);
+  kcp->congest = &cc_acks;
+  return 0;
+}
+
+static void cc_release(ikcpcb *kcp)
+{
+  ck_assert_ptr_eq(kcp->congest, &cc_acks);
+  cc_released++;
+}
+
+static void cc_on_ack(ikcpcb *kcp, IUINT32 acked_segs, IUINT32 acked_bytes,
+                      IUINT32 prior_in_flight)
+{
+  ck_assert_ptr_eq(kcp->congest, &cc_acks);
+  ck_assert_uint_gt(acked_segs, 0);
+  /* una may also pass segments acked by earlier inputs */
+  ck_assert_uint_gt(acked_bytes, 0);
+  ck_assert_uint_gt(prior_in_flight, 0);
   cc_acks++;
   kcp->cwnd = 4;
 }
 
-static void cc_on_loss(ikcpcb *kcp, IUINT32 fast, IUINT32 timeout, IUINT32 wnd, void *arg)
+static void cc_on_fast(ikcpcb *kcp, IUINT32 fast_retrans, IUINT32 inflight,
+                       IUINT32 prior_cwnd)
 {
-  (void)wnd;
-  ck_assert_ptr_eq(arg, &cc_acks);
-  ck_assert_uint_gt(fast + timeout, 0);
+  (void)inflight;
+  ck_assert_uint_gt(fast_retrans, 0);
+  ck_assert_uint_le(prior_cwnd, 4);
   cc_losses++;
   kcp->cwnd = 2;
 }
 
+static void cc_on_timeout(ikcpcb *kcp, IUINT32 prior_cwnd)
+{
+  ck_assert_uint_le(prior_cwnd, 4);
+  cc_losses++;
+  kcp->cwnd = 2;
+}
+
+static void cc_on_tick(ikcpcb *kcp)
+{
+  (void)kcp;
+  cc_ticks++;
+}
+
+static const struct IKCPOPS cc_test_ops = {
+  "test", cc_init, cc_release, cc_on_ack, cc_on_fast, cc_on_timeout,
+  cc_on_tick, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+static int cc_refuse(ikcpcb *kcp)
+{
+  (void)kcp;
+  return -1;
+}
+
+static const struct IKCPOPS cc_refusing_ops = {
+  "refuse", cc_refuse, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL
+};
+
 START_TEST(test_setcc)
 {
   struct pair *p = pair_new(12);
-  IKCPCC cc;
-  cc.on_ack = cc_on_ack;
-  cc.on_loss = cc_on_loss;
-  cc.arg = &cc_acks;
-  ck_assert_int_eq(ikcp_setcc(p->a, &cc), 0);
+  ck_assert_ptr_eq(p->a->ccops, &ikcp_cc_classic);
+  ck_assert_int_eq(ikcp_setcc(p->a, &cc_test_ops), 0);
+  ck_assert_ptr_eq(p->a->ccops, &cc_test_ops);
+  ck_assert_int_eq(ikcp_nodelay(p->a, -1, -1, -1, 1), 0);
   p->imp.drop_every = 6;
   transfer(p, 100, 3000, 30, 600000);
   ck_assert_int_gt(cc_acks, 0);
   ck_assert_int_gt(cc_losses, 0);
+  ck_assert_int_gt(cc_ticks, 0);
+  /* nocwnd is set, yet an installed module's cwnd governs */
+  ck_assert_int_eq(p->a->nocwnd, 1);
   ck_assert_uint_le(p->a->cwnd, 4);
   ck_assert_int_eq(ikcp_setcc(p->a, NULL), 0);
+  ck_assert_int_eq(cc_released, 1);
+  ck_assert_ptr_eq(p->a->ccops, &ikcp_cc_classic);
+  ck_assert_int_eq(ikcp_setcc(p->a, &cc_refusing_ops), -1);
+  ck_assert_ptr_eq(p->a->ccops, &ikcp_cc_classic);
+  ck_assert_ptr_eq(ikcp_cc_find("classic"), &ikcp_cc_classic);
+  ck_assert_ptr_eq(ikcp_cc_find("bbr"), &ikcp_cc_bbr);
+  ck_assert_ptr_null(ikcp_cc_find("reno"));
+  ck_assert_ptr_null(ikcp_cc_find(NULL));
+  transfer(p, 100, 3000, 30, 600000);
+  ck_assert_int_eq(ikcp_setcc(p->a, &ikcp_cc_bbr), 0);
   transfer(p, 100, 3000, 30, 600000);
   pair_free(p);
+}
+END_TEST
+
+/** Pacing that allows @c cc_pace_bytes per flush. */
+static IUINT32 cc_pace_bytes;
+
+static IUINT32 cc_pacing(ikcpcb *kcp)
+{
+  (void)kcp;
+  return cc_pace_bytes;
+}
+
+static const struct IKCPOPS cc_pacing_ops = {
+  "pace", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  cc_pacing
+};
+
+START_TEST(test_pacing_budget)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = make_kcp(5, &box);
+  char msg[100];
+  IUINT32 sn[16];
+  int i;
+  memset(msg, 'p', sizeof(msg));
+  ck_assert_int_eq(ikcp_nodelay(kcp, 1, 10, 2, 1), 0);
+  ck_assert_int_eq(ikcp_setcc(kcp, &cc_pacing_ops), 0);
+  kcp->cwnd = 32;
+  for (i = 0; i < 8; i++) {
+    ck_assert_int_eq(ikcp_send(kcp, msg, sizeof(msg)), (int)sizeof(msg));
+  }
+  /* 250 bytes per flush: two 100-byte segments, the third waits */
+  cc_pace_bytes = 250;
+  ikcp_update(kcp, 0);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 2);
+  outbox_clear(&box);
+  cc_pace_bytes = 0;
+  ikcp_update(kcp, 10);
+  ck_assert_int_eq(box.n, 0);
+  /* the resend timers of sn 0 and 1 expire under a zero budget: they keep
+   * their place and go first once the budget allows */
+  for (i = 20; i < 1000; i += 10) {
+    ikcp_update(kcp, (IUINT32)i);
+  }
+  ck_assert_int_eq(box.n, 0);
+  ck_assert_uint_eq(kcp->snd_nxt, 2);
+  cc_pace_bytes = 300;
+  ikcp_update(kcp, 1000);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 3);
+  ck_assert_uint_eq(sn[0], 0);
+  ck_assert_uint_eq(sn[1], 1);
+  ck_assert_uint_eq(sn[2], 2);
+  ck_assert_uint_eq(stats_of(kcp).retrans_timeout, 2);
+  outbox_clear(&box);
+  /* a budget that reads negative as IINT32 is no pacing, as the reference */
+  cc_pace_bytes = 0xffffffffu;
+  ikcp_update(kcp, 1010);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 5);
+  outbox_clear(&box);
+  ikcp_release(kcp);
+}
+END_TEST
+
+/**
+ * @p nmsg one-byte segments sent at 0 (fast resend 2, flush @p interval),
+ * sn 1 and 2 acked with ts 0: sn 0 is skipped twice and resent fast by the
+ * flush at @p interval, alone.
+ */
+static ikcpcb *fastack_resent(struct outbox *box, int nodelay, int interval, int nmsg)
+{
+  ikcpcb *kcp = make_kcp(5, box);
+  IUINT32 sn[16];
+  int i;
+  ck_assert_int_eq(ikcp_nodelay(kcp, nodelay, interval, 2, 1), 0);
+  for (i = 0; i < nmsg; i++) {
+    ck_assert_int_eq(ikcp_send(kcp, "m", 1), 1);
+  }
+  ikcp_update(kcp, 0);
+  ck_assert_int_eq(pushed_sns(box, sn, 16), nmsg);
+  outbox_clear(box);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 1, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
+  ikcp_update(kcp, (IUINT32)interval);
+  ck_assert_int_eq(pushed_sns(box, sn, 16), 1);
+  ck_assert_uint_eq(sn[0], 0);
+  ck_assert_uint_eq(stats_of(kcp).retrans_fast, 1);
+  outbox_clear(box);
+  return kcp;
+}
+
+START_TEST(test_fastack_late)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = fastack_resent(&box, 0, 100, 4);
+  IUINT32 sn[16];
+  /* late ACKs of the first flight (ts 0, older than the resend at 100)
+   * say nothing about the resend: it is not resent again */
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 2, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
+  ikcp_update(kcp, 200);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 0);
+  ck_assert_uint_eq(stats_of(kcp).retrans_fast, 1);
+  ck_assert_uint_eq(kcp->nsnd_buf, 1);
+  ikcp_release(kcp);
+}
+END_TEST
+
+/* Late ACKs that keep coming two intervals after a resend count again, so
+ * a resend that was lost too is retried before its timer. */
+START_TEST(test_fastack_late_window)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = fastack_resent(&box, 1, 10, 6);
+  IUINT32 sn[16];
+  /* within two intervals of the resend: not counted */
+  ikcp_update(kcp, 20);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 3, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 4, 0, NULL, 0), 0);
+  ikcp_update(kcp, 30);
+  ck_assert_int_eq(box.n, 0);
+  /* past them: counted, sn 0 goes again */
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 5, 0, NULL, 0), 0);
+  ck_assert_int_eq(inject(kcp, 82, 0, 128, 0, 4, 0, NULL, 0), 0);
+  ikcp_update(kcp, 40);
+  ck_assert_int_eq(pushed_sns(&box, sn, 16), 1);
+  ck_assert_uint_eq(sn[0], 0);
+  ck_assert_uint_eq(stats_of(kcp).retrans_fast, 2);
+  outbox_clear(&box);
+  ikcp_release(kcp);
 }
 END_TEST
 
@@ -2131,6 +2342,9 @@ static Suite *ikcp_suite(void)
   tcase_add_test(timing, test_backoff_follows_estimate);
   tcase_add_test(timing, test_dead_link);
   tcase_add_test(timing, test_fastack_counting);
+  tcase_add_test(timing, test_fastack_late);
+  tcase_add_test(timing, test_fastack_late_window);
+  tcase_add_test(timing, test_pacing_budget);
   tcase_add_test(timing, test_fast_retransmit);
   suite_add_tcase(s, timing);
 

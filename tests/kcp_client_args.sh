@@ -49,7 +49,7 @@ for a in "--count 0" "--count -1" "--count 12x" "--count ''" "--count 1e3" \
          "--size 99999999999" "--interval -1" "--interval 3600001" "--duration 0" \
          "--clients 0" "--clients 1001" "--seed x" "--seed 18446744073709551616" \
          "--timeout 0" "--wnd 0" "--wnd 32769" "--mtu 49" "--mtu 1501" \
-         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" \
+         "--conv 0x100000000" "--conv 0xg" "--profile turbo" "--profile ''" "--cc reno" "--cc ''" "--cc" \
          "--reconnect --max-reconnects 0"; do
   eval "expect_rc 2 --bench $a $LO $PORT"
 done
@@ -73,6 +73,7 @@ expect_rc 2 --reconnect $LO $PORT
 expect_rc 2 --bench --max-reconnects 3 $LO $PORT
 expect_rc 2 --bench --tcp --profile fast $LO $PORT
 expect_rc 2 --bench --tcp --conv 5 $LO $PORT
+expect_rc 2 --bench --tcp --cc bbr $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
 # The codec options: unknown cipher, half an FEC pair, too many shards, no
@@ -91,7 +92,7 @@ else fail "link-local address without a scope: exit 2, says it needs one (rc $rc
 
 # Accepted edge values reach the network: nobody answers, so exit 1.
 expect_rc 1 --bench --count 1 --size 174752 --timeout 1 $LO $PORT
-expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
+expect_rc 1 --bench --count 1 --size 1-1 --conv 0xffffffff --profile fast3 --cc bbr --wnd 32768 --mtu 50 --timeout 1 $LO $PORT
 
 # No server: interactive and bench end with 1 after --timeout, not before.
 start=$(date +%s%N)

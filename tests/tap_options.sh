@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tap_options.sh - ./minimal's documented exit codes: -h 0, bad options and
 # values 2 (one "minimal: " error line and a hint to --help, not the whole
-# usage), a missing, forbidden or busy tap 1 (one line
-# naming scripts/setup-tapif, no abort, no core), unwritable pcap 1.
+# usage), a missing, forbidden or busy tap 1 (one line naming
+# scripts/setup-tapif, no abort, no core), unwritable pcap 1, and 1 when the
+# tap is deleted under it.
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
@@ -20,7 +21,7 @@ expect_exit() {
 expect_exit 0 "-h" -h
 check "-h lists every option" bash -c "for o in --ip --netmask --gateway --tap --pcap --loss --delay \
   --jitter --dup --reorder --seed --stats --debug --kcp-port --profile --kcp-wnd --kcp-mtu \
-  --kcp-idle --kcp-max --tcp-idle --link-queue; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
+  --kcp-idle --kcp-max --tcp-idle --link-queue --watchdog; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
 
 bad=(
   "--bogus" "--loss 101" "--loss -1" "--loss abc" "--loss 5x" "--loss 0x10" "--loss 1e1" "--loss 1.2.3" "--loss ." "--dup nan" "--reorder 100.5"
@@ -28,8 +29,8 @@ bad=(
   "--ip 300.1.1.1" "--ip 192.168.0" "--ip 192.168.0.0" "--ip 224.0.0.1" "--netmask 255.0.255.0"
   "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo"
   "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
-  "--tcp-idle 0" "--tcp-idle 86401" "--link-queue 0" "--link-queue 65537"
-  "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
+  "--tcp-idle 0" "--tcp-idle 86401" "--watchdog x" "--watchdog -1" "--watchdog 3601"
+  "--link-queue 0" "--link-queue 65537" "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
 )
 for args in "${bad[@]}"; do
   # shellcheck disable=SC2086
@@ -62,4 +63,15 @@ expect_exit 1 "missing tap with --pcap" --tap nosuchtap0 --pcap "$TAP_TMP/none.p
 check "  leaves no capture file behind" [ ! -e "$TAP_TMP/none.pcap" ]
 expect_exit 1 "unwritable --pcap" --pcap /nonexistent-dir/x.pcap
 check "unwritable --pcap names the file" grep -q 'nonexistent-dir/x.pcap' "$TAP_TMP/err"
+
+# The tap deleted under a running ./minimal: the tap driver reports it and
+# minimal decides to stop, exit 1 with the fix named. (Last: no tap after.)
+start_minimal "$TAP_TMP/lost.log" || fail "./minimal starts before its tap is deleted"
+nsx ip link del tap0
+for ((i = 0; i < 50; i++)); do proc_alive "$MINIMAL_PID" || break; sleep 0.1; done
+proc_alive "$MINIMAL_PID" && kill -KILL "$MINIMAL_PID"
+wait "$MINIMAL_PID"
+rc=$?
+check "tap deleted under ./minimal: exit 1 naming scripts/setup-tapif" \
+  bash -c "[ $rc -eq 1 ] && grep -q '^minimal: lost tap .*scripts/setup-tapif' '$TAP_TMP/lost.log'"
 netns_finish

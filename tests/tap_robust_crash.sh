@@ -14,31 +14,17 @@
 # the restart time, the clients' reconnects and resent messages, and the
 # largest RTT (the gap a message waited across the crash).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CLIENTS=4
 COUNT=500
 BACK_MS=2000
 
-[ -x ./kcp_client ] || { echo "FAIL: crash: ./kcp_client not built"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/relaunch.log
-netns_bg scripts/relaunch.sh --max-restarts 3 -- --stats 0 >"$ROBUST_LOG" 2>&1
-RELAUNCH_PID=$NETNS_LAST_PID
-
-# child_pid: the ./minimal the supervisor started last.
-child_pid() { grep 'started .* (pid ' "$ROBUST_LOG" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/'; }
-kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 $S 2>/dev/null | grep -q up; }
-ping_up() { nsx ping -c 1 -W 1 $S >/dev/null 2>&1; }
-if ! wait_for 10 ping_up || ! wait_for 10 kcp_up; then
+robust_init crash ./kcp_client
+if ! robust_relaunch --max-restarts 3 -- --stats 0; then
   fail "crash: ./minimal under relaunch.sh answers on $S"
   netns_finish
 fi
-MINIMAL_PID=$(child_pid)
 
 nsx timeout 80 ./kcp_client --bench --json --reconnect --timeout 2 --clients $CLIENTS --count $COUNT \
   --size 1-3000 --interval 10 $S >"$TAP_TMP/bench.json" 2>"$TAP_TMP/bench.err" &

@@ -16,25 +16,16 @@
 # Flood: tests/tools/kcp_flood (make build/tests/tools/kcp_flood), paced at
 # 40 000 datagrams/s (about 2.5 s), so most of it reaches ./minimal.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 FLOOD=build/tests/tools/kcp_flood
 COUNT=100000
 RSS_BOUND_KB=32768
 LEGIT=600           # messages of the legitimate session, one every 10 ms
 LEGIT_SLACK=20000   # upper bound of the legitimate client's datagrams
 
-[ -x "$FLOOD" ] && [ -x ./kcp_client ] || { echo "FAIL: garbage flood: build $FLOOD and ./kcp_client first"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "garbage flood: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init "garbage flood" "$FLOOD" ./kcp_client
+robust_start "garbage flood" "$TAP_TMP/minimal.log"
 
 # Baseline RTT of a session on a quiet link, for the log.
 nsx timeout 30 ./kcp_client --bench --json --count 200 --interval 5 $S >"$TAP_TMP/base.json" 2>&1

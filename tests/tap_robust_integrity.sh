@@ -25,12 +25,8 @@
 # is bounded by a timeout of 20 s + 1.5 s per MB. bench/robust-integrity.sh
 # (make bench) runs this test and records the MB/s of each mode.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 MB=${ROBUST_INTEGRITY_MB:-100}
 SEED=${ROBUST_INTEGRITY_SEED:-$((RANDOM * 32768 + RANDOM))}
 WND=512
@@ -41,14 +37,9 @@ LIMIT=$((20 + MB * 3 / 2))
 [[ $SEED =~ ^[0-9]+$ ]] || { echo "FAIL: integrity: ROBUST_INTEGRITY_SEED must be a whole number"; exit 1; }
 # messages of 4000.5 bytes on average: MB MiB give or take a few hundred kB
 COUNT=$((MB * 1048576 / 4000))
-[ -x ./kcp_client ] || { echo "FAIL: integrity: ./kcp_client not built"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! PING_WAIT=2 start_minimal "$ROBUST_LOG" --stats 0 --loss 20 --reorder 10 --dup 5 --delay 20 \
-     --seed 11 --kcp-wnd $WND; then
-  fail "integrity: ./minimal with link emulation answers on $S"
-  netns_finish
-fi
+robust_init integrity ./kcp_client
+PING_WAIT=2 robust_start integrity "$TAP_TMP/minimal.log" --loss 20 --reorder 10 --dup 5 --delay 20 \
+  --seed 11 --kcp-wnd $WND
 
 echo "  payload: seed $SEED, $COUNT messages of $SIZE_MIN-$SIZE_MAX bytes"
 nice python3 tests/lib/kcpc_payload.py "$SEED" "$COUNT" "$SIZE_MIN" "$SIZE_MAX" |

@@ -11,22 +11,14 @@
 # and UDP echo; every forged frame is counted as a bogus source on the tap
 # and none reaches an echo service; SIGTERM still ends ./minimal at once.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 FORGE=(python3 tests/lib/forge_frame.py tap0)
 LEGIT=300   # messages of the live session, one every 10 ms
 EACH=50     # frames of each forged kind
 
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "land: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init land
+robust_start land "$TAP_TMP/minimal.log"
 ll=$(sed -n 's/^minimal: IPv6 \([^ ]*\) (link-local)$/\1/p' "$ROBUST_LOG" | head -n 1)
 stats_now
 bogus0=$(mstat "tap tap0:" bogus_src); req0=$(mstat udpecho: requests); open0=$(mstat kcpecho: opened)

@@ -15,12 +15,8 @@
 # discards the echoes), so they hold one unacknowledged message each until
 # they expire: the worst case for memory per session.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 FLOOD=build/tests/tools/kcp_flood
 COUNT=100000
 CAP=1000
@@ -28,13 +24,8 @@ IDLE=2
 RSS_BOUND_KB=65536
 LEGIT=800           # messages of the legitimate session, one every 10 ms
 
-[ -x "$FLOOD" ] && [ -x ./kcp_client ] || { echo "FAIL: session flood: build $FLOOD and ./kcp_client first"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0 --kcp-max $CAP --kcp-idle $IDLE; then
-  fail "session flood: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init "session flood" "$FLOOD" ./kcp_client
+robust_start "session flood" "$TAP_TMP/minimal.log" --kcp-max $CAP --kcp-idle $IDLE
 rss0=$(rss_kb "$MINIMAL_PID")
 
 nsx timeout 60 ./kcp_client --bench --json --count $LEGIT --interval 10 --conv 0x600d $S \

@@ -23,12 +23,8 @@
 # Throughout, the tcpecho counters must add up: accepted = active + closed +
 # reset + aborted + idle + evicted.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CAP=200             # TCPECHO_RAW_MAX_CONNS in apps/tcpecho/tcpecho_raw.h
 ABANDON=$CAP
 RING=65535          # TCP_WND of Debian's lwipopts.h: the echo's ring per connection
@@ -36,8 +32,7 @@ RSS_BOUND_KB=65536
 IDLE=4              # --tcp-idle of the second ./minimal
 IDLE_BOUND=$((IDLE + 6)) # timeout, plus the 1 s poll period, plus slack for a busy machine
 
-[ -x ./kcp_client ] || { echo "FAIL: tcp: ./kcp_client not built"; exit 1; }
-tap_init
+robust_init tcp ./kcp_client
 
 # tstat NAME: a field of the newest tcpecho line.
 tstat() { mstat tcpecho: "$1"; }
@@ -85,11 +80,7 @@ served() {
     test "$rc" -eq 0 -a "${v:-0}" = $((n * 100))
 }
 
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "tcp: ./minimal answers on $S"
-  netns_finish
-fi
+robust_start tcp "$TAP_TMP/minimal.log"
 rss0=$(rss_kb "$MINIMAL_PID")
 
 # The never-reader alone first, so that it is the longest-idle connection.
@@ -161,11 +152,7 @@ check "tcp: counters add up" balanced
 stop_minimal >/dev/null
 
 # A short idle timeout: silent clients and a never-reader are reclaimed.
-ROBUST_LOG=$TAP_TMP/minimal-idle.log
-if ! start_minimal "$ROBUST_LOG" --stats 0 --tcp-idle $IDLE; then
-  fail "tcp: ./minimal --tcp-idle $IDLE answers on $S"
-  netns_finish
-fi
+robust_start tcp "$TAP_TMP/minimal-idle.log" --tcp-idle $IDLE
 hold idle --abandon $((CAP - 1)) --hog --hold 60
 IDLE_PID=$HOLD_PID
 echo "  holder: $(head -n 1 "$TAP_TMP/idle.out")"

@@ -29,12 +29,12 @@ static struct kcpecho_config kcpecho_cfg;
 void
 kcpecho_config_default(struct kcpecho_config *cfg)
 {
-  cfg->port = 8000;
-  cfg->profile = "fast";
-  cfg->wnd = 128;
-  cfg->mtu = 1400;
-  cfg->idle_sec = 60;
-  cfg->max_sessions = 1024;
+  cfg->port = KCPECHO_PORT_DEFAULT;
+  cfg->profile = KCPECHO_PROFILE_DEFAULT;
+  cfg->wnd = KCPECHO_WND_DEFAULT;
+  cfg->mtu = KCPECHO_MTU_DEFAULT;
+  cfg->idle_sec = KCPECHO_IDLE_DEFAULT;
+  cfg->max_sessions = KCPECHO_SESSIONS_DEFAULT;
   cfg->crypt = NULL;
   cfg->key = "it's a secrect";
   cfg->datashard = 0;
@@ -103,24 +103,43 @@ kcpecho_accept(void *arg, struct kcp_session *s, err_t err)
   return ERR_OK;
 }
 
-/* A profile name is checked on a scratch engine so that only the engine
-   knows the list of profiles. */
+/* Only the engine knows the list of profiles. */
 static int
 kcpecho_profile_valid(const char *name)
 {
-  ikcpcb *kcp;
-  int ok;
+  const char *known;
+  int i;
 
-  if (name == NULL) {
-    return 0;
+  for (i = 0; name != NULL && (known = ikcp_profile_name(i)) != NULL; i++) {
+    if (strcmp(name, known) == 0) {
+      return 1;
+    }
   }
-  kcp = ikcp_create(0, NULL);
-  if (kcp == NULL) {
-    return 0;
+  return 0;
+}
+
+enum kcpecho_cfg_field
+kcpecho_config_check(const struct kcpecho_config *cfg)
+{
+  if (cfg->port == 0) {
+    return KCPECHO_CFG_PORT;
   }
-  ok = ikcp_profile(kcp, name) == 0;
-  ikcp_release(kcp);
-  return ok;
+  if (!kcpecho_profile_valid(cfg->profile)) {
+    return KCPECHO_CFG_PROFILE;
+  }
+  if (cfg->wnd < KCPECHO_WND_MIN || cfg->wnd > KCPECHO_WND_MAX) {
+    return KCPECHO_CFG_WND;
+  }
+  if (cfg->mtu < KCPECHO_MTU_MIN || cfg->mtu > KCPECHO_MTU_MAX) {
+    return KCPECHO_CFG_MTU;
+  }
+  if (cfg->idle_sec < KCPECHO_IDLE_MIN || cfg->idle_sec > KCPECHO_IDLE_MAX) {
+    return KCPECHO_CFG_IDLE;
+  }
+  if (cfg->max_sessions < KCPECHO_SESSIONS_MIN || cfg->max_sessions > KCPECHO_SESSIONS_MAX) {
+    return KCPECHO_CFG_SESSIONS;
+  }
+  return KCPECHO_CFG_OK;
 }
 
 err_t
@@ -133,9 +152,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
   if (kcpecho_pcb != NULL) {
     return ERR_USE;
   }
-  if (cfg == NULL || cfg->wnd < 1 || cfg->wnd > 32768 || cfg->mtu < 50 ||
-      cfg->mtu > KCP_DGRAM_MAX || cfg->idle_sec < 1 || cfg->idle_sec > 1000000 ||
-      cfg->max_sessions < 1 || !kcpecho_profile_valid(cfg->profile)) {
+  if (cfg == NULL || kcpecho_config_check(cfg) != KCPECHO_CFG_OK) {
     return ERR_VAL;
   }
   err = kcpecho_codec_make(cfg, &kcpecho_codec);

@@ -9,15 +9,33 @@
 #include "counters.h"
 #include "lwip/err.h"
 #include "lwip/arch.h"
+#include "kcp_lwip.h"
+
+/* Defaults and limits of the settings: the only copy, which ./minimal's
+   command line and usage use too. */
+#define KCPECHO_PORT_DEFAULT     8000
+#define KCPECHO_PROFILE_DEFAULT  "fast"
+#define KCPECHO_WND_DEFAULT      128
+#define KCPECHO_WND_MIN          1
+#define KCPECHO_WND_MAX          32768
+#define KCPECHO_MTU_DEFAULT      1400
+#define KCPECHO_MTU_MIN          50
+#define KCPECHO_MTU_MAX          KCP_DGRAM_MAX
+#define KCPECHO_IDLE_DEFAULT     60
+#define KCPECHO_IDLE_MIN         1
+#define KCPECHO_IDLE_MAX         86400
+#define KCPECHO_SESSIONS_DEFAULT KCP_DEFAULT_MAX_SESSIONS
+#define KCPECHO_SESSIONS_MIN     1
+#define KCPECHO_SESSIONS_MAX     65536
 
 /** Settings of the service; ./minimal fills them from its command line. */
 struct kcpecho_config {
-  u16_t port;          /**< UDP port to listen on (8000) */
-  const char *profile; /**< kcptun profile: normal, fast, fast2, fast3 ("fast") */
-  int wnd;             /**< send and receive window, segments (128) */
-  int mtu;             /**< KCP mtu, bytes (1400) */
-  u32_t idle_sec;      /**< close a session silent this long (60) */
-  int max_sessions;    /**< session cap (1024) */
+  u16_t port;          /**< UDP port to listen on, not 0 */
+  const char *profile; /**< a profile ikcp_profile() knows (ikcp_profile_name()) */
+  int wnd;             /**< send and receive window, segments */
+  int mtu;             /**< KCP mtu, bytes */
+  u32_t idle_sec;      /**< close a session silent this long */
+  int max_sessions;    /**< session cap */
   /* kcp-go's datagram codec (kcp_codec.h), as kcptun sets it up */
   const char *crypt;   /**< cipher name, or NULL: plain KCP (NULL) */
   const char *key;     /**< passphrase (kcptun's default "it's a secrect") */
@@ -25,14 +43,30 @@ struct kcpecho_config {
   int parityshard;     /**< FEC parity shards (0) */
 };
 
+/** The setting kcpecho_config_check() found wrong, or KCPECHO_CFG_OK. */
+enum kcpecho_cfg_field {
+  KCPECHO_CFG_OK,
+  KCPECHO_CFG_PORT,
+  KCPECHO_CFG_PROFILE,
+  KCPECHO_CFG_WND,
+  KCPECHO_CFG_MTU,
+  KCPECHO_CFG_IDLE,
+  KCPECHO_CFG_SESSIONS
+};
+
 void kcpecho_config_default(struct kcpecho_config *cfg);
 /**
+ * Check settings against the limits above, as kcpecho_init() does, so that
+ * a command line can name the bad one before starting anything.
+ * @return KCPECHO_CFG_OK, or the first setting out of its limits
+ */
+enum kcpecho_cfg_field kcpecho_config_check(const struct kcpecho_config *cfg);
+/**
  * Start the service; call in the lwIP core thread.
- * @return ERR_OK; ERR_VAL for a bad setting (unknown profile, wnd outside
- *         1..32768, mtu outside 50..1500, idle 0, cap 0, a codec setting
- *         kcp_codec_config_check() refuses, or mtu plus the codec's headers
- *         over 1500); ERR_USE when it already runs or the port is taken;
- *         ERR_MEM
+ * @return ERR_OK; ERR_VAL for a bad setting (kcpecho_config_check(), a
+ *         codec setting kcp_codec_config_check() refuses, or mtu plus the
+ *         codec's headers over 1500); ERR_USE when it already runs or the
+ *         port is taken; ERR_MEM
  */
 err_t kcpecho_init(const struct kcpecho_config *cfg);
 /**

@@ -63,6 +63,7 @@ struct kcpc_config {
   uint32_t conv;                /**< conversation id of client 0 */
   int conv_set;                 /**< --conv given; else main picks conv at random */
   const char *profile;          /**< kcptun profile name */
+  const char *cc;               /**< congestion control module (ikcp_cc_find()) */
   unsigned wnd;                 /**< send and receive window, segments */
   unsigned mtu;                 /**< KCP mtu, bytes */
   uint64_t count;               /**< messages per client; UINT64_MAX with only --duration */

@@ -12,12 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ikcp.h"
 #include "kcpc_args.h"
 #include "kcp_codec.h"
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
 
-static const char *const kcpc_profiles[] = { "normal", "fast", "fast2", "fast3" };
+/** The engine's profile names, ", "-separated (only the engine knows them). */
+static const char *
+kcpc_args_profiles(void)
+{
+  static char list[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(list); i++) {
+    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "", name);
+  }
+  return list;
+}
 
 void
 kcpc_args_usage(FILE *out)
@@ -62,7 +76,10 @@ kcpc_args_usage(FILE *out)
 "\n"
 "  --conv N           KCP conversation id (default: random, so that a blind\n"
 "                     spoofer must guess it as well as the port)\n"
-"  --profile P        normal, fast, fast2 or fast3, as kcptun (default fast)\n"
+"  --profile P        as kcptun: %s (default fast)\n"
+"  --cc NAME          congestion control: classic (the reference's window, which\n"
+"                     the fast profiles switch off; default) or bbr (paced at\n"
+"                     the measured bottleneck rate, little queueing delay)\n"
 "  --wnd N            send and receive window in segments (default %d)\n"
 "  --mtu N            KCP mtu, 50..1500 (default %d)\n"
 "  --stream           KCP stream mode: echoes checked as a byte stream\n"
@@ -82,7 +99,8 @@ kcpc_args_usage(FILE *out)
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
-          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
+          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, kcpc_args_profiles(),
+          KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
 
@@ -179,15 +197,28 @@ kcpc_args_size(FILE *err, const char *s, struct kcpc_config *cfg)
 static int
 kcpc_args_profile(FILE *err, const char *s, struct kcpc_config *cfg)
 {
-  size_t i;
+  const char *name;
+  int i;
 
-  for (i = 0; i < sizeof(kcpc_profiles) / sizeof(kcpc_profiles[0]); i++) {
-    if (strcmp(s, kcpc_profiles[i]) == 0) {
-      cfg->profile = kcpc_profiles[i];
+  for (i = 0; (name = ikcp_profile_name(i)) != NULL; i++) {
+    if (strcmp(s, name) == 0) {
+      cfg->profile = name;
       return 0;
     }
   }
   return kcpc_args_bad(err, "--profile: unknown profile '%s'", s);
+}
+
+static int
+kcpc_args_cc(FILE *err, const char *s, struct kcpc_config *cfg)
+{
+  const struct IKCPOPS *ops = ikcp_cc_find(s);
+
+  if (ops == NULL) {
+    return kcpc_args_bad(err, "--cc: unknown congestion control '%s' (classic or bbr)", s);
+  }
+  cfg->cc = ops->name;
+  return 0;
 }
 
 uint32_t
@@ -205,8 +236,8 @@ enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CRYPT,
-  KCPC_OPT_KEY, KCPC_OPT_DS, KCPC_OPT_PS
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CC,
+  KCPC_OPT_CRYPT, KCPC_OPT_KEY, KCPC_OPT_DS, KCPC_OPT_PS
 };
 
 static const struct option kcpc_options[] = {
@@ -224,6 +255,7 @@ static const struct option kcpc_options[] = {
   { "max-reconnects", required_argument, NULL, KCPC_OPT_MAXRECON },
   { "conv", required_argument, NULL, KCPC_OPT_CONV },
   { "profile", required_argument, NULL, KCPC_OPT_PROFILE },
+  { "cc", required_argument, NULL, KCPC_OPT_CC },
   { "wnd", required_argument, NULL, KCPC_OPT_WND },
   { "mtu", required_argument, NULL, KCPC_OPT_MTU },
   { "stream", no_argument, NULL, KCPC_OPT_STREAM },
@@ -261,6 +293,7 @@ kcpc_args_defaults(struct kcpc_config *cfg)
 {
   memset(cfg, 0, sizeof(*cfg));
   cfg->profile = "fast";
+  cfg->cc = ikcp_cc_classic.name;
   cfg->wnd = KCPC_DEFAULT_WND;
   cfg->mtu = KCPC_DEFAULT_MTU;
   cfg->count = KCPC_DEFAULT_COUNT;
@@ -392,6 +425,7 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
       kcp_only = "--conv";
       break;
     case KCPC_OPT_PROFILE: rc = kcpc_args_profile(err, optarg, cfg); kcp_only = "--profile"; break;
+    case KCPC_OPT_CC: rc = kcpc_args_cc(err, optarg, cfg); kcp_only = "--cc"; break;
     case KCPC_OPT_WND: rc = kcpc_args_uint(err, "--wnd", optarg, 1, 32768, &cfg->wnd); break;
     case KCPC_OPT_MTU: rc = kcpc_args_uint(err, "--mtu", optarg, 50, 1500, &cfg->mtu); break;
     case KCPC_OPT_STREAM: cfg->stream = 1; kcp_only = "--stream"; break;

@@ -444,9 +444,10 @@ kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us
   }
   ikcp_setoutput(lk->kcp, kcpc_kcp_output);
   if (ikcp_wndsize(lk->kcp, (int)cfg->wnd, (int)cfg->wnd) < 0 ||
-      ikcp_setmtu(lk->kcp, (int)cfg->mtu) < 0 || ikcp_profile(lk->kcp, cfg->profile) < 0) {
-    fprintf(stderr, "kcp_client: cannot set up KCP (wnd %u, mtu %u, profile %s)\n",
-            cfg->wnd, cfg->mtu, cfg->profile);
+      ikcp_setmtu(lk->kcp, (int)cfg->mtu) < 0 || ikcp_profile(lk->kcp, cfg->profile) < 0 ||
+      ikcp_setcc(lk->kcp, ikcp_cc_find(cfg->cc)) < 0) {
+    fprintf(stderr, "kcp_client: cannot set up KCP (wnd %u, mtu %u, profile %s, cc %s)\n",
+            cfg->wnd, cfg->mtu, cfg->profile, cfg->cc);
     ikcp_release(lk->kcp);
     kcp_codec_link_free(lk->clink);
     free(lk);

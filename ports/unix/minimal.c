@@ -7,26 +7,33 @@
  * Threads: tcpip_init() starts the lwIP core thread; the tap driver adds a
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
- * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd; it prints counters (and
+ * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
+ * thread is ever interrupted, and reads them from a signalfd, beside the tap
+ * driver's failure eventfd (tapif_fail_fd()); it prints counters (and
  * stops) while holding the core lock, since the counters belong to the core
- * thread.
+ * thread. The watchdog (watchdog.h) has a thread of its own, which aborts
+ * the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
- * be set up or the tap vanishes while running, 2 for a bad option.
+ * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
+ * from the watchdog.
  */
 #include "icmpcount.h"
+#include "ipstr.h"
 #include "kcpecho.h"
 #include "kcp_codec.h"
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
 #include "kcp_lwip.h"
+#include "kcptun.h"
+#include "kcptun_opts.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
 #include "statsreport.h"
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
+#include "watchdog.h"
 
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
@@ -37,6 +44,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -67,7 +75,10 @@ struct minimal_opts {
   int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
+  u32_t watchdog_sec; /**< --watchdog; 0: off */
+  int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
+  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
 };
 
 enum {
@@ -94,7 +105,10 @@ enum {
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
-  OPT_VERSION
+  OPT_WATCHDOG,
+  OPT_TEST_HANG,
+  OPT_VERSION,
+  OPT_KCPTUN
 };
 
 static const struct option minimal_longopts[] = {
@@ -129,8 +143,76 @@ static const struct option minimal_longopts[] = {
   {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+  {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
+
+/** Prefix of the kcptun settings on our command line. */
+#define MINIMAL_KCPTUN_PREFIX "kcptun-"
+/** Room for minimal_longopts plus one --kcptun-NAME per kcptun setting. */
+#define MINIMAL_MAX_OPTS 64
+
+/** minimal_longopts, then --kcptun-NAME for each of kcptun_opt_names. */
+static struct option minimal_allopts[MINIMAL_MAX_OPTS];
+static char minimal_tun_names[MINIMAL_MAX_OPTS][32];
+
+static void
+minimal_build_opts(void)
+{
+  size_t n = 0, i;
+
+  while (minimal_longopts[n].name != NULL) {
+    minimal_allopts[n] = minimal_longopts[n];
+    n++;
+  }
+  for (i = 0; kcptun_opt_names[i].name != NULL && n + 1 < MINIMAL_MAX_OPTS; i++, n++) {
+    snprintf(minimal_tun_names[n], sizeof(minimal_tun_names[n]), "%s%s",
+             MINIMAL_KCPTUN_PREFIX, kcptun_opt_names[i].name);
+    minimal_allopts[n].name = minimal_tun_names[n];
+    minimal_allopts[n].has_arg = kcptun_opt_names[i].has_value ? required_argument : no_argument;
+    minimal_allopts[n].flag = NULL;
+    minimal_allopts[n].val = OPT_KCPTUN;
+  }
+}
+
+/** What the KCP echo takes for @p field, from its own limits and the
+    engine's list of profiles; the text lives until the next call. */
+static const char *
+minimal_kcp_expected(enum kcpecho_cfg_field field)
+{
+  static char buf[128];
+  const char *name;
+  size_t n = 0;
+  int i;
+
+  buf[0] = '\0';
+  switch (field) {
+  case KCPECHO_CFG_PROFILE:
+    for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(buf); i++) {
+      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i > 0 ? ", " : "", name);
+    }
+    break;
+  case KCPECHO_CFG_PORT:
+    snprintf(buf, sizeof(buf), "a port 1..65535 other than %d (UDP echo)", MINIMAL_ECHO_PORT);
+    break;
+  case KCPECHO_CFG_WND:
+    snprintf(buf, sizeof(buf), "segments %d..%d", KCPECHO_WND_MIN, KCPECHO_WND_MAX);
+    break;
+  case KCPECHO_CFG_MTU:
+    snprintf(buf, sizeof(buf), "bytes %d..%d", KCPECHO_MTU_MIN, KCPECHO_MTU_MAX);
+    break;
+  case KCPECHO_CFG_IDLE:
+    snprintf(buf, sizeof(buf), "seconds %d..%d", KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX);
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+    break;
+  case KCPECHO_CFG_OK:
+    break;
+  }
+  return buf;
+}
 
 static void
 minimal_usage(FILE *out)
@@ -168,29 +250,55 @@ minimal_usage(FILE *out)
     "                       since the last (0: none); SIGUSR1 and exit print\n"
     "                       every counter, a line per module\n"
     "      --stats-json     print all of these as JSON objects, one per line\n"
-    "  -d, --debug          print one line per frame crossing the tap\n"
-    "  -k, --kcp-port N     KCP echo UDP port (8000; 1..65535, not 7)\n"
-    "      --profile NAME   KCP profile: normal, fast, fast2, fast3 (fast)\n"
-    "      --kcp-wnd N      KCP send/receive window in segments (128; 1..32768)\n"
-    "      --kcp-mtu N      KCP mtu in bytes (1400; 50..1500)\n"
-    "      --kcp-idle SEC   close KCP sessions idle this long (60; 1..86400)\n"
-    "      --kcp-max N      KCP session cap (1024; 1..65536)\n"
+    "  -d, --debug          print one line per frame crossing the tap\n",
+    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
+    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT);
+  /* The KCP echo's defaults and limits are its own (kcpecho.h). */
+  fprintf(out,
+    "  -k, --kcp-port N     KCP echo UDP port (%d; 1..65535, not %d)\n"
+    "      --profile NAME   KCP profile: %s (%s)\n"
+    "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
+    "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
+    "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
     "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
     "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
     "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
     "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
     "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
-    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n"
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
+    KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
+    KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
+    KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
+    KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
+    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+  fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
+    "      --watchdog SEC   abort (SIGABRT, with a message) when the lwIP core\n"
+    "                       thread makes no progress for SEC seconds, so that\n"
+    "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
+    "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
+    "                       the core thread forever, holding the core lock\n"
+    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
+    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
+    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
+    "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
+    "                               engine settings of mode manual (0 50 0 0)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-nocomp          no snappy compression (on by default)\n"
+    "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
+    "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
+    "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
+    "      --kcptun-max-sessions N  (1024)\n"
+    "      Datagrams are raw KCP (kcp-go with no crypt block and no FEC).\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    PCAPDUMP_FLUSH_MS, MINIMAL_MAX_PCAP_MB, MINIMAL_MAX_PCAP_FILES,
-    MINIMAL_MAX_MS, MINIMAL_MAX_MS, (unsigned)LINKEMU_QUEUE_DEFAULT, (unsigned)LINKEMU_QUEUE_LIMIT,
-    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
 }
 
 /** Report a command line error, with where the usage is, and exit 2. */
@@ -296,6 +404,52 @@ minimal_parse_ip6(const char *opt, const char *s, ip6_addr_t *out)
   }
 }
 
+/** A KCP echo number: its syntax here, its limits by minimal_check_kcp(). */
+static u32_t
+minimal_parse_kcp(const char *opt, const char *s, enum kcpecho_cfg_field field, u32_t max)
+{
+  return minimal_parse_u32(opt, s, 0, max, minimal_kcp_expected(field));
+}
+
+/** The KCP echo's settings, judged by the service's own validator. */
+static void
+minimal_check_kcp(const struct kcpecho_config *c)
+{
+  enum kcpecho_cfg_field bad = kcpecho_config_check(c);
+  const char *opt = NULL;
+  char value[16];
+  u32_t v = 0;
+
+  switch (bad) {
+  case KCPECHO_CFG_OK:
+    return;
+  case KCPECHO_CFG_PROFILE:
+    minimal_bad_value("--profile", c->profile, minimal_kcp_expected(bad));
+  case KCPECHO_CFG_PORT:
+    opt = "--kcp-port";
+    v = c->port;
+    break;
+  case KCPECHO_CFG_WND:
+    opt = "--kcp-wnd";
+    v = (u32_t)c->wnd;
+    break;
+  case KCPECHO_CFG_MTU:
+    opt = "--kcp-mtu";
+    v = (u32_t)c->mtu;
+    break;
+  case KCPECHO_CFG_IDLE:
+    opt = "--kcp-idle";
+    v = c->idle_sec;
+    break;
+  case KCPECHO_CFG_SESSIONS:
+    opt = "--kcp-max";
+    v = (u32_t)c->max_sessions;
+    break;
+  }
+  snprintf(value, sizeof(value), "%" U32_F, v);
+  minimal_bad_value(opt, value, minimal_kcp_expected(bad));
+}
+
 /** Checks that need all the addresses at once. */
 static void
 minimal_check_addrs(const struct minimal_opts *o)
@@ -355,7 +509,7 @@ static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
   const char *env_tap = getenv("PRECONFIGURED_TAPIF");
-  int c;
+  int c, idx = 0;
 
   memset(o, 0, sizeof(*o));
   minimal_parse_ip4("--ip", "192.168.0.2", &o->ip);
@@ -365,11 +519,25 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->emu.seed = 1;
   o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
+  o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
+  kcptun_config_default(&o->tun);
+  o->tun.listen_port = 0;
+  minimal_build_opts();
 
   opterr = 0; /* our own messages, with our own prefix */
-  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN: {
+      char why[96];
+      const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
+      if (kcptun_opts_set(&o->tun, name, optarg, why, sizeof(why)) != 0) {
+        char opt[48];
+        snprintf(opt, sizeof(opt), "--%s", minimal_allopts[idx].name);
+        minimal_bad_value(opt, optarg != NULL ? optarg : "", why);
+      }
+      break;
+    }
     case 'h':
       minimal_usage(stdout);
       exit(0);
@@ -439,30 +607,32 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case 'd':
       o->debug = 1;
       break;
+    case OPT_WATCHDOG:
+      o->watchdog_sec = minimal_parse_u32("--watchdog", optarg, 0, WATCHDOG_MAX_SEC, "seconds 0..3600");
+      break;
+    case OPT_TEST_HANG:
+      o->test_hang = 1;
+      break;
     case 'k':
-      o->kcp.port = (u16_t)minimal_parse_u32("--kcp-port", optarg, 1, 65535, "a port 1..65535");
+      o->kcp.port = (u16_t)minimal_parse_kcp("--kcp-port", optarg, KCPECHO_CFG_PORT, 65535);
       if (o->kcp.port == MINIMAL_ECHO_PORT) {
-        minimal_bad_value("--kcp-port", optarg, "a port other than 7 (UDP echo)");
+        minimal_bad_value("--kcp-port", optarg, minimal_kcp_expected(KCPECHO_CFG_PORT));
       }
       break;
     case OPT_PROFILE:
-      if (strcmp(optarg, "normal") != 0 && strcmp(optarg, "fast") != 0 &&
-          strcmp(optarg, "fast2") != 0 && strcmp(optarg, "fast3") != 0) {
-        minimal_bad_value("--profile", optarg, "normal, fast, fast2 or fast3");
-      }
       o->kcp.profile = optarg;
       break;
     case OPT_KCP_WND:
-      o->kcp.wnd = (int)minimal_parse_u32("--kcp-wnd", optarg, 1, 32768, "segments 1..32768");
+      o->kcp.wnd = (int)minimal_parse_kcp("--kcp-wnd", optarg, KCPECHO_CFG_WND, INT_MAX);
       break;
     case OPT_KCP_MTU:
-      o->kcp.mtu = (int)minimal_parse_u32("--kcp-mtu", optarg, 50, 1500, "bytes 50..1500");
+      o->kcp.mtu = (int)minimal_parse_kcp("--kcp-mtu", optarg, KCPECHO_CFG_MTU, INT_MAX);
       break;
     case OPT_KCP_IDLE:
-      o->kcp.idle_sec = minimal_parse_u32("--kcp-idle", optarg, 1, 86400, "seconds 1..86400");
+      o->kcp.idle_sec = minimal_parse_kcp("--kcp-idle", optarg, KCPECHO_CFG_IDLE, UINT32_MAX);
       break;
     case OPT_KCP_MAX:
-      o->kcp.max_sessions = (int)minimal_parse_u32("--kcp-max", optarg, 1, 65536, "sessions 1..65536");
+      o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
     case OPT_KCP_CRYPT:
       if (!kcp_crypt_valid_name(optarg)) {
@@ -502,6 +672,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   }
   minimal_check_codec(o);
   minimal_check_addrs(o);
+  minimal_check_kcp(&o->kcp);
 }
 
 /** One line naming the fix, for each way attaching the tap fails. */
@@ -562,6 +733,7 @@ minimal_counters(struct counters *c)
   udpecho_raw_counters(c);
   tcpecho_raw_counters(c);
   kcpecho_counters(c);
+  kcptun_counters(c);
   if (minimal_pcap != NULL) {
     pcapdump_flush(minimal_pcap);
     counters_group(c, "pcap");
@@ -597,20 +769,6 @@ minimal_stats_print(int periodic)
   }
 }
 
-/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
- *  (lwIP's ip6addr_ntoa_r() writes upper case). */
-static const char *
-minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
-{
-  char *c;
-
-  ip6addr_ntoa_r(addr, buf, (int)len);
-  for (c = buf; *c != '\0'; c++) {
-    *c = (char)tolower((unsigned char)*c);
-  }
-  return buf;
-}
-
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
  *  usable once duplicate address detection has passed (about a second). */
 static void
@@ -621,7 +779,7 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
+      ipstr_ip6(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
@@ -648,7 +806,7 @@ minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
     if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
       continue;
     }
-    minimal_ip6_str(ip6, a, sizeof(a));
+    ipstr_ip6(ip6, a, sizeof(a));
     if (port < 0) {
       n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
     } else {
@@ -724,6 +882,22 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
+  if (watchdog_start(o->watchdog_sec) != ERR_OK) {
+    minimal_die("watchdog", ERR_MEM);
+  }
+  if (o->watchdog_sec > 0) {
+    printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
+           (unsigned)o->watchdog_sec);
+  }
+  if (o->tun.listen_port != 0) {
+    err = kcptun_init(&o->tun);
+    if (err != ERR_OK) {
+      minimal_die("kcptun server", err);
+    }
+    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
+           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+  }
   fflush(stdout);
 }
 
@@ -742,9 +916,11 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
   return ms > 0 ? (int)ms : 0;
 }
 
-/** Wait for signals and timer ticks until SIGINT or SIGTERM. */
+/** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
+    the tap reader reports on @p fail_fd that it stopped (then 0). SIGUSR2
+    hangs the core thread with --test-hang, and is ignored without it. */
 static int
-minimal_run(int sfd, u32_t stats_sec)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec, int test_hang)
 {
   struct timespec next = {0, 0};
 
@@ -753,13 +929,16 @@ minimal_run(int sfd, u32_t stats_sec)
     next.tv_sec += stats_sec;
   }
   for (;;) {
-    struct pollfd pfd = {sfd, POLLIN, 0};
+    struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {fail_fd, POLLIN, 0}};
     struct signalfd_siginfo si;
-    int n = poll(&pfd, 1, minimal_poll_timeout(&next, stats_sec));
+    int n = poll(pfd, 2, minimal_poll_timeout(&next, stats_sec));
 
     if (n < 0 && errno != EINTR) {
       perror("minimal: poll");
       return SIGTERM;
+    }
+    if (n > 0 && pfd[1].revents != 0) {
+      return 0;
     }
     if (n == 0) {
       next.tv_sec += stats_sec;
@@ -775,6 +954,10 @@ minimal_run(int sfd, u32_t stats_sec)
       LOCK_TCPIP_CORE();
       minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
+    } else if (si.ssi_signo == SIGUSR2) {
+      if (test_hang && tcpip_callback(watchdog_test_hang, NULL) != ERR_OK) {
+        fprintf(stderr, "minimal: --test-hang: cannot reach the core thread\n");
+      }
     } else {
       return (int)si.ssi_signo;
     }
@@ -800,6 +983,7 @@ main(int argc, char **argv)
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR1);
+  sigaddset(&sigs, SIGUSR2);
   if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
     perror("minimal: signalfd");
     return 1;
@@ -839,7 +1023,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, opts.stats_sec);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec, opts.test_hang);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;

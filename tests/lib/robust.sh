@@ -1,7 +1,12 @@
-# robust.sh - shared by the tests/tap_robust_*.sh scripts; source
-# after netns.sh and tap_helpers.sh. ./minimal must run with --stats 0 and
-# its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
+# robust.sh - shared by the tests/tap_robust_*.sh scripts, which source it
+# alone (it sources netns.sh and tap_helpers.sh). ./minimal must run with
+# --stats 0 and its stdout in $ROBUST_LOG; its pid is $MINIMAL_PID.
 #
+#   robust_init NAME PROG...  to the top of the tree; each PROG built, else one
+#                             FAIL line and exit 1; then tap_init
+#   robust_start NAME LOG ARGS...
+#                             ./minimal --stats 0 ARGS answering on $S, its
+#                             stdout in LOG (= $ROBUST_LOG); else FAIL, finish
 #   stats_now                 SIGUSR1, wait for the fresh "kcpecho:" line
 #   mstat PREFIX NAME         a counter of the newest line starting with PREFIX
 #                             ("kcpecho:", "tcpecho:", "tap"): the word after NAME
@@ -9,8 +14,38 @@
 #   tapdev FIELD              the namespace side of tap0: tx_packets, tx_dropped, ...
 #   jget KEY FILE             a number from kcp_client's one-line JSON report
 #   json_line FILE            that report, for the log
+#   child_pid                 the ./minimal that scripts/relaunch.sh (its log
+#                             in $ROBUST_LOG) started last
+#   ping_up / kcp_up          192.168.0.2 answers one ping / one KCP echo
+#   robust_relaunch ARGS...   scripts/relaunch.sh ARGS in the namespace, its log
+#                             in $ROBUST_LOG (set here), until ./minimal answers
+#                             ping and KCP; sets RELAUNCH_PID and MINIMAL_PID
 
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tap_helpers.sh"
+
+# The server: ./minimal's address.
+S=192.168.0.2
 ROBUST_LOG=
+
+robust_init() {
+  local name=$1 prog
+  shift
+  cd "$(dirname "$0")/.." || exit 1
+  for prog in "$@"; do
+    [ -x "$prog" ] || { echo "FAIL: $name: $prog not built (make $prog)"; exit 1; }
+  done
+  tap_init
+}
+
+robust_start() {
+  local name=$1
+  ROBUST_LOG=$2
+  shift 2
+  start_minimal "$ROBUST_LOG" --stats 0 "$@" && return 0
+  fail "$name: ./minimal $* answers on $S"
+  netns_finish
+}
 
 # (the count is re-read on every poll: a predicate function, not "$(...)"
 # arguments, which wait_for would evaluate only once)
@@ -34,3 +69,14 @@ tapdev() { nsx cat "/sys/class/net/tap0/statistics/$1"; }
 
 jget() { grep -o "\"$1\":[0-9.]*" "$2" | head -n 1 | cut -d: -f2; }
 json_line() { head -c 2000 "$1"; }
+
+child_pid() { grep 'started .* (pid ' "$ROBUST_LOG" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/'; }
+kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 192.168.0.2 2>/dev/null | grep -q up; }
+ping_up() { nsx ping -c 1 -W 1 192.168.0.2 >/dev/null 2>&1; }
+robust_relaunch() {
+  ROBUST_LOG=$TAP_TMP/relaunch.log
+  netns_bg scripts/relaunch.sh "$@" >"$ROBUST_LOG" 2>&1
+  RELAUNCH_PID=$NETNS_LAST_PID
+  wait_for 10 ping_up && wait_for 10 kcp_up || return 1
+  MINIMAL_PID=$(child_pid)
+}

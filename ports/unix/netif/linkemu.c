@@ -135,6 +135,9 @@ linkemu_timer(void *arg)
     u8_t dir = f->dir;
 
     emu->queue = f->next;
+    if (emu->queue == NULL) {
+      emu->queue_tail = NULL;
+    }
     f->p = NULL;
     f->next = emu->free_list;
     emu->free_list = f;
@@ -186,12 +189,20 @@ linkemu_schedule(struct linkemu *emu, u8_t dir, struct pbuf *p)
   f->p = p;
   f->dir = dir;
   f->due = sys_now() + wait;
-  pp = &emu->queue;
-  while (*pp != NULL && (s32_t)((*pp)->due - f->due) <= 0) {
-    pp = &(*pp)->next;
+  if (emu->queue_tail != NULL && (s32_t)(emu->queue_tail->due - f->due) <= 0) {
+    pp = &emu->queue_tail->next;
+  } else {
+    /* jitter or a reorder hold: due before the last, walk to its place */
+    pp = &emu->queue;
+    while (*pp != NULL && (s32_t)((*pp)->due - f->due) <= 0) {
+      pp = &(*pp)->next;
+    }
   }
   f->next = *pp;
   *pp = f;
+  if (f->next == NULL) {
+    emu->queue_tail = f;
+  }
   st->delayed++;
   if (emu->queue == f) {
     linkemu_arm(emu);
@@ -200,8 +211,12 @@ linkemu_schedule(struct linkemu *emu, u8_t dir, struct pbuf *p)
 
 /**
  * Pass one frame through the emulated link; call in the core thread.
- * @param p a single PBUF_RAM pbuf the link now owns (the receiver may change
- *          it in place, as ICMP echo does, so copies are real copies)
+ * @param p a pbuf the link now owns. Behind impairments (anything but a
+ *          transparent link, linkemu_is_transparent()) it must be a single
+ *          PBUF_RAM pbuf, since it may wait and be duplicated, and the
+ *          receiver may change it in place as ICMP echo does (copies are
+ *          real copies). A transparent link hands it on at once as it is,
+ *          so it may be lwIP's own chain, referenced.
  */
 void
 linkemu_submit(struct linkemu *emu, enum linkemu_dir dir, struct pbuf *p)
@@ -244,6 +259,7 @@ linkemu_deinit(struct linkemu *emu)
     emu->queue = f->next;
     pbuf_free(f->p);
   }
+  emu->queue_tail = NULL;
   emu->free_list = NULL;
   if (emu->slots != NULL) {
     mem_free(emu->slots);

@@ -74,6 +74,8 @@ struct linkemu {
   linkemu_deliver_fn deliver[LINKEMU_NDIR];
   void *deliver_arg;
   struct linkemu_frame *queue;     /**< waiting frames, sorted by due time */
+  struct linkemu_frame *queue_tail; /**< the last of them: a frame due no
+                                         sooner (any fixed delay) goes behind it */
   struct linkemu_frame *free_list; /**< unused slots */
   u8_t timer_armed;
   struct linkemu_stats stats[LINKEMU_NDIR];

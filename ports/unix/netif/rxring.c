@@ -126,7 +126,7 @@ rxring_init(struct rxring *ring, rxring_input_fn input, void *arg)
  * @return ERR_OK, or ERR_WOULDBLOCK when tcpip_thread's mailbox is full:
  *         call again before sleeping for long
  */
-int
+err_t
 rxring_kick(struct rxring *ring)
 {
   if (RXRING_LOAD(ring->head) == RXRING_LOAD(ring->tail) || RXRING_LOAD(ring->scheduled) != 0 ||
@@ -147,7 +147,7 @@ rxring_kick(struct rxring *ring)
  * @return ERR_OK (the ring owns p now), or ERR_MEM when the ring is full
  *         (p still the caller's: rxring_wait_room(), then try again)
  */
-int
+err_t
 rxring_put(struct rxring *ring, struct pbuf *p)
 {
   u32_t head = ring->head;
@@ -165,7 +165,8 @@ rxring_put(struct rxring *ring, struct pbuf *p)
 /**
  * Sleep until the ring is no longer full (the core thread wakes us when it
  * is half empty) or stop_fd is readable; producer thread.
- * @return 0 there is room, 1 asked to stop, or an errno value
+ * @return 0 there is room, ECANCELED when stop_fd became readable, or the
+ *         errno of a failed poll or read (the POSIX side's convention)
  */
 int
 rxring_wait_room(struct rxring *ring, int stop_fd)
@@ -190,7 +191,7 @@ rxring_wait_room(struct rxring *ring, int stop_fd)
       return errno;
     }
     if (fds[1].revents != 0) {
-      return 1;
+      return ECANCELED;
     }
     if (fds[0].revents != 0 && read(ring->room_fd, &count, sizeof(count)) < 0 && errno != EAGAIN) {
       return errno;

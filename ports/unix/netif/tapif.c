@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -54,6 +53,24 @@ tapif_trace(const struct tapif *tap, const char *dir, const u8_t *frame, u16_t l
   fflush(stdout);
 }
 
+/** Close whichever of the tap's descriptors are open. */
+static void
+tapif_close_fds(struct tapif *tap)
+{
+  int *fds[3];
+  size_t i;
+
+  fds[0] = &tap->fd;
+  fds[1] = &tap->stop_fd;
+  fds[2] = &tap->fail_fd;
+  for (i = 0; i < LWIP_ARRAYSIZE(fds); i++) {
+    if (*fds[i] >= 0) {
+      close(*fds[i]);
+      *fds[i] = -1;
+    }
+  }
+}
+
 /**
  * Attach to an existing tap. Opening /dev/net/tun with TUNSETIFF would
  * silently create a missing device as root, and a fresh unconfigured tap
@@ -70,6 +87,7 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
   memset(tap, 0, sizeof(*tap));
   tap->fd = -1;
   tap->stop_fd = -1;
+  tap->fail_fd = -1;
   if (cfg->name == NULL || cfg->name[0] == '\0' || strlen(cfg->name) >= sizeof(tap->name)) {
     return EINVAL;
   }
@@ -79,24 +97,15 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
   if (if_nametoindex(tap->name) == 0) {
     return ENODEV;
   }
-  tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (tap->fd < 0) {
-    return errno;
-  }
   memset(&ifr, 0, sizeof(ifr));
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   memcpy(ifr.ifr_name, tap->name, strlen(tap->name));
-  if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+  if ((tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0 ||
+      ioctl(tap->fd, TUNSETIFF, &ifr) < 0 ||
+      (tap->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
+      (tap->fail_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
     err = errno;
-    close(tap->fd);
-    tap->fd = -1;
-    return err;
-  }
-  tap->stop_fd = eventfd(0, EFD_CLOEXEC);
-  if (tap->stop_fd < 0) {
-    err = errno;
-    close(tap->fd);
-    tap->fd = -1;
+    tapif_close_fds(tap);
     return err;
   }
   return 0;
@@ -192,6 +201,11 @@ tapif_wire_input(struct pbuf *p, void *arg)
     pbuf_free(p);
     return;
   }
+  if (!synguard_input(&tap->syn, (const u8_t *)p->payload, p->len) ||
+      !ip6guard_input(&tap->ip6, (const u8_t *)p->payload, p->len)) {
+    pbuf_free(p);
+    return;
+  }
   linkemu_submit(&tap->emu, LINKEMU_IN, p);
 }
 
@@ -249,6 +263,8 @@ tapif_netif_init(struct netif *netif)
     linkemu_deinit(&tap->emu);
     return err;
   }
+  synguard_init(&tap->syn, tapif_deliver_in, tap);
+  ip6guard_start(&tap->ip6, netif);
   tap->netif = netif;
   netif->name[0] = 't';
   netif->name[1] = 'p';
@@ -273,13 +289,17 @@ tapif_count(u32_t *counter)
   __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
-/** The tap is gone (deleted, or the fd broke): record why and ask the
- *  process to stop, so a supervisor can start a fresh one. */
+/** The tap is gone (deleted, or the fd broke): record why and report it
+ *  on fail_fd; what to do about it is the application's choice. */
 static void
 tapif_fail(struct tapif *tap, int err)
 {
-  __atomic_store_n(&tap->error, err != 0 ? err : EIO, __ATOMIC_RELAXED);
-  kill(getpid(), SIGTERM);
+  u64_t one = 1;
+
+  __atomic_store_n(&tap->error, err != 0 ? err : EIO, __ATOMIC_RELEASE);
+  if (write(tap->fail_fd, &one, sizeof(one)) < 0) {
+    perror("tapif: reporting the lost tap");
+  }
 }
 
 /** Reader thread: the only code outside the core thread. It allocates a
@@ -338,12 +358,12 @@ tapif_reader(void *arg)
     }
     pbuf_take(p, frame_buf, (u16_t)n);
     while (rxring_put(&tap->rx, p) != ERR_OK) {
-      int stop = rxring_wait_room(&tap->rx, tap->stop_fd);
+      int err = rxring_wait_room(&tap->rx, tap->stop_fd);
 
-      if (stop != 0) {
+      if (err != 0) {
         pbuf_free(p);
-        if (stop != 1) {
-          tapif_fail(tap, stop);
+        if (err != ECANCELED) {
+          tapif_fail(tap, err);
         }
         return NULL;
       }
@@ -352,11 +372,23 @@ tapif_reader(void *arg)
   return NULL;
 }
 
-/** Why the reader stopped on its own (it then sent us SIGTERM), or 0. */
+/** Why the reader stopped on its own (it then made tapif_fail_fd()
+ *  readable), or 0. */
 int
 tapif_error(const struct tapif *tap)
 {
-  return __atomic_load_n(&tap->error, __ATOMIC_RELAXED);
+  return __atomic_load_n(&tap->error, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * An eventfd that becomes readable when the reader stops on its own (the
+ * tap went away; tapif_error() says why): poll it beside the application's
+ * other events and decide there, e.g. stop so a supervisor starts afresh.
+ */
+int
+tapif_fail_fd(const struct tapif *tap)
+{
+  return tap->fail_fd;
 }
 
 /** Start receiving; call once the netif is added and up. @return 0 or errno */
@@ -403,19 +435,13 @@ tapif_shutdown(struct tapif *tap)
   LWIP_ASSERT_CORE_LOCKED();
   tap->closed = 1;
   if (tap->netif != NULL) {
+    ip6guard_stop(&tap->ip6);
     netif_set_link_down(tap->netif);
     netif_set_down(tap->netif);
     rxring_close(&tap->rx);
     linkemu_deinit(&tap->emu);
   }
-  if (tap->fd >= 0) {
-    close(tap->fd);
-    tap->fd = -1;
-  }
-  if (tap->stop_fd >= 0) {
-    close(tap->stop_fd);
-    tap->stop_fd = -1;
-  }
+  tapif_close_fds(tap);
 }
 
 /** The link emulation's counters of one direction, as group "link TAP DIR". */
@@ -450,6 +476,8 @@ tapif_counters(struct tapif *tap, struct counters *c)
   counters_add(c, "out", tap->tx_frames);
   counters_add(c, "bytes_out", tap->tx_bytes);
   counters_add(c, "send_err", tap->tx_errors);
+  synguard_counters(&tap->syn, c);
+  ip6guard_counters(&tap->ip6, c);
   tapif_emu_counters(tap, "in", &tap->emu.stats[LINKEMU_IN], c);
   tapif_emu_counters(tap, "out", &tap->emu.stats[LINKEMU_OUT], c);
 }

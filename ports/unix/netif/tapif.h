@@ -19,7 +19,8 @@
  * duplicated is there twice).
  *
  * If the tap goes away under us (ip link del), the reader records the error
- * and sends the process SIGTERM; see tapif_error().
+ * and makes tapif_fail_fd() readable; see tapif_error(). The application
+ * decides what follows.
  */
 #ifndef TAPIF_H
 #define TAPIF_H
@@ -28,6 +29,8 @@
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
+#include "ip6guard.h"
+#include "synguard.h"
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
@@ -51,6 +54,7 @@ struct tapif {
   char name[IFNAMSIZ];
   int fd;
   int stop_fd;
+  int fail_fd;        /**< eventfd: the reader stopped on its own */
   int reader_started;
   pthread_t reader;
   struct netif *netif;
@@ -71,6 +75,8 @@ struct tapif {
   int error;           /**< errno that stopped the reader, or 0 */
   struct linkemu emu;
   struct rxring rx;
+  struct synguard syn;  /**< half-open TCP handshakes, core thread */
+  struct ip6guard ip6;  /**< our IPv6 addresses against forged advertisements */
 };
 
 int tapif_open(struct tapif *tap, const struct tapif_config *cfg);
@@ -81,5 +87,6 @@ void tapif_stop(struct tapif *tap);
 void tapif_shutdown(struct tapif *tap);
 void tapif_counters(struct tapif *tap, struct counters *c);
 int tapif_error(const struct tapif *tap);
+int tapif_fail_fd(const struct tapif *tap);
 
 #endif /* TAPIF_H */

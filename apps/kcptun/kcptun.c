@@ -1,0 +1,716 @@
+/**
+ * @file
+ * kcptun server role (see kcptun.h): KCP session -> [snappy framed stream]
+ * -> smux -> one TCP connection (or the echo) per stream.
+ *
+ * One close path per object: kcptun_stream_free() for a stream (aborts or
+ * closes its TCP side), kcptun_sess_free() for a session (frees its
+ * streams). A session found broken inside a callback is only marked dead
+ * and freed once the callback's work is done.
+ */
+#include "kcptun.h"
+
+#include "counters.h"
+
+#include "ipsrc.h"
+#include "kcp_lwip.h"
+#include "smux.h"
+#include "snappyframe.h"
+#include "lwip/mem.h"
+#include "lwip/pbuf.h"
+#include "lwip/sys.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kcptun_sess;
+
+/** One smux stream and its TCP side (pcb NULL: echo, or TCP gone). */
+struct kcptun_stream {
+  struct kcptun_stream *next;
+  struct kcptun_sess *sess;
+  struct tcp_pcb *pcb;
+  u32_t sid;
+  struct smux_window win;
+  struct pbuf *tx;   /**< target (or echo) bytes waiting to become PSH */
+  u8_t fin_in;       /**< the peer's FIN arrived */
+  u8_t tcp_eof;      /**< the target closed, failed or was never reached */
+  u8_t upd_due;      /**< version 2: a window update is owed */
+};
+
+/** One kcptun client: a KCP session with a smux session inside. */
+struct kcptun_sess {
+  struct kcptun_sess *next;
+  struct kcp_session *ks;
+  struct smux_parser parser;
+  struct snappyframe_dec *dec;  /**< NULL without compression */
+  struct snappyframe_enc enc;
+  u8_t *held;                   /**< input not yet taken by the parser */
+  size_t held_off, held_len;
+  struct kcptun_stream *streams;
+  u32_t nstreams;
+  u64_t frames_seen;            /**< parser.frames at the last keepalive */
+  u8_t idle_ticks;              /**< keepalive periods without a frame */
+  u8_t dead;                    /**< protocol error: free when safe */
+  u8_t busy;                    /**< inside kcptun_sess_pump() */
+};
+
+static struct kcptun_config kcptun_cfg;
+static struct kcp_pcb *kcptun_pcb;
+static struct kcptun_sess *kcptun_sessions;
+static u32_t kcptun_nstreams;
+/** Frame being built, and its compressed form. */
+static u8_t kcptun_frame[SMUX_HEADER_SIZE + KCPTUN_FRAME];
+static u8_t *kcptun_comp;
+/** The pcb kcptun_stream_free() last aborted: a TCP callback whose own pcb
+ *  this is must return ERR_ABRT. */
+static struct tcp_pcb *kcptun_aborted;
+
+static struct {
+  u32_t sessions, streams_opened, streams_refused, tcp_failed;
+  u32_t proto_errors, comp_errors, keepalive_closed;
+  u64_t bytes_to_target, bytes_from_target;
+} kcptun_stats;
+
+void
+kcptun_config_default(struct kcptun_config *cfg)
+{
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->listen_port = 29900;
+  cfg->target_echo = 1;
+  cfg->mode = "fast";
+  cfg->nodelay = 0;
+  cfg->interval = 50;
+  cfg->resend = 0;
+  cfg->nc = 0;
+  cfg->mtu = 1350;
+  cfg->sndwnd = 1024;
+  cfg->rcvwnd = 1024;
+  cfg->smuxver = 1;
+  cfg->smuxbuf = 4194304;
+  cfg->streambuf = 2097152;
+  cfg->keepalive = 10;
+  cfg->max_sessions = 1024;
+}
+
+/**
+ * Send one smux frame (header plus @p len bytes of @p data) on the
+ * session's KCP session, compressed when configured.
+ * @return ERR_OK, or ERR_MEM when the KCP send queue is full (nothing sent)
+ */
+static err_t
+kcptun_send(struct kcptun_sess *ts, u8_t cmd, u32_t sid, const struct pbuf *data,
+            u16_t len, const u8_t *raw)
+{
+  const u8_t *out = kcptun_frame;
+  size_t n = SMUX_HEADER_SIZE + (size_t)len;
+
+  smux_header_encode(kcptun_frame, (u8_t)kcptun_cfg.smuxver, cmd, len, sid);
+  if (data != NULL) {
+    pbuf_copy_partial(data, kcptun_frame + SMUX_HEADER_SIZE, len, 0);
+  } else if (raw != NULL) {
+    memcpy(kcptun_frame + SMUX_HEADER_SIZE, raw, len);
+  }
+  if (ts->dec != NULL) {
+    struct snappyframe_enc saved = ts->enc;
+    n = snappyframe_encode(&ts->enc, kcptun_frame, n, kcptun_comp);
+    out = kcptun_comp;
+    if (kcp_write(ts->ks, out, (u32_t)n) != ERR_OK) {
+      ts->enc = saved; /* the stream identifier is still to be sent */
+      return ERR_MEM;
+    }
+    return ERR_OK;
+  }
+  return kcp_write(ts->ks, out, (u32_t)n) == ERR_OK ? ERR_OK : ERR_MEM;
+}
+
+static struct kcptun_stream *
+kcptun_stream_find(struct kcptun_sess *ts, u32_t sid)
+{
+  struct kcptun_stream *st;
+
+  for (st = ts->streams; st != NULL; st = st->next) {
+    if (st->sid == sid) {
+      return st;
+    }
+  }
+  return NULL;
+}
+
+static void
+kcptun_tcp_detach(struct kcptun_stream *st)
+{
+  tcp_arg(st->pcb, NULL);
+  tcp_recv(st->pcb, NULL);
+  tcp_sent(st->pcb, NULL);
+  tcp_err(st->pcb, NULL);
+}
+
+/** The one close path of a stream: unlink, release its TCP side (closed
+ *  gracefully so that data already written reaches the target, aborted if
+ *  that fails or @p abort), free what it holds. */
+static void
+kcptun_stream_free(struct kcptun_stream *st, int abort)
+{
+  struct kcptun_sess *ts = st->sess;
+  struct kcptun_stream **pp;
+
+  for (pp = &ts->streams; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == st) {
+      *pp = st->next;
+      break;
+    }
+  }
+  if (st->pcb != NULL) {
+    kcptun_tcp_detach(st);
+    if (abort || tcp_close(st->pcb) != ERR_OK) {
+      kcptun_aborted = st->pcb;
+      tcp_abort(st->pcb);
+    }
+  }
+  if (st->tx != NULL) {
+    pbuf_free(st->tx);
+  }
+  ts->nstreams--;
+  kcptun_nstreams--;
+  mem_free(st);
+}
+
+/** The one close path of a session: its streams, its buffers, itself. */
+static void
+kcptun_sess_free(struct kcptun_sess *ts, int close_kcp)
+{
+  struct kcptun_sess **pp;
+
+  while (ts->streams != NULL) {
+    kcptun_stream_free(ts->streams, 1);
+  }
+  for (pp = &kcptun_sessions; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == ts) {
+      *pp = ts->next;
+      break;
+    }
+  }
+  if (close_kcp) {
+    kcp_close(ts->ks);
+  }
+  free(ts->dec);
+  free(ts->held);
+  kcptun_stats.sessions--;
+  mem_free(ts);
+}
+
+/* ---- TCP side of a stream ---- */
+
+static void kcptun_sess_pump(struct kcptun_sess *ts);
+
+/** Pump the session of @p st from a callback of @p pcb.
+ *  @return what that callback must return: ERR_ABRT if @p pcb was aborted */
+static err_t
+kcptun_tcp_pump(struct kcptun_stream *st, struct tcp_pcb *pcb)
+{
+  kcptun_aborted = NULL;
+  kcptun_sess_pump(st->sess);
+  return kcptun_aborted == pcb ? ERR_ABRT : ERR_OK;
+}
+
+static err_t
+kcptun_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+  struct kcptun_stream *st = (struct kcptun_stream *)arg;
+
+  LWIP_UNUSED_ARG(err);
+  if (st == NULL) {
+    if (p != NULL) {
+      pbuf_free(p);
+    }
+    return ERR_OK;
+  }
+  if (p == NULL) {
+    st->tcp_eof = 1;
+  } else if (st->tx == NULL) {
+    st->tx = p;
+  } else {
+    pbuf_cat(st->tx, p);
+  }
+  return kcptun_tcp_pump(st, pcb);
+}
+
+static err_t
+kcptun_tcp_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+  struct kcptun_stream *st = (struct kcptun_stream *)arg;
+
+  LWIP_UNUSED_ARG(len);
+  return st != NULL ? kcptun_tcp_pump(st, pcb) : ERR_OK;
+}
+
+static void
+kcptun_tcp_err(void *arg, err_t err)
+{
+  struct kcptun_stream *st = (struct kcptun_stream *)arg;
+
+  if (st != NULL) {
+    /* The pcb is already freed by lwIP. */
+    printf("kcptun: stream %" U32_F ": target connection failed (lwIP err %d)\n", st->sid, (int)err);
+    st->pcb = NULL;
+    st->tcp_eof = 1;
+    kcptun_stats.tcp_failed++;
+    kcptun_sess_pump(st->sess);
+  }
+}
+
+static err_t
+kcptun_tcp_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(err);
+  tcp_output(pcb);
+  return ERR_OK;
+}
+
+/* ---- smux events ---- */
+
+/** A SYN: a new stream, refused with FIN at the caps. */
+static void
+kcptun_stream_open(struct kcptun_sess *ts, u32_t sid)
+{
+  struct kcptun_stream *st;
+
+  if (kcptun_stream_find(ts, sid) != NULL) {
+    return;
+  }
+  if (ts->nstreams >= KCPTUN_MAX_STREAMS_PER_SESSION || kcptun_nstreams >= KCPTUN_MAX_STREAMS ||
+      (st = (struct kcptun_stream *)mem_calloc(1, sizeof(*st))) == NULL) {
+    kcptun_stats.streams_refused++;
+    kcptun_send(ts, SMUX_CMD_FIN, sid, NULL, 0, NULL);
+    return;
+  }
+  st->sess = ts;
+  st->sid = sid;
+  smux_window_init(&st->win);
+  st->next = ts->streams;
+  ts->streams = st;
+  ts->nstreams++;
+  kcptun_nstreams++;
+  kcptun_stats.streams_opened++;
+  if (kcptun_cfg.target_echo) {
+    return;
+  }
+  st->pcb = tcp_new_ip_type(IP_GET_TYPE(&kcptun_cfg.target_ip));
+  if (st->pcb == NULL) {
+    st->tcp_eof = 1;
+    kcptun_stats.tcp_failed++;
+    return;
+  }
+  tcp_arg(st->pcb, st);
+  tcp_recv(st->pcb, kcptun_tcp_recv);
+  tcp_sent(st->pcb, kcptun_tcp_sent);
+  tcp_err(st->pcb, kcptun_tcp_err);
+  if (tcp_connect(st->pcb, &kcptun_cfg.target_ip, kcptun_cfg.target_port,
+                  kcptun_tcp_connected) != ERR_OK) {
+    kcptun_tcp_detach(st);
+    tcp_abort(st->pcb);
+    st->pcb = NULL;
+    st->tcp_eof = 1;
+    kcptun_stats.tcp_failed++;
+  }
+}
+
+static void
+kcptun_smux_frame(void *arg, u8_t cmd, u32_t sid)
+{
+  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
+  struct kcptun_stream *st;
+
+  if (cmd == SMUX_CMD_SYN) {
+    kcptun_stream_open(ts, sid);
+  } else if (cmd == SMUX_CMD_FIN && (st = kcptun_stream_find(ts, sid)) != NULL) {
+    st->fin_in = 1;
+  }
+}
+
+static void
+kcptun_smux_update(void *arg, u32_t sid, u32_t consumed, u32_t window)
+{
+  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
+  struct kcptun_stream *st = kcptun_stream_find(ts, sid);
+
+  if (st != NULL) {
+    smux_window_update(&st->win, consumed, window);
+    if (smux_window_room(&st->win) < 0) {
+      ts->dead = 1; /* consumed more than we sent */
+    }
+  }
+}
+
+/** PSH bytes: into the target's TCP send buffer, or the echo's buffer;
+ *  what does not fit stays in KCP (back-pressure). */
+static size_t
+kcptun_smux_data(void *arg, u32_t sid, const u8_t *buf, size_t len)
+{
+  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
+  struct kcptun_stream *st = kcptun_stream_find(ts, sid);
+  size_t n = len;
+
+  if (st == NULL || st->fin_in || ts->dead) {
+    return len; /* closed stream: dropped, as smux does */
+  }
+  if (kcptun_cfg.target_echo) {
+    struct pbuf *p;
+    size_t have = st->tx != NULL ? st->tx->tot_len : 0;
+    n = LWIP_MIN(n, KCPTUN_ECHO_BUF - have);
+    n = LWIP_MIN(n, 0xffff);
+    if (n == 0 || (p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM)) == NULL) {
+      return 0;
+    }
+    pbuf_take(p, buf, (u16_t)n);
+    if (st->tx == NULL) {
+      st->tx = p;
+    } else {
+      pbuf_cat(st->tx, p);
+    }
+  } else if (st->pcb != NULL) {
+    n = LWIP_MIN(n, tcp_sndbuf(st->pcb));
+    if (n == 0 || tcp_sndqueuelen(st->pcb) >= TCP_SND_QUEUELEN - 4 ||
+        tcp_write(st->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+      return 0;
+    }
+    kcptun_stats.bytes_to_target += n;
+  }
+  /* else the target is gone: the bytes are dropped, FIN follows */
+  if (kcptun_cfg.smuxver >= 2 && smux_window_consume(&st->win, (u32_t)n, kcptun_cfg.streambuf)) {
+    st->upd_due = 1;
+  }
+  return n;
+}
+
+static const struct smux_parser_ops kcptun_smux_ops = {
+  kcptun_smux_frame, kcptun_smux_update, kcptun_smux_data
+};
+
+/* ---- pumping ---- */
+
+/** Feed @p len input bytes through decompression to the parser.
+ *  @return bytes taken */
+static size_t
+kcptun_sess_feed(struct kcptun_sess *ts, const u8_t *in, size_t len)
+{
+  size_t used = 0;
+
+  if (ts->dec == NULL) {
+    return smux_parser_input(&ts->parser, in, len, &kcptun_smux_ops, ts);
+  }
+  for (;;) {
+    const u8_t *out;
+    size_t n = snappyframe_output(ts->dec, &out);
+    if (n > 0) {
+      size_t took = smux_parser_input(&ts->parser, out, n, &kcptun_smux_ops, ts);
+      snappyframe_output_taken(ts->dec, took);
+      if (took < n || ts->parser.error != SMUX_OK) {
+        return used;
+      }
+      continue;
+    }
+    if (used == len) {
+      return used;
+    }
+    used += snappyframe_decode(ts->dec, in + used, len - used);
+    if (ts->dec->error != SNAPPYFRAME_OK) {
+      kcptun_stats.comp_errors++;
+      ts->dead = 1;
+      return used;
+    }
+  }
+}
+
+/** Move what each stream can send into KCP: owed window updates, PSH
+ *  frames within the peer's window, and FIN when a side is done. */
+static void
+kcptun_sess_output(struct kcptun_sess *ts)
+{
+  struct kcptun_stream *st, *next;
+
+  for (st = ts->streams; st != NULL && !ts->dead; st = next) {
+    next = st->next;
+    if (st->upd_due) {
+      u8_t upd[SMUX_UPD_SIZE];
+      smux_update_encode(kcptun_frame, st->sid, st->win.consumed, kcptun_cfg.streambuf);
+      memcpy(upd, kcptun_frame + SMUX_HEADER_SIZE, SMUX_UPD_SIZE);
+      if (kcptun_send(ts, SMUX_CMD_UPD, st->sid, NULL, SMUX_UPD_SIZE, upd) != ERR_OK) {
+        return;
+      }
+      st->upd_due = 0;
+    }
+    while (st->tx != NULL) {
+      u16_t n = (u16_t)LWIP_MIN(st->tx->tot_len, KCPTUN_FRAME);
+      if (kcptun_cfg.smuxver >= 2) {
+        s64_t room = smux_window_room(&st->win);
+        n = (u16_t)LWIP_MIN((s64_t)n, LWIP_MAX(room, 0));
+        if (n == 0) {
+          break;
+        }
+      }
+      if (kcptun_send(ts, SMUX_CMD_PSH, st->sid, st->tx, n, NULL) != ERR_OK) {
+        return;
+      }
+      smux_window_sent(&st->win, n);
+      st->tx = pbuf_free_header(st->tx, n);
+      if (st->pcb != NULL) {
+        tcp_recved(st->pcb, n);
+        kcptun_stats.bytes_from_target += n;
+      }
+    }
+    /* kcptun ends both directions when either ends: after the peer's FIN
+       once the echo has sent back what it had, after the target's end
+       once its data has left. */
+    if ((st->fin_in && (st->pcb != NULL || st->tx == NULL)) || (st->tcp_eof && st->tx == NULL)) {
+      if (kcptun_send(ts, SMUX_CMD_FIN, st->sid, NULL, 0, NULL) != ERR_OK) {
+        return;
+      }
+      kcptun_stream_free(st, 0);
+    }
+  }
+}
+
+/** Advance everything a session can do now; free it if it broke. */
+static void
+kcptun_sess_pump(struct kcptun_sess *ts)
+{
+  struct kcptun_stream *st;
+
+  if (ts->busy) {
+    return;
+  }
+  ts->busy = 1;
+  do {
+    if (ts->held_len > 0) {
+      size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
+      ts->held_off += n;
+      ts->held_len -= n;
+    } else if (ts->dec != NULL) {
+      kcptun_sess_feed(ts, NULL, 0); /* decoded bytes still waiting */
+    }
+    if (ts->parser.error != SMUX_OK) {
+      kcptun_stats.proto_errors++;
+      ts->dead = 1;
+    }
+    kcptun_sess_output(ts);
+  } while (0);
+  for (st = ts->streams; st != NULL; st = st->next) {
+    if (st->pcb != NULL) {
+      tcp_output(st->pcb);
+    }
+  }
+  ts->busy = 0;
+  if (ts->dead) {
+    printf("kcptun: session closed: %s\n",
+           ts->parser.error != SMUX_OK ? "smux protocol error (version mismatch?)" :
+           ts->dec != NULL && ts->dec->error != SNAPPYFRAME_OK ?
+           "bad compressed stream (compression mismatch?)" : "smux window violated");
+    kcptun_sess_free(ts, 1);
+  }
+}
+
+/* ---- KCP side ---- */
+
+static err_t
+kcptun_kcp_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
+{
+  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
+  size_t n;
+
+  LWIP_UNUSED_ARG(s);
+  if (ts->held_len > 0 || ts->busy) {
+    return ERR_MEM; /* still working on earlier input: keep it in KCP */
+  }
+  ts->busy = 1;
+  n = kcptun_sess_feed(ts, (const u8_t *)data, len);
+  ts->busy = 0;
+  if (n < len && !ts->dead && ts->parser.error == SMUX_OK) {
+    u8_t *held = (u8_t *)realloc(ts->held, len - n);
+    if (held == NULL) {
+      ts->dead = 1;
+    } else {
+      memcpy(held, (const u8_t *)data + n, len - n);
+      ts->held = held;
+      ts->held_off = 0;
+      ts->held_len = len - n;
+    }
+  }
+  if (ts->dead || ts->parser.error != SMUX_OK) {
+    kcptun_sess_pump(ts); /* reports and frees */
+    return ERR_ABRT;
+  }
+  kcptun_sess_pump(ts);
+  return ERR_OK;
+}
+
+static void
+kcptun_kcp_sent(void *arg, struct kcp_session *s, u32_t space)
+{
+  LWIP_UNUSED_ARG(s);
+  LWIP_UNUSED_ARG(space);
+  kcptun_sess_pump((struct kcptun_sess *)arg);
+}
+
+static void
+kcptun_kcp_err(void *arg, err_t err)
+{
+  LWIP_UNUSED_ARG(err);
+  kcptun_sess_free((struct kcptun_sess *)arg, 0);
+}
+
+static err_t
+kcptun_accept(void *arg, struct kcp_session *s, err_t err)
+{
+  ikcpcb *kcp = kcp_session_ikcp(s);
+  struct kcptun_sess *ts;
+  ip_addr_t peer;
+  int r;
+
+  LWIP_UNUSED_ARG(arg);
+  if (err != ERR_OK || kcp == NULL) {
+    return ERR_VAL;
+  }
+  kcp_session_peer(s, &peer, NULL);
+  if (ipsrc_is_bogus(&peer)) {
+    return ERR_VAL;
+  }
+  if (strcmp(kcptun_cfg.mode, "manual") == 0) {
+    r = ikcp_nodelay(kcp, kcptun_cfg.nodelay, kcptun_cfg.interval, kcptun_cfg.resend,
+                     kcptun_cfg.nc);
+  } else {
+    r = ikcp_profile(kcp, kcptun_cfg.mode);
+  }
+  if (r != 0 || ikcp_wndsize(kcp, kcptun_cfg.sndwnd, kcptun_cfg.rcvwnd) != 0 ||
+      ikcp_setmtu(kcp, kcptun_cfg.mtu) != 0) {
+    return ERR_MEM;
+  }
+  kcp->stream = 1;
+  ts = (struct kcptun_sess *)mem_calloc(1, sizeof(*ts));
+  if (ts == NULL) {
+    return ERR_MEM;
+  }
+  if (!kcptun_cfg.nocomp) {
+    ts->dec = (struct snappyframe_dec *)malloc(sizeof(*ts->dec));
+    if (ts->dec == NULL) {
+      mem_free(ts);
+      return ERR_MEM;
+    }
+    snappyframe_dec_init(ts->dec);
+    snappyframe_enc_init(&ts->enc);
+  }
+  ts->ks = s;
+  smux_parser_init(&ts->parser, (u8_t)kcptun_cfg.smuxver);
+  ts->next = kcptun_sessions;
+  kcptun_sessions = ts;
+  kcptun_stats.sessions++;
+  kcp_session_arg(s, ts);
+  kcp_recv(s, kcptun_kcp_recv);
+  kcp_sent(s, kcptun_kcp_sent);
+  kcp_err(s, kcptun_kcp_err);
+  return ERR_OK;
+}
+
+/** Keepalive: a NOP to every session each period; a session that sent no
+ *  frame for three periods is gone (smux's default timeout of 30 s for
+ *  kcptun's 10 s keepalive). */
+static void
+kcptun_keepalive(void *arg)
+{
+  struct kcptun_sess *ts, *next;
+
+  LWIP_UNUSED_ARG(arg);
+  for (ts = kcptun_sessions; ts != NULL; ts = next) {
+    next = ts->next;
+    if (ts->parser.frames != ts->frames_seen || ts->held_len > 0) {
+      ts->frames_seen = ts->parser.frames;
+      ts->idle_ticks = 0;
+    } else if (++ts->idle_ticks >= 3) {
+      kcptun_stats.keepalive_closed++;
+      kcptun_sess_free(ts, 1);
+      continue;
+    }
+    kcptun_send(ts, SMUX_CMD_NOP, 0, NULL, 0, NULL);
+  }
+  sys_timeout(kcptun_cfg.keepalive * 1000, kcptun_keepalive, NULL);
+}
+
+err_t
+kcptun_init(const struct kcptun_config *cfg)
+{
+  struct kcp_pcb *pcb;
+  err_t err;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (kcptun_pcb != NULL) {
+    return ERR_USE;
+  }
+  if (cfg == NULL || cfg->listen_port == 0 || (cfg->smuxver != 1 && cfg->smuxver != 2) ||
+      cfg->mtu < 50 || cfg->mtu > KCP_DGRAM_MAX || cfg->sndwnd < 1 || cfg->rcvwnd < 1 ||
+      cfg->sndwnd > 32768 || cfg->rcvwnd > 32768 || cfg->keepalive < 1 ||
+      cfg->keepalive > 3600 || cfg->streambuf < 1 || cfg->smuxbuf < cfg->streambuf ||
+      cfg->streambuf > 0x7fffffffUL || cfg->max_sessions < 1 || cfg->mode == NULL ||
+      (!cfg->target_echo && cfg->target_port == 0)) {
+    return ERR_VAL;
+  }
+  kcptun_cfg = *cfg;
+  kcptun_comp = (u8_t *)malloc(snappyframe_encode_bound(sizeof(kcptun_frame)));
+  pcb = kcp_new();
+  if (pcb == NULL || kcptun_comp == NULL) {
+    free(kcptun_comp);
+    kcptun_comp = NULL;
+    if (pcb != NULL) {
+      kcp_remove(pcb);
+    }
+    return ERR_MEM;
+  }
+  err = kcp_bind(pcb, IP_ANY_TYPE, cfg->listen_port);
+  if (err != ERR_OK) {
+    kcp_remove(pcb);
+    free(kcptun_comp);
+    kcptun_comp = NULL;
+    return err;
+  }
+  kcp_set_max_sessions(pcb, cfg->max_sessions);
+  kcp_set_idle(pcb, 3 * cfg->keepalive * 1000);
+  kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)cfg->sndwnd));
+  kcp_accept(pcb, kcptun_accept);
+  kcptun_pcb = pcb;
+  sys_timeout(cfg->keepalive * 1000, kcptun_keepalive, NULL);
+  return ERR_OK;
+}
+
+void
+kcptun_counters(struct counters *c)
+{
+  struct kcp_stats ks;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  if (kcptun_pcb == NULL) {
+    return;
+  }
+  kcp_stats_get(kcptun_pcb, &ks);
+  counters_group(c, "kcptun");
+  counters_add(c, "kcp_sessions", ks.sessions);
+  counters_add(c, "dgram_in", ks.dgram_in);
+  counters_add(c, "dgram_out", ks.dgram_out);
+  counters_add(c, "kcp_refused", ks.refused);
+  counters_add(c, "malformed", ks.malformed);
+  counters_add(c, "retrans", ks.engine.retrans_timeout);
+  counters_add(c, "fast_retrans", ks.engine.retrans_fast);
+  counters_add(c, "sessions", kcptun_stats.sessions);
+  counters_add(c, "streams", kcptun_nstreams);
+  counters_add(c, "opened", kcptun_stats.streams_opened);
+  counters_add(c, "streams_refused", kcptun_stats.streams_refused);
+  counters_add(c, "tcp_failed", kcptun_stats.tcp_failed);
+  counters_add(c, "proto_errors", kcptun_stats.proto_errors);
+  counters_add(c, "comp_errors", kcptun_stats.comp_errors);
+  counters_add(c, "keepalive_closed", kcptun_stats.keepalive_closed);
+  counters_add(c, "to_target", kcptun_stats.bytes_to_target);
+  counters_add(c, "from_target", kcptun_stats.bytes_from_target);
+}

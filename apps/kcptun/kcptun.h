@@ -1,0 +1,62 @@
+/**
+ * @file
+ * kcptun's server role on lwIP's raw API: KCP sessions from kcptun clients
+ * on one UDP port, each carrying a smux session (optionally inside kcptun's
+ * snappy framed compression); every smux stream becomes a TCP connection
+ * through lwIP to the one target fixed by configuration (a tunnel is never
+ * an open proxy), or is served by the in-process echo.
+ *
+ * Runs in the lwIP core thread. Memory is bounded: a session cap (the
+ * binding's), a stream cap per session and in total, and per stream at most
+ * one TCP window of target data waiting for the KCP send queue, or
+ * KCPTUN_ECHO_BUF bytes for the echo. Back-pressure: a stream whose TCP side
+ * has no send buffer stops the smux parser of its session, which leaves the
+ * data in KCP and closes its receive window; target data is acknowledged
+ * to TCP (tcp_recved) only once it is in the KCP send queue, and version 2
+ * sends only within the peer's stream window.
+ *
+ * Datagram codec: this module uses the binding as it is, raw KCP with no
+ * nonce, checksum, cipher or FEC, which is kcp-go with a nil block and
+ * 0/0 shards. kcptun itself always frames datagrams (also with --crypt
+ * none); that framing belongs to the codec layer below the binding.
+ */
+#ifndef KCPTUN_H
+#define KCPTUN_H
+
+#include "lwip/arch.h"
+#include "lwip/err.h"
+#include "lwip/ip_addr.h"
+
+struct counters;
+
+/** Streams served at once, per session and in total. */
+#define KCPTUN_MAX_STREAMS_PER_SESSION 256
+#define KCPTUN_MAX_STREAMS 4096
+/** Bytes the echo target holds per stream before it stops reading. */
+#define KCPTUN_ECHO_BUF 65536
+/** PSH payload per frame we send (smux allows up to 65535). */
+#define KCPTUN_FRAME 8192
+
+/** Settings, named and defaulted as kcptun's server flags. */
+struct kcptun_config {
+  u16_t listen_port;     /**< UDP port to accept kcptun clients on */
+  int target_echo;       /**< 1: serve streams with the in-process echo */
+  ip_addr_t target_ip;   /**< else: TCP target of every stream */
+  u16_t target_port;
+  const char *mode;      /**< fast3, fast2, fast, normal or manual */
+  int nodelay, interval, resend, nc; /**< manual mode's engine settings */
+  int mtu;               /**< 1350 */
+  int sndwnd, rcvwnd;    /**< 1024, 1024 */
+  int nocomp;            /**< 0: snappy framed compression on */
+  int smuxver;           /**< 1 or 2 */
+  u32_t smuxbuf;         /**< 4194304: session receive buffer (v1 bound) */
+  u32_t streambuf;       /**< 2097152: version 2 stream window */
+  u32_t keepalive;       /**< 10 s between NOPs; 3 missed close a session */
+  u32_t max_sessions;    /**< 1024 */
+};
+
+void  kcptun_config_default(struct kcptun_config *cfg);
+err_t kcptun_init(const struct kcptun_config *cfg);
+void  kcptun_counters(struct counters *c);
+
+#endif /* KCPTUN_H */
