@@ -230,3 +230,12 @@ SCRIPTTESTS += tests/setup_tapif.sh
 # make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
 # built against the installed kcp-lwip.pc (tests/install_user.c).
 SCRIPTTESTS += tests/install.sh
+
+# Debian's real kcptun-client (aes, salsa20, none, twofish; FEC 10/3 and off;
+# a wrong key) sends to
+# build/tests/tools/codec_sink, which opens every datagram with our codec (~25 s).
+TOOLS += codec_sink
+TOOL_codec_sink_FILES := $(CODECFILES) $(KCPFILES)
+TOOL_codec_sink_LIBS := $(CODEC_LIBS)
+TESTEXTRAS += build/tests/tools/codec_sink
+SCRIPTTESTS += tests/interop_kcptun_codec.sh

@@ -96,9 +96,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(INCLUDES) -o $@ $<
 
-# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only).
+# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only; a
+# tool NAME also links TOOL_NAME_FILES and TOOL_NAME_LIBS).
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): $(call objs,$(BUILD),$(TOOL_$(t)_FILES))))
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): TOOL_LIBS := $(TOOL_$(t)_LIBS)))
 
 # The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
 .PHONY: codec-golden
