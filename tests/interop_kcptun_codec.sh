@@ -28,7 +28,8 @@ run_case() {
   timeout 20 kcptun-client -r "127.0.0.1:$port" -l "127.0.0.1:$lport" $kargs >"$TMP/kcptun" 2>&1 &
   local kpid=$!
   sleep 1.5
-  (echo hello; sleep 1) | timeout 5 nc -q 1 127.0.0.1 "$lport" >/dev/null 2>&1
+  # 30 KB: more than two FEC groups of full datagrams, unacknowledged
+  (head -c 30000 /dev/urandom; sleep 1) | timeout 5 nc -q 1 127.0.0.1 "$lport" >/dev/null 2>&1
   kill -TERM "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null
   wait "$spid"
   line=$(grep '^opened' "$TMP/sink")
