@@ -162,6 +162,12 @@ BENCHSCRIPTS := bench/engine-bench.sh
 # udp_echo_bench loads the UDP echo; results and plots in bench/results/.
 BENCHPROGS += udp_echo_bench
 BENCHSCRIPTS += bench/lwip-bench.sh
+# kcp-go's datagram codec: CPU per datagram sealed and opened, per cipher
+# and FEC setting (codec_bench links the codec and CODEC_LIBS).
+BENCHPROGS += codec_bench
+BENCH_codec_bench_FILES := $(CODECFILES)
+BENCH_codec_bench_LIBS := $(CODEC_LIBS)
+BENCHSCRIPTS += bench/codec-bench.sh
 
 # Interop with kcp-go (tests/interop): ikcp_peer runs our engine alone over
 # POSIX UDP, kcpgo_peer runs Debian's kcp-go; make check builds both first.
@@ -238,3 +244,12 @@ SCRIPTTESTS += tests/setup_tapif.sh
 # make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
 # built against the installed kcp-lwip.pc (tests/install_user.c).
 SCRIPTTESTS += tests/install.sh
+
+# Debian's real kcptun-client (aes, salsa20, none, twofish; FEC 10/3 and off;
+# a wrong key) sends to
+# build/tests/tools/codec_sink, which opens every datagram with our codec (~25 s).
+TOOLS += codec_sink
+TOOL_codec_sink_FILES := $(CODECFILES) $(KCPFILES)
+TOOL_codec_sink_LIBS := $(CODEC_LIBS)
+TESTEXTRAS += build/tests/tools/codec_sink
+SCRIPTTESTS += tests/interop_kcptun_codec.sh
