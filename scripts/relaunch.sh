@@ -3,7 +3,8 @@
 #
 #   scripts/relaunch.sh [options] [-- minimal args...]
 #
-#   --bin PATH         program to supervise (default: ./minimal next to scripts/)
+#   --bin PATH         program to supervise (default: minimal beside this
+#                      script, as installed, else ./minimal above scripts/)
 #   --max-restarts N   give up after N restarts within the window (1..1000, default 10)
 #   --window SEC       that window, in seconds (1..86400, default 60)
 #   --stable SEC       a run this long resets the back-off (0..86400, default 10)
@@ -38,11 +39,16 @@ if [ -z "${RELAUNCH_SIGNALS_RESET:-}" ] && { sig_ignored 2 || sig_ignored 15; };
 fi
 unset RELAUNCH_SIGNALS_RESET
 
-usage() { sed -n '2,24s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,25s/^# \{0,1\}//p' "$0"; }
 # bad MESSAGE: one line saying what is wrong, one saying where help is; exit 2.
 bad() { echo "relaunch: $*" >&2; echo "relaunch: see relaunch.sh --help" >&2; exit 2; }
 
-bin="$(cd "$(dirname "$0")/.." && pwd)/minimal"
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -x "$here/minimal" ]; then
+  bin=$here/minimal
+else
+  bin="$(cd "$here/.." && pwd)/minimal"
+fi
 max_restarts=10
 window=60
 stable=10
