@@ -196,6 +196,10 @@ TESTEXTRAS += build/tests/tools/kcp_flood
 SCRIPTTESTS += tests/tap_robust_garbage.sh tests/tap_robust_sessions.sh \
 	tests/tap_robust_tcp.sh tests/tap_robust_integrity.sh tests/tap_robust_crash.sh
 BENCHSCRIPTS += bench/robust-integrity.sh
+# Many clients at once: 1 to 1000 bulk sessions, clean and 2 % loss
+# (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
+# memory pinning and session lockout figures.
+BENCHSCRIPTS += bench/kcp-sessions.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
@@ -215,6 +219,11 @@ SCRIPTTESTS += tests/tap_robust_slowloris.sh
 # dropped; during detection: the duplicate is re-created) beside a live KCP
 # session over IPv6.
 SCRIPTTESTS += tests/tap_robust_dad.sh
+# Many clients at once (one budget shared fairly by the active sessions):
+# 100 bulk clients on a clean link, every echo verified, < 3 % resent;
+# one hostile host pinning memory (RSS bounded, given back) and filling the
+# session table (new clients still get in within 1 s).
+SCRIPTTESTS += tests/tap_kcp_many.sh tests/tap_kcp_pin.sh tests/tap_kcp_lockout.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
 # (as root, through sudo, without sudo; nothing is installed).
 SCRIPTTESTS += tests/install_deps.sh

@@ -428,37 +428,51 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
+static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
+static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
+static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
+
+/* Clients 0 and 1 (convs conv, conv + 1) each get one echo, then client
+   1 a second: client 0 is the session with the least recent progress. */
+static void
+t_two_then_one_goes_on(u32_t conv)
+{
+  t_client_open(0, conv, T_PORT, 60000);
+  t_client_open(1, conv + 1, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
+  t_want = 1;
+  ck_assert(t_until(t_cli01_have_all, 5000));
+  t_run(50);
+  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
+  ck_assert_msg(t_until(t_cli1_has_two, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
+}
+
+/* A full table makes room for a newcomer: the session that made no
+   progress the longest goes, the ones in use stay. */
 START_TEST(test_cap_and_idle)
 {
   struct kcp_stats st;
-  u32_t k;
 
   t_setup();
   t_server_start(2, 1500, 0);
-  for (k = 0; k < 3; k++) {
-    t_client_open((int)k, 500 + k, T_PORT, 60000);
-    ck_assert_int_eq(t_client_write((int)k, 0, 100), ERR_OK);
-  }
-  t_want = 1;
-  ck_assert(t_until(t_cli01_have_all, 5000));
-  /* The third is never answered, however long it retransmits. */
-  t_run(1000);
-  ck_assert_uint_eq(t_cli[2].msgs, 0);
+  t_two_then_one_goes_on(500);
+  /* Client 0 made no progress since: the third session evicts it. */
+  t_client_open(2, 502, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 2, 300), ERR_OK);
+  ck_assert(t_until(t_cli2_has_one, 5000));
+  ck_assert_msg(t_until(t_cli1_has_three, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 2);
-  ck_assert_uint_ge(st.refused, 1);
-  ck_assert_uint_eq(st.opened, 2);
-  /* The two admitted sessions keep working while the third is refused. */
-  ck_assert_int_eq(t_client_write(0, 1, 200), ERR_OK);
-  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
-  t_want = 2;
-  ck_assert(t_until(t_cli01_have_all, 5000));
-  /* Then clients 0 and 1 go quiet: the server closes them after 1.5 s. */
-  kcp_close(t_cli[2].s);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_uint_eq(st.refused, 0);
+  /* Then all go quiet: the server closes them after 1.5 s. */
   ck_assert(t_until(t_srv_empty, 10000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.closed_idle, 2);
-  ck_assert_uint_eq(st.closed, 2);
+  ck_assert_uint_eq(st.closed, 3);
+  ck_assert_uint_eq(st.held, 0);
 }
 END_TEST
 
@@ -601,6 +615,142 @@ START_TEST(test_setcc_by_name)
                 (unsigned)t_want);
   ck_assert_uint_eq(t_cli[0].bad, 0);
   ck_assert_int_eq(kcp_setcc(t_cli[0].s, "classic"), ERR_OK);
+}
+END_TEST
+
+/* Little-endian, as KCP's header is. */
+static void
+t_put32(u8_t *p, u32_t v)
+{
+  p[0] = (u8_t)v;
+  p[1] = (u8_t)(v >> 8);
+  p[2] = (u8_t)(v >> 16);
+  p[3] = (u8_t)(v >> 24);
+}
+
+/* Sends one hand-made KCP segment (with len bytes of data) to the server
+   from the peer address (port 9998), as a peer that ignores the protocol
+   would. */
+static void
+t_raw_seg(u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  u8_t d[IKCP_OVERHEAD + 64];
+
+  ck_assert_uint_le(len, 64);
+  memset(d, 0, sizeof(d));
+  t_put32(d + IKCP_CONV_OFFSET, conv);
+  d[IKCP_CMD_OFFSET] = cmd;
+  d[IKCP_FRG_OFFSET] = frg;
+  d[IKCP_WND_OFFSET] = (u8_t)wnd;
+  d[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+  t_put32(d + IKCP_SN_OFFSET, sn);
+  t_put32(d + IKCP_LEN_OFFSET, len);
+  vnetif_inject(&t_peer4, 9998, T_PORT, d, (u16_t)(IKCP_OVERHEAD + len));
+  t_run(1);
+}
+
+/* Two sessions sending at once share a budget of 8 segments: each peer is
+   told a window of 4, and both get every echo. */
+START_TEST(test_budget_share)
+{
+  struct kcp_stats st;
+  u32_t i;
+  int k;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_budget(t_srv, 8);
+  t_client_open(0, 600, T_PORT, 60000);
+  t_client_open(1, 601, T_PORT, 60000);
+  /* The second round starts with both sessions known to the server. */
+  for (i = 0; i < 40; i++) {
+    for (k = 0; k < 2; k++) {
+      ck_assert_int_eq(t_client_write(k, i, 1000), ERR_OK);
+    }
+    if (i == 19) {
+      t_want = 20;
+      ck_assert(t_until(t_cli01_have_all, 10000));
+    }
+  }
+  t_want = 40;
+  if (!t_until(t_cli01_have_all, 10000)) {
+    st = t_srv_stats();
+    ck_abort_msg("echoed %u and %u; sessions %u evicted %u stalled %u held %u share %u active %u",
+                 (unsigned)t_cli[0].msgs, (unsigned)t_cli[1].msgs, (unsigned)st.sessions, (unsigned)st.evicted,
+                 (unsigned)st.closed_stall, (unsigned)st.held, (unsigned)st.share, (unsigned)st.active);
+  }
+  ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
+  for (k = 0; k < 2; k++) {
+    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
+    ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
+  }
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.share, 4);
+}
+END_TEST
+
+/* At its source's cap a new session evicts that source's session with the
+   least recent progress, far below the pcb's own cap. */
+START_TEST(test_source_max)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_source_max(t_srv, 2);
+  t_two_then_one_goes_on(800);
+  t_client_open(2, 802, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert(t_until(t_cli2_has_one, 5000));
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 2);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_int_eq(t_client_write(1, 2, 100), ERR_OK);
+  ck_assert(t_until(t_cli1_has_three, 5000));
+}
+END_TEST
+
+/* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
+START_TEST(test_bad_frg_no_slot)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_raw_seg(700, IKCP_CMD_PUSH, 255, 128, 0, 10);
+  t_run(100);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.malformed, 1);
+}
+END_TEST
+
+/* A peer that advertises a zero window, so its echo can never leave, is
+   closed at the stall limit although it keeps sending window updates. */
+START_TEST(test_stall_despite_wins)
+{
+  struct kcp_stats st;
+  int i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_stall(t_srv, 300);
+  t_raw_seg(701, IKCP_CMD_PUSH, 0, 0, 0, 10);
+  for (i = 0; i < 30; i++) {
+    t_run(50);
+    t_raw_seg(701, IKCP_CMD_WINS, 0, 0, 0, 0);
+    st = t_srv_stats();
+    if (st.sessions == 0) {
+      break;
+    }
+  }
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.closed_stall, 1);
+  ck_assert_uint_eq(st.held, 0);
+  ck_assert_int_lt(i, 20);
 }
 END_TEST
 
@@ -930,6 +1080,10 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_echo);
   tcase_add_test(tc, test_codec_wrong_key);
   tcase_add_test(tc, test_codec_hostile);
+  tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_source_max);
+  tcase_add_test(tc, test_bad_frg_no_slot);
+  tcase_add_test(tc, test_stall_despite_wins);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -102,6 +102,7 @@ enum {
   OPT_KCP_KEY,
   OPT_KCP_DS,
   OPT_KCP_PS,
+  OPT_KCP_BUDGET,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
@@ -141,6 +142,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
   {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
   {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
+  {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
@@ -208,6 +210,10 @@ minimal_kcp_expected(enum kcpecho_cfg_field field)
   case KCPECHO_CFG_SESSIONS:
     snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
     break;
+  case KCPECHO_CFG_BUDGET:
+    snprintf(buf, sizeof(buf), "segments %u..%u", (unsigned)KCPECHO_BUDGET_MIN,
+             (unsigned)KCPECHO_BUDGET_MAX);
+    break;
   case KCPECHO_CFG_OK:
     break;
   }
@@ -266,12 +272,15 @@ minimal_usage(FILE *out)
     "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
     "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
     "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
-    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n"
+    "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
+    "                       active sessions (%u; %u..%u)\n",
     KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
     KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
-    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX,
+    (unsigned)KCPECHO_BUDGET_DEFAULT, (unsigned)KCPECHO_BUDGET_MIN, (unsigned)KCPECHO_BUDGET_MAX);
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
@@ -444,6 +453,10 @@ minimal_check_kcp(const struct kcpecho_config *c)
   case KCPECHO_CFG_SESSIONS:
     opt = "--kcp-max";
     v = (u32_t)c->max_sessions;
+    break;
+  case KCPECHO_CFG_BUDGET:
+    opt = "--kcp-budget";
+    v = c->budget;
     break;
   }
   snprintf(value, sizeof(value), "%" U32_F, v);
@@ -650,6 +663,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_PS:
       o->kcp.parityshard = (int)minimal_parse_u32("--kcp-ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
                                                   "shards 0..127");
+      break;
+    case OPT_KCP_BUDGET:
+      o->kcp.budget = minimal_parse_u32("--kcp-budget", optarg, 1, 1048576, "segments 1..1048576");
       break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
