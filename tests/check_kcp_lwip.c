@@ -941,19 +941,23 @@ t_codecs(struct kcp_codec **srv, struct kcp_codec **cli, const char *crypt,
   ck_assert_int_eq(kcp_set_codec(t_cpcb, *cli), ERR_OK);
 }
 
-/* Sends the server one KCP segment of conv with cmd (sn 0, no data) from
-   the peer address and port, sealed by forger when it is not NULL. */
+/* Sends the server one KCP segment of conv with cmd and sn (a PUSH with
+   one byte of data, else none) from the peer address and port, sealed by
+   forger when it is not NULL. */
 static void
-t_forge_seg(struct kcp_codec *forger, u16_t port, u32_t conv, u8_t cmd)
+t_forge_seg(struct kcp_codec *forger, u16_t port, u32_t conv, u8_t cmd, u32_t sn)
 {
-  u8_t d[KCP_CODEC_HEADER_LEN + IKCP_OVERHEAD];
+  u8_t d[KCP_CODEC_HEADER_LEN + IKCP_OVERHEAD + 1];
   u8_t *k = forger != NULL ? d + KCP_CODEC_HEADER_LEN : d;
-  u16_t len = (u16_t)(k - d + IKCP_OVERHEAD);
+  u32_t data = cmd == IKCP_CMD_PUSH ? 1 : 0;
+  u16_t len = (u16_t)(k - d + IKCP_OVERHEAD + data);
 
   memset(d, 0, sizeof(d));
   t_put32(k + IKCP_CONV_OFFSET, conv);
   k[IKCP_CMD_OFFSET] = cmd;
   k[IKCP_WND_OFFSET] = 128;
+  t_put32(k + IKCP_SN_OFFSET, sn);
+  t_put32(k + IKCP_LEN_OFFSET, data);
   if (forger != NULL) {
     kcp_codec_seal(forger, d, len);
   }
@@ -999,12 +1003,12 @@ t_idle_deadline(int codec)
   if (!codec) {
     /* An unknown cmd: counted malformed (a codec pcb counts it in the
        session only). */
-    t_forge_seg(NULL, g->sport, 0x1d1e, 99);
+    t_forge_seg(NULL, g->sport, 0x1d1e, 99, 0);
     ck_assert_uint_eq(t_srv_stats().malformed, 1);
   }
   t_run(200);
   sess_in = t_srv_stats().sess_in;
-  t_forge_seg(forger, g->sport, 0x1d1e, IKCP_CMD_WINS);
+  t_forge_seg(forger, g->sport, 0x1d1e, IKCP_CMD_WINS, 0);
   st = t_srv_stats();
   ck_assert_uint_eq(st.sess_in, sess_in + 1);
   ck_assert_uint_eq(st.malformed, codec ? 0 : 1);
@@ -1034,6 +1038,64 @@ END_TEST
 START_TEST(test_codec_idle_deadline_exact)
 {
   t_idle_deadline(1);
+}
+END_TEST
+
+/* The budget's limit on what sessions hold is checked at the end of
+   every datagram, with a codec or without: a peer opens a session, leaves
+   a hole (sn 1 never comes) and fills the window behind it up to the limit
+   (KCP_HOLD_PER_BUDGET segments per segment of budget), never acking the
+   echo. A second later, with no progress since, the one datagram that
+   takes the pcb past its limit evicts the session before anything else
+   runs: no timer, no next datagram. */
+static void
+t_hold_limit(int codec)
+{
+  struct kcp_codec_config cfg = { "none", "secret", 0, 0 };
+  struct kcp_codec *sc = NULL, *forger = NULL;
+  struct kcp_stats st;
+  u32_t sn = 2;
+
+  t_setup();
+  t_server_start(16, 60000, 0);
+  kcp_set_budget(t_srv, 1);
+  if (codec) {
+    sc = kcp_codec_new(&cfg);
+    forger = kcp_codec_new(&cfg);
+    ck_assert(sc != NULL && forger != NULL);
+    ck_assert_int_eq(kcp_set_codec(t_srv, sc), ERR_OK);
+  }
+  t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, 0);
+  while (t_srv_stats().held < KCP_HOLD_PER_BUDGET) {
+    ck_assert_uint_lt(sn, 100);
+    t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, sn++);
+  }
+  t_run(1000);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 1);
+  ck_assert_uint_eq(st.held, KCP_HOLD_PER_BUDGET);
+  ck_assert_uint_eq(st.evicted, 0);
+  t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, sn);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.held, 0);
+  if (codec) {
+    kcp_remove(t_srv);
+    kcp_codec_free(sc);
+    kcp_codec_free(forger);
+  }
+}
+
+START_TEST(test_hold_limit_on_input)
+{
+  t_hold_limit(0);
+}
+END_TEST
+
+START_TEST(test_codec_hold_limit_on_input)
+{
+  t_hold_limit(1);
 }
 END_TEST
 
@@ -1200,10 +1262,12 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_wrong_key);
   tcase_add_test(tc, test_codec_hostile);
   tcase_add_test(tc, test_codec_idle_deadline_exact);
+  tcase_add_test(tc, test_codec_hold_limit_on_input);
   tcase_add_test(tc, test_budget_share);
   tcase_add_test(tc, test_source_max);
   tcase_add_test(tc, test_bad_frg_no_slot);
   tcase_add_test(tc, test_stall_despite_wins);
+  tcase_add_test(tc, test_hold_limit_on_input);
   suite_add_tcase(s, tc);
   return s;
 }
