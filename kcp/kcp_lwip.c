@@ -14,12 +14,11 @@
  *
  * A session is "serviced" on input, on its heap wake-up, and after a write
  * outside a callback: the engine's clock is advanced, input fed, whole
- * messages delivered. Input does not flush: it makes the session due now,
- * and the pcb's timer, which lwIP runs before it takes the next message
- * of its mailbox (the netif hands frames over one burst per message),
- * flushes every session the burst touched once. So ACKs and replies of a
- * whole burst leave together, in full datagrams, without waiting for the
- * next interval tick.
+ * messages delivered, then the engine flushed at once so ACKs and replies
+ * leave together without waiting for the next interval tick. A flush after
+ * input may keep back ACKs that would need a small datagram of their own
+ * (ikcp_flush_batch): a burst of full-size segments is then acked in full
+ * datagrams, and what is left goes at the next millisecond.
  */
 #include "kcp_lwip.h"
 #include "kcp_codec.h"
@@ -72,6 +71,7 @@
 #define KCP_SF_CLOSING  0x04 /* closed; unlinked, freed when no longer busy */
 #define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
 #define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
+#define KCP_SF_ACKS     0x20 /* ACKs kept back since acks_at: all sent next ms */
 
 /** Wrap-safe "a is earlier than b" for sys_now() times. */
 #define KCP_BEFORE(a, b) ((s32_t)((u32_t)(a) - (u32_t)(b)) < 0)
@@ -93,6 +93,7 @@ struct kcp_session {
   struct kcp_session *lnext;
   u8_t list;                  /* KCP_LIST_NEW or KCP_LIST_GOING */
   u32_t progress_at;          /* sys_now() time of the last progress (or open) */
+  u32_t acks_at;              /* sys_now() time ACKs were first kept back */
   IUINT32 seen_una;           /* snd_una and rcv_nxt at the last progress */
   IUINT32 seen_nxt;
   IUINT64 seen_data;          /* data segments received at the last count */
@@ -615,10 +616,13 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   struct kcp_pcb *pcb = s->pcb;
   u32_t wake = kcp_deadline(s);
 
-  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH))) {
+  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
     if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
       t = now + 1;
+    }
+    if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
+      t = s->acks_at + 1;
     }
     if (KCP_BEFORE(t, wake)) {
       wake = t;
@@ -631,15 +635,25 @@ kcp_schedule(struct kcp_session *s, u32_t now)
 }
 
 /* Flushes the engine when input, a consumed message or a write left
-   something to send (ACKs, a window update, data). */
+   something to send (ACKs, a window update, data). After input (batch) it
+   may keep ACKs back, but none for longer than until the next millisecond:
+   then, or on a flush without batch, they all go. */
 static void
-kcp_flush_pending(struct kcp_session *s)
+kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
   if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) != KCP_SF_FLUSH) {
     return;
   }
   s->flags &= (u8_t)~KCP_SF_FLUSH;
-  ikcp_flush(s->kcp);
+  if (!batch || ((s->flags & KCP_SF_ACKS) && s->acks_at != now)) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
+    ikcp_flush(s->kcp);
+  } else if (ikcp_flush_batch(s->kcp) == 0) {
+    s->flags &= (u8_t)~KCP_SF_ACKS;
+  } else if (!(s->flags & KCP_SF_ACKS)) {
+    s->flags |= KCP_SF_ACKS;
+    s->acks_at = now;
+  }
 }
 
 /* Counts the segments the session holds into the pcb's total, and notes
@@ -669,9 +683,8 @@ kcp_account(struct kcp_session *s, u32_t now)
 static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
 
 /* Advances the engine's clock, feeds one datagram (if any), delivers
-   messages, flushes (unless a datagram was fed: then at the end of the
-   burst), reports freed send space, and schedules the next wake-up; or
-   closes the session when its link is dead. */
+   messages, flushes, reports freed send space, and schedules the next
+   wake-up; or closes the session when its link is dead. */
 static void
 kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
 {
@@ -681,6 +694,9 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
+  if (s->flags & KCP_SF_ACKS) {
+    s->flags |= KCP_SF_FLUSH;
+  }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
   ikcp_update(kcp, now);
   if (dgram != NULL && s->link != NULL) {
@@ -702,9 +718,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   if (kcp_deliver(s)) {
     s->flags |= KCP_SF_FLUSH;
   }
-  if (dgram == NULL) {
-    kcp_flush_pending(s);
-  }
+  kcp_flush_pending(s, dgram != NULL, now);
   if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
       u32_t left = (u32_t)ikcp_sndqlen(kcp);
@@ -715,9 +729,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
       s->flags |= KCP_SF_FLUSH;
     }
-    if (dgram == NULL) {
-      kcp_flush_pending(s);
-    }
+    kcp_flush_pending(s, dgram != NULL, now);
   }
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {

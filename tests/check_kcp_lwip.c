@@ -9,9 +9,9 @@
  * as coming from that address and the sender's port.
  *
  * Time moves only when a test moves it, so the binding's deadlines (idle
- * timeout, the flush at the end of a burst, timer re-arming) are asserted
- * to the millisecond, and a check that something does not happen runs for
- * as much virtual time as it needs, whatever the load of the machine.
+ * timeout, the 1 ms ACK hold, timer re-arming) are asserted to the
+ * millisecond, and a check that something does not happen runs for as
+ * much virtual time as it needs, whatever the load of the machine.
  */
 #include <check.h>
 #include <string.h>
@@ -46,7 +46,6 @@ struct t_dgram {
 /** One segment seen on the wire. */
 struct t_seg {
   u32_t t;                    /* sys_now() when it was sent */
-  u32_t dgram;                /* which datagram carried it: 0, 1, ... */
   u16_t sport;                /* T_PORT: from the server */
   u8_t cmd;
   u32_t sn;
@@ -57,7 +56,6 @@ static struct {
   u32_t head, len;
   struct t_seg log[T_LOG_MAX];
   u32_t nlog;
-  u32_t ndgram;               /* datagrams put on the wire */
   u16_t skip;                 /* bytes in front of the KCP segments: a codec's
                                  header (crypt none, no FEC), else 0 */
 } t_wire;
@@ -97,14 +95,12 @@ t_wire_out(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
     if (t_wire.nlog < T_LOG_MAX) {
       struct t_seg *g = &t_wire.log[t_wire.nlog++];
       g->t = sys_now();
-      g->dgram = t_wire.ndgram;
       g->sport = sport;
       g->cmd = h.cmd;
       g->sn = h.sn;
     }
     off = (u16_t)(off + IKCP_OVERHEAD + h.len);
   }
-  t_wire.ndgram++;
   ck_assert_uint_lt(t_wire.len, T_WIRE_MAX);
   ck_assert_uint_le(len, KCP_DGRAM_MAX);
   d = &t_wire.q[(t_wire.head + t_wire.len++) % T_WIRE_MAX];
@@ -116,25 +112,15 @@ t_wire_out(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t
   memcpy(d->data, data, len);
 }
 
-/* Delivers what is due now, in the order it was sent (one delay for all),
-   as one burst: then runs the timeouts due, without moving the clock, as
-   lwIP's tcpip thread does before it takes its next message. The binding
-   flushes a burst's ACKs and replies from such a timeout, so they leave
-   in the millisecond the burst arrived, as they do in ./minimal. */
+/* Delivers what is due now, in the order it was sent (one delay for all). */
 static void
 t_wire_deliver(void)
 {
-  int burst = 0;
-
   while (t_wire.len > 0 && (s32_t)(sys_now() - t_wire.q[t_wire.head].at) >= 0) {
     struct t_dgram *d = &t_wire.q[t_wire.head];
     t_wire.head = (t_wire.head + 1) % T_WIRE_MAX;
     t_wire.len--;
     vnetif_inject(&d->from, d->sport, d->dport, d->data, d->len);
-    burst = 1;
-  }
-  if (burst) {
-    vnetif_advance(0);
   }
 }
 
@@ -360,6 +346,25 @@ static int t_cli01_have_all(void) { return t_cli[0].msgs >= t_want && t_cli[1].m
 static int t_cli0_ended(void) { return t_cli[0].ended; }
 static int t_srv_empty(void) { return t_srv_stats().sessions == 0; }
 static int t_wire_idle(void) { return t_wire.len == 0; }
+static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
+static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
+static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
+
+/* Clients 0 and 1 (convs conv, conv + 1) each get one echo, then client
+   1 a second: client 0 is the session with the least recent progress. */
+static void
+t_two_then_one_goes_on(u32_t conv)
+{
+  t_client_open(0, conv, T_PORT, 60000);
+  t_client_open(1, conv + 1, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
+  t_want = 1;
+  ck_assert(t_until(t_cli01_have_all, 5000));
+  t_run(50);
+  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
+  ck_assert(t_until(t_cli1_has_two, 5000));
+}
 
 /* Client 0 sends messages of these sizes; all come back intact. */
 static void
@@ -444,28 +449,6 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
-static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
-static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
-static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
-
-/* Clients 0 and 1 (convs conv, conv + 1) each get one echo, then client
-   1 a second: client 0 is the session with the least recent progress. */
-static void
-t_two_then_one_goes_on(u32_t conv)
-{
-  t_client_open(0, conv, T_PORT, 60000);
-  t_client_open(1, conv + 1, T_PORT, 60000);
-  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
-  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
-  t_want = 1;
-  ck_assert(t_until(t_cli01_have_all, 5000));
-  t_run(50);
-  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
-  ck_assert_msg(t_until(t_cli1_has_two, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
-}
-
-/* A full table makes room for a newcomer: the session that made no
-   progress the longest goes, the ones in use stay. */
 START_TEST(test_cap_and_idle)
 {
   struct kcp_stats st;
@@ -478,17 +461,72 @@ START_TEST(test_cap_and_idle)
   ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
   ck_assert_int_eq(t_client_write(1, 2, 300), ERR_OK);
   ck_assert(t_until(t_cli2_has_one, 5000));
-  ck_assert_msg(t_until(t_cli1_has_three, 5000), "client 1 got %u", (unsigned)t_cli[1].msgs);
+  ck_assert(t_until(t_cli1_has_three, 5000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 2);
   ck_assert_uint_eq(st.evicted, 1);
   ck_assert_uint_eq(st.refused, 0);
   /* Then all go quiet: the server closes them after 1.5 s. */
+  kcp_close(t_cli[0].s);
   ck_assert(t_until(t_srv_empty, 10000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.closed_idle, 2);
   ck_assert_uint_eq(st.closed, 3);
   ck_assert_uint_eq(st.held, 0);
+}
+END_TEST
+
+/* At its source's cap a new session evicts that source's session with the
+   least recent progress, far below the pcb's own cap. */
+START_TEST(test_source_max)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_source_max(t_srv, 2);
+  t_two_then_one_goes_on(800);
+  t_client_open(2, 802, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert(t_until(t_cli2_has_one, 5000));
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 2);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_int_eq(t_client_write(1, 2, 100), ERR_OK);
+  ck_assert(t_until(t_cli1_has_three, 5000));
+}
+END_TEST
+
+/* Two sessions sending at once share a budget of 8 segments: each peer is
+   told a window of 4, and both get every echo. */
+START_TEST(test_budget_share)
+{
+  u32_t i;
+  int k;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_budget(t_srv, 8);
+  t_client_open(0, 600, T_PORT, 60000);
+  t_client_open(1, 601, T_PORT, 60000);
+  /* The second round starts with both sessions known to the server. */
+  for (i = 0; i < 40; i++) {
+    for (k = 0; k < 2; k++) {
+      ck_assert_int_eq(t_client_write(k, i, 1000), ERR_OK);
+    }
+    if (i == 19) {
+      t_want = 20;
+      ck_assert(t_until(t_cli01_have_all, 10000));
+    }
+  }
+  t_want = 40;
+  ck_assert(t_until(t_cli01_have_all, 10000));
+  ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
+  for (k = 0; k < 2; k++) {
+    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
+    ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
+  }
+  ck_assert_uint_eq(t_srv_stats().share, 4);
 }
 END_TEST
 
@@ -582,7 +620,7 @@ START_TEST(test_setcc_by_name)
   t_server_start(16, 10000, 0);
   t_client_open(0, 0x4321, T_PORT, 10000);
   ck_assert_int_eq(kcp_setcc(t_cli[0].s, "reno"), ERR_VAL);
-  ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_classic);
+  ck_assert_ptr_null(kcp_session_ikcp(t_cli[0].s)->ccops);
   ck_assert_int_eq(kcp_setcc(t_cli[0].s, "bbr"), ERR_OK);
   ck_assert_ptr_eq(kcp_session_ikcp(t_cli[0].s)->ccops, &ikcp_cc_bbr);
   for (i = 0; i < 50; i++) {
@@ -593,142 +631,6 @@ START_TEST(test_setcc_by_name)
                 (unsigned)t_want);
   ck_assert_uint_eq(t_cli[0].bad, 0);
   ck_assert_int_eq(kcp_setcc(t_cli[0].s, "classic"), ERR_OK);
-}
-END_TEST
-
-/* Little-endian, as KCP's header is. */
-static void
-t_put32(u8_t *p, u32_t v)
-{
-  p[0] = (u8_t)v;
-  p[1] = (u8_t)(v >> 8);
-  p[2] = (u8_t)(v >> 16);
-  p[3] = (u8_t)(v >> 24);
-}
-
-/* Sends one hand-made KCP segment (with len bytes of data) to the server
-   from the peer address (port 9998), as a peer that ignores the protocol
-   would. */
-static void
-t_raw_seg(u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
-{
-  u8_t d[IKCP_OVERHEAD + 64];
-
-  ck_assert_uint_le(len, 64);
-  memset(d, 0, sizeof(d));
-  t_put32(d + IKCP_CONV_OFFSET, conv);
-  d[IKCP_CMD_OFFSET] = cmd;
-  d[IKCP_FRG_OFFSET] = frg;
-  d[IKCP_WND_OFFSET] = (u8_t)wnd;
-  d[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
-  t_put32(d + IKCP_SN_OFFSET, sn);
-  t_put32(d + IKCP_LEN_OFFSET, len);
-  vnetif_inject(&t_peer4, 9998, T_PORT, d, (u16_t)(IKCP_OVERHEAD + len));
-  t_run(1);
-}
-
-/* Two sessions sending at once share a budget of 8 segments: each peer is
-   told a window of 4, and both get every echo. */
-START_TEST(test_budget_share)
-{
-  struct kcp_stats st;
-  u32_t i;
-  int k;
-
-  t_setup();
-  t_server_start(16, 10000, 0);
-  kcp_set_budget(t_srv, 8);
-  t_client_open(0, 600, T_PORT, 60000);
-  t_client_open(1, 601, T_PORT, 60000);
-  /* The second round starts with both sessions known to the server. */
-  for (i = 0; i < 40; i++) {
-    for (k = 0; k < 2; k++) {
-      ck_assert_int_eq(t_client_write(k, i, 1000), ERR_OK);
-    }
-    if (i == 19) {
-      t_want = 20;
-      ck_assert(t_until(t_cli01_have_all, 10000));
-    }
-  }
-  t_want = 40;
-  if (!t_until(t_cli01_have_all, 10000)) {
-    st = t_srv_stats();
-    ck_abort_msg("echoed %u and %u; sessions %u evicted %u stalled %u held %u share %u active %u",
-                 (unsigned)t_cli[0].msgs, (unsigned)t_cli[1].msgs, (unsigned)st.sessions, (unsigned)st.evicted,
-                 (unsigned)st.closed_stall, (unsigned)st.held, (unsigned)st.share, (unsigned)st.active);
-  }
-  ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
-  for (k = 0; k < 2; k++) {
-    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
-    ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
-  }
-  st = t_srv_stats();
-  ck_assert_uint_eq(st.share, 4);
-}
-END_TEST
-
-/* At its source's cap a new session evicts that source's session with the
-   least recent progress, far below the pcb's own cap. */
-START_TEST(test_source_max)
-{
-  struct kcp_stats st;
-
-  t_setup();
-  t_server_start(16, 10000, 0);
-  kcp_set_source_max(t_srv, 2);
-  t_two_then_one_goes_on(800);
-  t_client_open(2, 802, T_PORT, 60000);
-  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
-  ck_assert(t_until(t_cli2_has_one, 5000));
-  st = t_srv_stats();
-  ck_assert_uint_eq(st.sessions, 2);
-  ck_assert_uint_eq(st.evicted, 1);
-  ck_assert_int_eq(t_client_write(1, 2, 100), ERR_OK);
-  ck_assert(t_until(t_cli1_has_three, 5000));
-}
-END_TEST
-
-/* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
-START_TEST(test_bad_frg_no_slot)
-{
-  struct kcp_stats st;
-
-  t_setup();
-  t_server_start(16, 10000, 0);
-  t_raw_seg(700, IKCP_CMD_PUSH, 255, 128, 0, 10);
-  t_run(100);
-  st = t_srv_stats();
-  ck_assert_uint_eq(st.sessions, 0);
-  ck_assert_uint_eq(st.opened, 0);
-  ck_assert_uint_eq(st.malformed, 1);
-}
-END_TEST
-
-/* A peer that advertises a zero window, so its echo can never leave, is
-   closed at the stall limit although it keeps sending window updates. */
-START_TEST(test_stall_despite_wins)
-{
-  struct kcp_stats st;
-  int i;
-
-  t_setup();
-  t_server_start(16, 10000, 0);
-  kcp_set_stall(t_srv, 300);
-  t_raw_seg(701, IKCP_CMD_PUSH, 0, 0, 0, 10);
-  for (i = 0; i < 30; i++) {
-    t_run(50);
-    t_raw_seg(701, IKCP_CMD_WINS, 0, 0, 0, 0);
-    st = t_srv_stats();
-    if (st.sessions == 0) {
-      break;
-    }
-  }
-  st = t_srv_stats();
-  ck_assert_uint_eq(st.opened, 1);
-  ck_assert_uint_eq(st.sessions, 0);
-  ck_assert_uint_eq(st.closed_stall, 1);
-  ck_assert_uint_eq(st.held, 0);
-  ck_assert_int_lt(i, 20);
 }
 END_TEST
 
@@ -747,71 +649,29 @@ START_TEST(test_connect_idle)
 }
 END_TEST
 
-/* The first time segment (sport, cmd, sn) went on the wire, or NULL. */
-static const struct t_seg *
-t_seg_first(u16_t sport, u8_t cmd, u32_t sn)
+/* Where segment (sport, cmd, sn) first went on the wire, or 0xffffffff. */
+static u32_t
+t_seg_time(u16_t sport, u8_t cmd, u32_t sn)
 {
   u32_t i;
 
   for (i = 0; i < t_wire.nlog; i++) {
     const struct t_seg *g = &t_wire.log[i];
     if (g->sport == sport && g->cmd == cmd && g->sn == sn) {
-      return g;
+      return g->t - T_START;
     }
   }
-  return NULL;
+  return 0xffffffffUL;
 }
 
-/* Where segment (sport, cmd, sn) first went on the wire, or 0xffffffff. */
-static u32_t
-t_seg_time(u16_t sport, u8_t cmd, u32_t sn)
+/* The 1 ms ACK hold (KCP_SF_ACKS): when the last fragment of a message
+   reaches the echo, its echo leaves at once, but the ACK that would need a
+   small datagram of its own is held back, and leaves exactly one
+   millisecond later, long before the engine's next interval tick. Earlier
+   fragments, with no data leaving, are acked at once. */
+START_TEST(test_ack_hold)
 {
-  const struct t_seg *g = t_seg_first(sport, cmd, sn);
-
-  return g != NULL ? g->t - T_START : 0xffffffffUL;
-}
-
-/* The datagram that first carried segment (sport, cmd, sn). */
-static u32_t
-t_seg_dgram(u16_t sport, u8_t cmd, u32_t sn)
-{
-  const struct t_seg *g = t_seg_first(sport, cmd, sn);
-
-  ck_assert_msg(g != NULL, "segment cmd %u sn %u never sent", (unsigned)cmd, (unsigned)sn);
-  return g->dgram;
-}
-
-/** Any time, for t_dgrams(). */
-#define T_ANYTIME 0xffffffffUL
-
-/* Datagrams from sport that carried segments of cmd (0: any) sent at time
-   t (ms since T_START, or T_ANYTIME), as the wire numbers them. */
-static u32_t
-t_dgrams(u16_t sport, u8_t cmd, u32_t t)
-{
-  u32_t i, n = 0, prev = 0xffffffffUL;
-
-  for (i = 0; i < t_wire.nlog; i++) {
-    const struct t_seg *g = &t_wire.log[i];
-    if (g->sport == sport && (cmd == 0 || g->cmd == cmd) &&
-        (t == T_ANYTIME || g->t - T_START == t) && g->dgram != prev) {
-      prev = g->dgram;
-      n++;
-    }
-  }
-  return n;
-}
-
-/* The server flushes once per drained burst, not per datagram: input only
-   makes the session due, and the flush runs when the burst is done. The
-   three fragments of a message reach the echo in one burst; the ACKs of
-   all three and the whole echo leave in that same millisecond, in four
-   full or ACK-only datagrams: the three ACKs in one, then one per
-   fragment of the echo. A flush per datagram would have sent the ACKs of
-   the first two fragments in datagrams of their own. */
-START_TEST(test_burst_flush)
-{
-  u32_t sent, arrive, sn;
+  u32_t sent, arrive;
 
   t_setup();
   t_server_start(16, 10000, 0);
@@ -826,25 +686,21 @@ START_TEST(test_burst_flush)
   sent = t_wire.log[0].t - T_START;
   ck_assert_uint_eq(t_seg_time(t_wire.log[0].sport, IKCP_CMD_PUSH, 2), sent);
   arrive = sent + T_DELAY;
-  for (sn = 0; sn < 3; sn++) {
-    ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_ACK, sn), arrive);
-    ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_PUSH, sn), arrive);
-    ck_assert_uint_eq(t_seg_dgram(T_PORT, IKCP_CMD_ACK, sn), t_seg_dgram(T_PORT, IKCP_CMD_ACK, 0));
-  }
-  ck_assert_uint_eq(t_dgrams(T_PORT, 0, arrive), 4);
+  ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_ACK, 0), arrive);
+  ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_ACK, 1), arrive);
+  ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_PUSH, 0), arrive);
+  ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_PUSH, 2), arrive);
+  ck_assert_uint_eq(t_seg_time(T_PORT, IKCP_CMD_ACK, 2), arrive + 1);
 }
 END_TEST
 
-/* No ACK waits for a timer tick: in a 73-fragment message and its echo,
-   each segment's first ACK leaves in the millisecond the segment first
-   arrived, at both ends. The client's window lets all 73 fragments go in
-   one burst, and the server flushes once for it: its 73 ACKs fill whole
-   datagrams, two of them (73 * 24 bytes in 1400-byte datagrams), where a
-   flush per datagram would have sent dozens. */
-START_TEST(test_burst_acks_at_once)
+/* Held or not, no ACK waits longer than that millisecond: in a 73-fragment
+   message and its echo, each segment's first ACK leaves within 1 ms of the
+   segment's first arrival, at both ends. */
+START_TEST(test_ack_hold_bound)
 {
   u16_t cport;
-  u32_t sn, mtu;
+  u32_t sn, acked = 0;
 
   t_setup();
   t_server_start(16, 10000, 0);
@@ -854,21 +710,22 @@ START_TEST(test_burst_acks_at_once)
   ck_assert(t_until(t_cli0_has_all, 5000));
   ck_assert_uint_eq(t_cli[0].bad, 0);
   cport = t_wire.log[0].sport;
-  mtu = kcp_session_ikcp(t_cli[0].s)->mtu;
   for (sn = 0; sn < 73; sn++) {
     u32_t to_srv = t_seg_time(cport, IKCP_CMD_PUSH, sn);
     u32_t to_cli = t_seg_time(T_PORT, IKCP_CMD_PUSH, sn);
     u32_t ack_srv = t_seg_time(T_PORT, IKCP_CMD_ACK, sn);
     u32_t ack_cli = t_seg_time(cport, IKCP_CMD_ACK, sn);
 
-    ck_assert_uint_eq(to_srv, t_seg_time(cport, IKCP_CMD_PUSH, 0));
+    ck_assert_uint_ne(to_srv, 0xffffffffUL);
     ck_assert_uint_ne(to_cli, 0xffffffffUL);
-    ck_assert_msg(ack_srv == to_srv + T_DELAY, "server acked sn %u at %u, got it at %u",
+    ck_assert_msg(ack_srv - (to_srv + T_DELAY) <= 1, "server acked sn %u at %u, got it at %u",
                   (unsigned)sn, (unsigned)ack_srv, (unsigned)(to_srv + T_DELAY));
-    ck_assert_msg(ack_cli == to_cli + T_DELAY, "client acked sn %u at %u, got it at %u",
+    ck_assert_msg(ack_cli - (to_cli + T_DELAY) <= 1, "client acked sn %u at %u, got it at %u",
                   (unsigned)sn, (unsigned)ack_cli, (unsigned)(to_cli + T_DELAY));
+    acked += ack_srv != to_srv + T_DELAY;
   }
-  ck_assert_uint_eq(t_dgrams(T_PORT, IKCP_CMD_ACK, T_ANYTIME), (73 * IKCP_OVERHEAD + mtu - 1) / mtu);
+  /* some were held: the rule was exercised, not bypassed */
+  ck_assert_uint_gt(acked, 0);
 }
 END_TEST
 
@@ -941,6 +798,24 @@ t_codecs(struct kcp_codec **srv, struct kcp_codec **cli, const char *crypt,
   ck_assert_int_eq(kcp_set_codec(t_cpcb, *cli), ERR_OK);
 }
 
+/* Fills the KCP header at k: conv, cmd, frg, advertised window, sn, and
+   the len bytes of data that follow it. */
+static void
+t_kcp_header(u8_t *k, u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    k[IKCP_CONV_OFFSET + i] = (u8_t)(conv >> (8 * i));
+    k[IKCP_SN_OFFSET + i] = (u8_t)(sn >> (8 * i));
+    k[IKCP_LEN_OFFSET + i] = (u8_t)(len >> (8 * i));
+  }
+  k[IKCP_CMD_OFFSET] = cmd;
+  k[IKCP_FRG_OFFSET] = frg;
+  k[IKCP_WND_OFFSET] = (u8_t)wnd;
+  k[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+}
+
 /* Sends the server one KCP segment of conv with cmd and sn (a PUSH with
    one byte of data, else none) from the peer address and port, sealed by
    forger when it is not NULL. */
@@ -953,11 +828,7 @@ t_forge_seg(struct kcp_codec *forger, u16_t port, u32_t conv, u8_t cmd, u32_t sn
   u16_t len = (u16_t)(k - d + IKCP_OVERHEAD + data);
 
   memset(d, 0, sizeof(d));
-  t_put32(k + IKCP_CONV_OFFSET, conv);
-  k[IKCP_CMD_OFFSET] = cmd;
-  k[IKCP_WND_OFFSET] = 128;
-  t_put32(k + IKCP_SN_OFFSET, sn);
-  t_put32(k + IKCP_LEN_OFFSET, data);
+  t_kcp_header(k, conv, cmd, 0, 128, sn, data);
   if (forger != NULL) {
     kcp_codec_seal(forger, d, len);
   }
@@ -1161,6 +1032,60 @@ t_raw_send(const u8_t *d, u16_t len)
   t_run(1);
 }
 
+/* A hand-made segment of conv from the raw peer: cmd, frg, advertised
+   window, sn, and len bytes of data. */
+static void
+t_raw_seg(u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  u8_t d[IKCP_OVERHEAD + 64];
+
+  ck_assert_uint_le(len, 64);
+  memset(d, 0, sizeof(d));
+  t_kcp_header(d, conv, cmd, frg, wnd, sn, len);
+  t_raw_send(d, (u16_t)(IKCP_OVERHEAD + len));
+}
+
+/* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
+START_TEST(test_bad_frg_no_slot)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_raw_seg(700, IKCP_CMD_PUSH, 255, 128, 0, 10);
+  t_run(10);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.malformed, 1);
+}
+END_TEST
+
+/* A peer that advertises a zero window, so its echo can never leave, is
+   closed at the stall limit (300 ms) although it sends a window update
+   every 50 ms. */
+START_TEST(test_stall_despite_wins)
+{
+  struct kcp_stats st;
+  int i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_stall(t_srv, 300);
+  t_raw_seg(701, IKCP_CMD_PUSH, 0, 0, 0, 10);
+  for (i = 0; i < 30 && t_srv_stats().sessions > 0; i++) {
+    t_run(50);
+    t_raw_seg(701, IKCP_CMD_WINS, 0, 0, 0, 0);
+  }
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.closed_stall, 1);
+  ck_assert_uint_eq(st.held, 0);
+  ck_assert_int_le(i, 8);
+}
+END_TEST
+
 /* Seals an FEC shard of the given type carrying a KCP PUSH sn 0 (conv) cut
    to kcplen bytes, with a codec of the server's settings; returns its length. */
 static u16_t
@@ -1254,8 +1179,8 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_close_in_callback);
   tcase_add_test(tc, test_sndq_full_and_sent);
   tcase_add_test(tc, test_connect_idle);
-  tcase_add_test(tc, test_burst_flush);
-  tcase_add_test(tc, test_burst_acks_at_once);
+  tcase_add_test(tc, test_ack_hold);
+  tcase_add_test(tc, test_ack_hold_bound);
   tcase_add_test(tc, test_timer_rearm);
   tcase_add_test(tc, test_setcc_by_name);
   tcase_add_test(tc, test_codec_echo);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tap_kcp_sessions.sh - KCP session bookkeeping of ./minimal's kcpecho: at
-# the cap, the (cap+1)-th session gets in by evicting the one that made no
-# progress the longest, while the others keep working, segments that cannot
-# open a session are dropped and counted,
+# tap_kcp_sessions.sh - KCP session bookkeeping of ./minimal's kcpecho:
+# at the cap, the (cap+1)-th session gets in by evicting the one that made
+# no progress the longest, while the others keep working, segments that
+# cannot open a session are dropped and counted,
 # and idle sessions are closed so the live count returns to 0.
 #
 # Traffic comes from tests/tap_kcp_probe.py (raw KCP segments, no engine);

@@ -29,7 +29,6 @@
 #define KCPECHO_SESSIONS_MAX     65536
 #define KCPECHO_BUDGET_DEFAULT   KCP_DEFAULT_BUDGET
 #define KCPECHO_BUDGET_MIN       1
-/** over a gigabyte of segments in flight */
 #define KCPECHO_BUDGET_MAX       1048576
 
 /** Settings of the service; ./minimal fills them from its command line. */
@@ -41,7 +40,7 @@ struct kcpecho_config {
   u32_t idle_sec;      /**< close a session silent this long */
   int max_sessions;    /**< session cap */
   u32_t budget;        /**< segments in flight toward the service, shared
-                            fairly by active sessions (kcp_set_budget()) */
+                            fairly by its active sessions (kcp_set_budget()) */
   /* kcp-go's datagram codec (kcp_codec.h), as kcptun sets it up */
   const char *crypt;   /**< cipher name, or NULL: plain KCP (NULL) */
   const char *key;     /**< passphrase (kcptun's default "it's a secrect") */

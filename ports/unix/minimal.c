@@ -98,11 +98,11 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_BUDGET,
   OPT_KCP_CRYPT,
   OPT_KCP_KEY,
   OPT_KCP_DS,
   OPT_KCP_PS,
-  OPT_KCP_BUDGET,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
@@ -138,11 +138,11 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
   {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
   {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
   {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
   {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
-  {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
@@ -211,8 +211,7 @@ minimal_kcp_expected(enum kcpecho_cfg_field field)
     snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
     break;
   case KCPECHO_CFG_BUDGET:
-    snprintf(buf, sizeof(buf), "segments %u..%u", (unsigned)KCPECHO_BUDGET_MIN,
-             (unsigned)KCPECHO_BUDGET_MAX);
+    snprintf(buf, sizeof(buf), "segments %d..%d", KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX);
     break;
   case KCPECHO_CFG_OK:
     break;
@@ -267,20 +266,20 @@ minimal_usage(FILE *out)
     "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
     "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
+    "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
+    "                       the active sessions (%d; %d..%d)\n"
     "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
     "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
     "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
     "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
     "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
-    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n"
-    "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
-    "                       active sessions (%u; %u..%u)\n",
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
     KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
     KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
     KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX,
-    (unsigned)KCPECHO_BUDGET_DEFAULT, (unsigned)KCPECHO_BUDGET_MIN, (unsigned)KCPECHO_BUDGET_MAX);
+    KCPECHO_BUDGET_DEFAULT, KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX);
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
@@ -647,6 +646,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
+    case OPT_KCP_BUDGET:
+      o->kcp.budget = minimal_parse_kcp("--kcp-budget", optarg, KCPECHO_CFG_BUDGET, UINT32_MAX);
+      break;
     case OPT_KCP_CRYPT:
       if (!kcp_crypt_valid_name(optarg)) {
         minimal_bad_value("--kcp-crypt", optarg, kcp_crypt_names());
@@ -663,9 +665,6 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_PS:
       o->kcp.parityshard = (int)minimal_parse_u32("--kcp-ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
                                                   "shards 0..127");
-      break;
-    case OPT_KCP_BUDGET:
-      o->kcp.budget = minimal_parse_u32("--kcp-budget", optarg, 1, 1048576, "segments 1..1048576");
       break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
