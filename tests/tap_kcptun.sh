@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tap_kcptun.sh - ./minimal as a kcptun server (--kcptun-*), in a private
+# tap_kcptun.sh - ./minimal as a kcptun server and client (--kcptun-*), in a private
 # network namespace, against tests/interop/bin/kcptun_peer: kcptun's own
 # client stack (kcp-go, smux, kcptun's snappy CompStream from Debian's
 # packages) over raw KCP (kcp-go with no block and no FEC; the datagram
@@ -9,6 +9,9 @@
 #    socat PIPE echo can block on its own pipe under load) on the
 #    namespace's side of the tap; smux 1 and 2, compression on and off;
 #  - the kcptun modes fast3/fast2/normal; 5 % loss at ./minimal;
+#  - client role (--kcptun-remote/--kcptun-local): 20 TCP connections of
+#    1 MB into ./minimal, through kcptun's server stack (kcptun_peer
+#    -listen, echo target), smux 1 and 2;
 #  - mismatched smux version or compression: the session is closed with a
 #    log line and counted, ./minimal keeps serving;
 #  - a client killed mid-stream: its session and streams are freed after
@@ -74,7 +77,7 @@ run "kcptun server, TCP target, smux 1, no compression" -nocomp -conns 20 -bytes
 server tcp2 --kcptun-target "$TARGET" --kcptun-smuxver 2
 run "kcptun server, TCP target, smux 2, compression" -smuxver 2 -conns 20 -bytes 1048576
 check "kcptun: TCP target got and gave back 20 MB, all streams closed" \
-  test "$(kstat to_target) $(kstat from_target) $(kstat streams)" = "20971520 20971520 0"
+  test "$(kstat to_tcp) $(kstat from_tcp) $(kstat streams)" = "20971520 20971520 0"
 for m in fast3 fast2 normal; do
   server "mode$m" --kcptun-target "$TARGET" --kcptun-mode "$m"
   run "kcptun server, TCP target, mode $m" -mode "$m" -conns 5 -bytes 262144
@@ -100,6 +103,32 @@ run "kcptun server keeps serving after the mismatches" -nocomp -conns 2 -bytes 1
 stop_minimal >/dev/null
 MINIMAL_PID=
 
+# Client role: TCP clients -> ./minimal --kcptun-local -> kcptun's server
+# stack (kcptun_peer -listen, echo target) on the namespace's side.
+client() {
+  local name=$1 sargs=$2
+  shift 2
+  netns_bg timeout 40 "$PEER" -listen "$NSHOST:0" -timeout 35s $sargs >"$TAP_TMP/srv.$name" 2>&1
+  SRVPID=$NETNS_LAST_PID
+  wait_for 5 grep -q '^listening' "$TAP_TMP/srv.$name"
+  LOG=$TAP_TMP/minimal.client.$name
+  start_minimal "$LOG" --kcptun-remote "$NSHOST:$(awk '/^listening/{print $2}' "$TAP_TMP/srv.$name")" \
+    --kcptun-local 6000 "$@" || { fail "kcptun client: ./minimal starts"; cat "$LOG"; }
+  if nsx timeout 60 "$PEER" -tcp "$HOST:6000" -timeout 50s -conns 20 -bytes 1048576 \
+      >"$TAP_TMP/peer" 2>&1; then
+    pass "kcptun client, $name: $(tail -n 1 "$TAP_TMP/peer")"
+  else
+    fail "kcptun client, $name"
+    sed 's/^/  tcp clients: /' "$TAP_TMP/peer"
+  fi
+  stop_minimal >/dev/null
+  MINIMAL_PID=
+  kill -TERM "$SRVPID" 2>/dev/null
+  wait "$SRVPID" 2>/dev/null
+}
+client "smux 1, compression" ""
+client "smux 2, no compression" "-smuxver 2 -nocomp" --kcptun-smuxver 2 --kcptun-nocomp
+
 # A client that vanishes mid-stream, with ./minimal under valgrind.
 LOG=$TAP_TMP/minimal.valgrind
 start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" \
@@ -112,7 +141,7 @@ ip netns exec "$NETNS" timeout -s KILL 40 "$PEER" -remote "$HOST:$PORT" -timeout
 vpid=$!
 moved=0
 for ((i = 0; i < 30; i++)); do
-  moved=$(kstat to_target)
+  moved=$(kstat to_tcp)
   [ "${moved:-0}" -gt 300000 ] && break
   sleep 1
 done

@@ -67,7 +67,7 @@ struct minimal_opts {
   u32_t tcp_idle_sec;
   int debug;
   struct kcpecho_config kcp;
-  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
+  struct kcptun_config tun; /**< listen_port and remote_port 0: no kcptun */
 };
 
 enum {
@@ -246,13 +246,17 @@ minimal_usage(FILE *out)
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
-    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
-    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
-    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "  kcptun (off unless --kcptun-listen or --kcptun-remote is given):\n"
+    "      --kcptun-listen PORT     server: UDP port for kcptun clients\n"
+    "      --kcptun-target T        server: ADDR:PORT every stream connects to,\n"
+    "                               or echo (echo)\n"
+    "      --kcptun-remote A:PORT   client: the kcptun server\n"
+    "      --kcptun-local PORT      client: TCP port whose connections it carries\n"
     "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
     "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
     "                               engine settings of mode manual (0 50 0 0)\n"
-    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N --kcptun-rcvwnd N\n"
+    "                               (server 1024 1024, client 128 512)\n"
     "      --kcptun-nocomp          no snappy compression (on by default)\n"
     "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
     "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
@@ -580,6 +584,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
   minimal_check_addrs(o);
+  if (o->tun.listen_port != 0 && o->tun.remote_port != 0) {
+    minimal_fail_usage("--kcptun-listen (server) and --kcptun-remote (client) exclude each other");
+  }
+  if ((o->tun.remote_port != 0) != (o->tun.local_port != 0)) {
+    minimal_fail_usage("--kcptun-remote and --kcptun-local go together (the client role)");
+  }
   minimal_check_kcp(&o->kcp);
 }
 
@@ -804,14 +814,20 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
-  if (o->tun.listen_port != 0) {
+  if (o->tun.listen_port != 0 || o->tun.remote_port != 0) {
     err = kcptun_init(&o->tun);
     if (err != ERR_OK) {
-      minimal_die("kcptun server", err);
+      minimal_die("kcptun", err);
     }
-    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
-           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
-           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+    if (o->tun.listen_port != 0) {
+      printf("minimal: kcptun server on %s, smux %d, compression %s, target %s\n",
+             minimal_endpoints(o, o->tun.listen_port, at, sizeof(at)), o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+             o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+    } else {
+      printf("minimal: kcptun client on TCP %s to %s:%u, smux %d, compression %s\n",
+             minimal_endpoints(o, o->tun.local_port, at, sizeof(at)), ipaddr_ntoa(&o->tun.remote_ip),
+             (unsigned)o->tun.remote_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on");
+    }
   }
   fflush(stdout);
 }

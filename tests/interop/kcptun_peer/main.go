@@ -8,10 +8,16 @@
 //
 //	kcptun_peer -remote HOST:PORT [-mode fast] [-nocomp] [-smuxver 1]
 //	            [-conns 20] [-bytes 1048576] [-timeout 60s]
+//	kcptun_peer -listen HOST:PORT [-mode fast] [-nocomp] [-smuxver 1]
+//	kcptun_peer -tcp HOST:PORT [-conns 20] [-bytes 1048576] [-timeout 60s]
 //
-// Opens one session, then -conns smux streams in parallel; each sends
-// -bytes random bytes and compares the echo (the remote end's target must
-// echo). Prints one summary line; exits 0 only if every byte came back.
+// -remote: kcptun's client; opens one session, then -conns smux streams in
+// parallel; each sends -bytes random bytes and compares the echo (the
+// remote end's target must echo). -listen: kcptun's server whose target is
+// an echo; prints "listening PORT" (port 0 picks one) and serves until
+// -timeout. -tcp: plain TCP clients, -conns at once, each checking the echo
+// of -bytes random bytes (for a tunnel's client end). The clients print
+// one summary line and exit 0 only if every byte came back.
 package main
 
 import (
@@ -20,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -36,11 +43,21 @@ var modes = map[string][4]int{
 	"fast3":  {1, 10, 2, 1},
 }
 
+// conn is a stream or a TCP connection.
+type conn interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+}
+
 func stream(sess *smux.Session, n int, deadline time.Time) error {
 	st, err := sess.OpenStream()
 	if err != nil {
 		return err
 	}
+	return roundTrip(st, fmt.Sprintf("stream %d", st.ID()), n, deadline)
+}
+
+func roundTrip(st conn, name string, n int, deadline time.Time) error {
 	defer st.Close()
 	data := make([]byte, n)
 	rand.Read(data)
@@ -52,19 +69,21 @@ func stream(sess *smux.Session, n int, deadline time.Time) error {
 	st.SetReadDeadline(deadline)
 	got := make([]byte, n)
 	if _, err := io.ReadFull(st, got); err != nil {
-		return fmt.Errorf("stream %d: read after %d bytes: %v", st.ID(), n, err)
+		return fmt.Errorf("%s: read of %d bytes: %v", name, n, err)
 	}
 	if err := <-werr; err != nil {
-		return fmt.Errorf("stream %d: write: %v", st.ID(), err)
+		return fmt.Errorf("%s: write: %v", name, err)
 	}
 	if !bytes.Equal(got, data) {
-		return fmt.Errorf("stream %d: echo differs", st.ID())
+		return fmt.Errorf("%s: echo differs", name)
 	}
 	return nil
 }
 
 func main() {
 	remote := flag.String("remote", "", "kcptun server HOST:PORT")
+	listen := flag.String("listen", "", "serve as kcptun server with an echo target on HOST:PORT")
+	tcp := flag.String("tcp", "", "TCP echo clients to HOST:PORT")
 	mode := flag.String("mode", "fast", "normal, fast, fast2, fast3")
 	nocomp := flag.Bool("nocomp", false, "no snappy compression")
 	smuxver := flag.Int("smuxver", 1, "smux version 1 or 2")
@@ -77,7 +96,13 @@ func main() {
 	timeout := flag.Duration("timeout", 60*time.Second, "give up after")
 	flag.Parse()
 	m, ok := modes[*mode]
-	if *remote == "" || !ok || (*smuxver != 1 && *smuxver != 2) || flag.NArg() > 0 {
+	roles := 0
+	for _, r := range []string{*remote, *listen, *tcp} {
+		if r != "" {
+			roles++
+		}
+	}
+	if roles != 1 || !ok || (*smuxver != 1 && *smuxver != 2) || flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -85,35 +110,98 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kcptun_peer:", err)
 		os.Exit(1)
 	}
-	conn, err := kcp.DialWithOptions(*remote, nil, 0, 0)
-	if err != nil {
-		fail(err)
-	}
-	conn.SetStreamMode(true)
-	conn.SetWriteDelay(false)
-	conn.SetNoDelay(m[0], m[1], m[2], m[3])
-	conn.SetWindowSize(*sndwnd, *rcvwnd)
-	conn.SetMtu(*mtu)
-	conn.SetACKNoDelay(false)
-	conn.SetReadBuffer(4194304)
-	conn.SetWriteBuffer(4194304)
 	cfg := smux.DefaultConfig()
 	cfg.Version = *smuxver
 	cfg.MaxReceiveBuffer = 4194304
 	cfg.MaxStreamBuffer = *streambuf
 	cfg.KeepAliveInterval = 10 * time.Second
-	var sess *smux.Session
-	if *nocomp {
-		sess, err = smux.Client(conn, cfg)
-	} else {
-		sess, err = smux.Client(generic.NewCompStream(conn), cfg)
+	// setup is kcptun's own order of settings on a new KCP session.
+	setup := func(c *kcp.UDPSession) {
+		c.SetStreamMode(true)
+		c.SetWriteDelay(false)
+		c.SetNoDelay(m[0], m[1], m[2], m[3])
+		c.SetWindowSize(*sndwnd, *rcvwnd)
+		c.SetMtu(*mtu)
+		c.SetACKNoDelay(false)
 	}
+	var rw func(c *kcp.UDPSession) io.ReadWriteCloser = func(c *kcp.UDPSession) io.ReadWriteCloser {
+		if *nocomp {
+			return c
+		}
+		return generic.NewCompStream(c)
+	}
+	start := time.Now()
+	deadline := start.Add(*timeout)
+	if *listen != "" {
+		ln, err := kcp.ListenWithOptions(*listen, nil, 0, 0)
+		if err != nil {
+			fail(err)
+		}
+		ln.SetReadBuffer(4194304)
+		ln.SetWriteBuffer(4194304)
+		fmt.Printf("listening %d\n", ln.Addr().(*net.UDPAddr).Port)
+		go func() {
+			time.Sleep(*timeout)
+			os.Exit(0)
+		}()
+		for {
+			c, err := ln.AcceptKCP()
+			if err != nil {
+				fail(err)
+			}
+			setup(c)
+			sess, err := smux.Server(rw(c), cfg)
+			if err != nil {
+				fail(err)
+			}
+			go func() {
+				for {
+					st, err := sess.AcceptStream()
+					if err != nil {
+						return
+					}
+					go func() {
+						io.Copy(st, st)
+						st.Close()
+					}()
+				}
+			}()
+		}
+	}
+	if *tcp != "" {
+		errs := make(chan error, *conns)
+		for i := 0; i < *conns; i++ {
+			go func(i int) {
+				c, err := net.DialTimeout("tcp", *tcp, 10*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				errs <- roundTrip(c.(*net.TCPConn), fmt.Sprintf("connection %d", i), *n, deadline)
+			}(i)
+		}
+		for i := 0; i < *conns; i++ {
+			if err := <-errs; err != nil {
+				fail(err)
+			}
+		}
+		el := time.Since(start).Seconds()
+		fmt.Printf("%d TCP connections x %d bytes echoed byte-exact in %.2f s (%.1f MB/s each way)\n",
+			*conns, *n, el, float64(*conns)*float64(*n)/el/1e6)
+		return
+	}
+	c, err := kcp.DialWithOptions(*remote, nil, 0, 0)
+	if err != nil {
+		fail(err)
+	}
+	setup(c)
+	c.SetReadBuffer(4194304)
+	c.SetWriteBuffer(4194304)
+	sess, err := smux.Client(rw(c), cfg)
 	if err != nil {
 		fail(err)
 	}
 	defer sess.Close()
-	start := time.Now()
-	deadline := start.Add(*timeout)
 	var wg sync.WaitGroup
 	errs := make(chan error, *conns)
 	for i := 0; i < *conns; i++ {
