@@ -37,8 +37,10 @@ pkg_missing = $(filter $(1),$(PKGS_MISSING))
 pkg_why = $(if $(PKG_CONFIG_FOUND),no $(pkg_missing) found (Debian: \
 	$(foreach p,$(pkg_missing),$(PKG_DEB_$(p)))),pkg-config is not installed (Debian: pkg-config))
 pkg_need = $(if $(pkg_missing),@echo "make: $(strip $(pkg_why)); install with: make deps" >&2; exit 1)
+# The datagram codec's primitives: mbedTLS, libgcrypt, libsodium, ISA-L.
+CODEC_LIBS := $(MBEDCRYPTO_LIBS) $(shell pkg-config --libs libgcrypt libsodium libisal 2>/dev/null)
 
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun
+INCLUDES := -Ikcp -Icodec -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun

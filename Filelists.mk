@@ -4,13 +4,18 @@
 # The KCP engine: no lwIP, no system calls.
 KCPFILES := kcp/ikcp.c
 
-# The lwIP binding of the engine (session layer on a raw-API udp_pcb).
-KCPLWIPFILES := kcp/kcp_lwip.c
+# kcp-go's datagram codec (nonce + CRC32 + cipher, FEC): no lwIP; links
+# CODEC_LIBS (Common.mk).
+CODECFILES := codec/kcp_crypt.c codec/kcp_codec.c codec/kcp_fec.c
+
+# The lwIP binding of the engine (session layer on a raw-API udp_pcb), with
+# the codec it can put in front of its sessions (link CODEC_LIBS too).
+KCPLWIPFILES := kcp/kcp_lwip.c $(CODECFILES)
 
 # What make install ships for users' own lwIP builds: libkcplwip.a of
 # LIBFILES, and LIBHEADERS under include/kcp-lwip (add a codec's here).
 LIBFILES := $(KCPFILES) $(KCPLWIPFILES)
-LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h
+LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h codec/kcp_fec.h
 
 # kcptun's layers, pure modules: the smux stream multiplexer, and the
 # snappy framed stream of its compression (libsnappy blocks, ISA-L CRC32C).
@@ -20,6 +25,7 @@ SNAPPYFRAME_LIBS := -lsnappy -lisal
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
+	apps/common/ipstr.c \
 	apps/common/counters.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
@@ -31,10 +37,13 @@ APPFILES := apps/common/ipsrc.c \
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
 UNIXFILES := ports/unix/minimal.c \
 	ports/unix/icmpcount.c \
+	ports/unix/watchdog.c \
 	ports/unix/pcapdump.c \
 	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
+	ports/unix/netif/synguard.c \
+	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.
@@ -46,7 +55,8 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_payload.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
-	examples/kcp_client/kcpc_link_tcp.c
+	examples/kcp_client/kcpc_link_tcp.c \
+	$(CODECFILES)
 
 # lwIP on virtual time for tests and fuzzers of the binding: in the
 # caller's thread, its clock, heap and wire in the caller's hands.
@@ -59,11 +69,17 @@ FUZZTARGETS := fuzz_ikcp fuzz_kcp_lwip
 FUZZ_ikcp_FILES := fuzz/fuzz_ikcp.c fuzz/fuzz_reader.c $(KCPFILES)
 FUZZ_kcp_lwip_FILES := fuzz/fuzz_kcp_lwip.c fuzz/fuzz_reader.c $(VNETIFFILES) \
 	$(KCPLWIPFILES) $(KCPFILES)
-FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS)
+FUZZ_kcp_lwip_LIBS := $(LWIP_LIBS) $(CODEC_LIBS)
 # kcp_client's command line parser, alone. FUZZ_NAME_SHARE N: fuzzed for
 # FUZZ_SECONDS / N (a small target saturates early).
+# kcp-go's datagram codec: ciphers, framing, FEC shards and recovery.
+FUZZTARGETS += fuzz_codec
+FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
+FUZZ_codec_LIBS := $(CODEC_LIBS)
+FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
+FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
 # kcptun's smux parser behind the snappy framed stream decoder.
 FUZZTARGETS += fuzz_smux
@@ -85,12 +101,18 @@ CHECKTESTS += check_sim
 # Congestion control: modules on N flows through one bottleneck, a module
 # written against the reference v2 IKCPOPS, the classic module's wire.
 CHECKTESTS += check_cc
-# Tests with the lwIP core in-process (LWIPCHECKTESTS), each also linking
-# the sources in CHECK_NAME_FILES.
+# A Check test NAME also links the sources in CHECK_NAME_FILES and the
+# libraries in CHECK_NAME_LIBS; LWIPCHECKTESTS run the lwIP core in-process.
+# The codec against golden vectors made by the real kcp-go
+# (tests/codec/golden.txt; `make codec-golden` remakes it).
+CHECKTESTS += check_codec
+CHECK_check_codec_FILES := $(CODECFILES)
+CHECK_check_codec_LIBS := $(CODEC_LIBS)
 # lwIP binding tests: sessions on virtual time (VNETIFFILES).
 CHECKTESTS += check_kcp_lwip
 LWIPCHECKTESTS := check_kcp_lwip
 CHECK_check_kcp_lwip_FILES := $(KCPLWIPFILES) $(VNETIFFILES)
+CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
@@ -142,6 +164,16 @@ BENCHSCRIPTS += bench/lwip-bench.sh
 INTEROPFILES := tests/interop/ikcp_peer.c
 TESTEXTRAS += build/tests/ikcp_peer tests/interop/bin/kcpgo_peer
 SCRIPTTESTS += tests/interop_kcpgo.sh tests/tap_kcp_interop.sh
+# kcp-go's datagram codec (codec/): kcp_client against the real kcp-go with
+# every cipher, FEC on and off, loss, a wrong key (loopback, ~10 s).
+SCRIPTTESTS += tests/interop_codec.sh
+# The codec on ./minimal's KCP echo over a lossy tap: FEC recoveries on both
+# ends, kcp-go as the client, a wrong key dropped and counted, seven more
+# cipher/FEC settings with kcp-go, and valgrind with FEC (~25 s).
+SCRIPTTESTS += tests/tap_kcp_codec.sh
+# The Wireshark dissector on kcp-go's codec with crypt none: codec header,
+# FEC shards and their KCP segments in a live capture (~5 s).
+SCRIPTTESTS += tests/wireshark_codec.sh
 SCRIPTTESTS += tests/wireshark_dissector.sh
 # smux against Debian's Go smux over loopback TCP: our module as echo and
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
@@ -167,6 +199,22 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# The core thread's watchdog (--watchdog, hung with the test-only
+# --test-hang) restarted by relaunch.sh beside a live KCP session.
+SCRIPTTESTS += tests/tap_robust_watchdog.sh
+# SYN flood: spoofed SYNs (build/tests/tools/syn_flood) on the TCP echo
+# port beside a live KCP session; the tap's SYN guard bounds half-open
+# handshakes. make bench runs it 30 s at rising rates.
+TESTEXTRAS += build/tests/tools/syn_flood
+SCRIPTTESTS += tests/tap_robust_synflood.sh
+BENCHSCRIPTS += bench/robust-synflood.sh
+# Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
+# beside a live KCP session; newcomers evict the slowest.
+SCRIPTTESTS += tests/tap_robust_slowloris.sh
+# Forged IPv6 neighbour advertisements for our link-local address (valid:
+# dropped; during detection: the duplicate is re-created) beside a live KCP
+# session over IPv6.
+SCRIPTTESTS += tests/tap_robust_dad.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
 # (as root, through sudo, without sudo; nothing is installed).
 SCRIPTTESTS += tests/install_deps.sh

@@ -52,10 +52,10 @@ $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
 	$(call pkg_need,libpcap)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(SNAPPYFRAME_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ $(MBEDCRYPTO_LIBS) -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
 
 # Each Check test NAME is tests/NAME.c plus TESTSUPPORTFILES and the engine.
 CHECKBINS    := $(addprefix $(BUILD)/tests/,$(CHECKTESTS))
@@ -100,6 +100,13 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
 	$(CC) $(CFLAGS) -o $@ $^
 
+# The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
+.PHONY: codec-golden
+codec-golden:
+	@mkdir -p $(BUILD)/go
+	$(GOENV) go run ./tests/codec/golden > tests/codec/golden.txt
+
+tests/interop/bin/kcpgo_peer: tests/interop/kcptuncrypt/kcptuncrypt.go
 tests/interop/bin/%: tests/interop/%/main.go
 	@mkdir -p $(BUILD)/go
 	$(GOENV) go build -o $@ ./tests/interop/$*

@@ -21,6 +21,7 @@
  * datagrams, and what is left goes at the next millisecond.
  */
 #include "kcp_lwip.h"
+#include "kcp_codec.h"
 
 #include "lwip/udp.h"
 #include "lwip/pbuf.h"
@@ -69,6 +70,7 @@ struct kcp_session {
   u32_t dgram_in;
   u32_t dgram_out;
   u32_t malformed;
+  struct kcp_codec_link *link;  /* the codec's state for this peer, or NULL */
 };
 
 struct kcp_pcb {
@@ -90,6 +92,8 @@ struct kcp_pcb {
   u8_t *msgbuf;
   u32_t msgbuf_len;
   struct kcp_stats st;        /* st.engine holds closed sessions only */
+  struct kcp_codec *codec;    /* kcp_set_codec(), or NULL: plain KCP */
+  struct kcp_session *fec_last; /* last session an FEC data shard reached */
   u8_t rxbuf[KCP_DGRAM_MAX];
 };
 
@@ -355,6 +359,10 @@ kcp_session_free(struct kcp_session *s)
   ikcp_getstats(s->kcp, &es);
   kcp_engine_add(&s->pcb->st.engine, &es);
   ikcp_release(s->kcp);
+  kcp_codec_link_free(s->link);
+  if (s->pcb->fec_last == s) {
+    s->pcb->fec_last = NULL;
+  }
   mem_free(s);
 }
 
@@ -397,19 +405,17 @@ kcp_session_abort(struct kcp_session *s, err_t err)
   kcp_session_free(s);
 }
 
-/* The engine's output: one datagram, sent from the engine's own buffer by
+/* Sends one datagram to the session's peer from the caller's buffer by
    reference (PBUF_REF): udp_sendto() puts the headers in a pbuf of their
    own, and whatever keeps the datagram beyond this call (ARP queue,
    loopback, a netif that queues) must copy it, as PBUF_NEEDS_COPY says. */
 static int
-kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+kcp_send_dgram(struct kcp_session *s, const void *buf, int len)
 {
-  struct kcp_session *s = (struct kcp_session *)user;
   struct kcp_pcb *pcb = s->pcb;
   struct pbuf *p;
   err_t err;
 
-  LWIP_UNUSED_ARG(kcp);
   if (len <= 0 || len > 0xFFFF) {
     pcb->st.send_err++;
     return -1;
@@ -429,6 +435,25 @@ kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
   pcb->st.dgram_out++;
   s->dgram_out++;
   return 0;
+}
+
+static void kcp_codec_emit(void *arg, const uint8_t *dgram, size_t len);
+
+/* The engine's output: one KCP datagram, through the codec if any. */
+static int
+kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+{
+  struct kcp_session *s = (struct kcp_session *)user;
+
+  LWIP_UNUSED_ARG(kcp);
+  if (s->link != NULL) {
+    if (len <= 0 || kcp_codec_link_send(s->link, buf, (size_t)len, kcp_codec_emit, s) != 0) {
+      s->pcb->st.send_err++;
+      return -1;
+    }
+    return 0;
+  }
+  return kcp_send_dgram(s, buf, len);
 }
 
 /* Grows the message scratch to hold len bytes.
@@ -545,6 +570,8 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
   }
 }
 
+static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
+
 /* Advances the engine's clock, feeds one datagram (if any), delivers
    messages, flushes, reports freed send space, and schedules the next
    wake-up; or closes the session when its link is dead. */
@@ -561,7 +588,12 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     s->flags |= KCP_SF_FLUSH;
   }
   ikcp_update(kcp, now);
-  if (dgram != NULL) {
+  if (dgram != NULL && s->link != NULL) {
+    pcb->st.sess_in++;
+    s->dgram_in++;
+    kcp_codec_link_input(s->link, dgram, len, now, kcp_codec_deliver, s);
+    s->flags |= KCP_SF_FLUSH;
+  } else if (dgram != NULL) {
     int r = ikcp_input(kcp, (const char *)dgram, (long)len);
     s->dgram_in++;
     if (r < 0 && r != IKCP_ENOMEM) {
@@ -640,6 +672,11 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
     mem_free(s);
     return NULL;
   }
+  if (pcb->codec != NULL && (s->link = kcp_codec_link_new(pcb->codec)) == NULL) {
+    ikcp_release(s->kcp);
+    mem_free(s);
+    return NULL;
+  }
   ikcp_setoutput(s->kcp, kcp_output);
   ikcp_setsndqmax(s->kcp, (int)LWIP_MIN(pcb->sndq_max, 0x7fffffffUL));
   ikcp_update(s->kcp, now);
@@ -706,6 +743,118 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
   return s;
 }
 
+/* ---- The datagram codec (kcp_set_codec()): kcp-go's framing ---- */
+
+/* A link's output: one sealed datagram to the session's peer. */
+static void
+kcp_codec_emit(void *arg, const uint8_t *dgram, size_t len)
+{
+  kcp_send_dgram((struct kcp_session *)arg, dgram, (int)len);
+}
+
+/* One KCP datagram a link decoded, into the session's engine. */
+static void
+kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len)
+{
+  struct kcp_session *s = (struct kcp_session *)arg;
+  int r = ikcp_input(s->kcp, (const char *)kcp, (long)len);
+
+  if (r < 0 && r != IKCP_ENOMEM) {
+    s->malformed++;
+  } else {
+    s->last_rx = sys_now();
+  }
+}
+
+/* The session of the peer that sent a parity shard (it carries no conv):
+   the last one an FEC data shard reached if it is that peer's, else the
+   first of that peer's found among all sessions. */
+static struct kcp_session *
+kcp_codec_peer(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port)
+{
+  struct kcp_session *s = pcb->fec_last;
+  u32_t i;
+
+  if (s != NULL && s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+    return s;
+  }
+  for (i = 0; i < pcb->heap_len; i++) {
+    s = pcb->heap[i];
+    if (s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+/* A datagram on a pcb with a codec: opened (decrypted, CRC checked) before
+   any session is looked up, so one that fails touches no session; then
+   the session is found by the KCP datagram it carries (or, for an FEC
+   parity shard, by its peer) and fed the opened payload. */
+static void
+kcp_codec_recv(struct kcp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  u16_t len = p->tot_len;
+  const u8_t *payload, *d;
+  size_t klen;
+  struct kcp_session *s;
+  int n;
+
+  if (len > KCP_DGRAM_MAX || pbuf_copy_partial(p, pcb->rxbuf, len, 0) != len ||
+      (n = kcp_codec_open(pcb->codec, pcb->rxbuf, len)) < 0) {
+    pcb->st.malformed++;
+    return;
+  }
+  payload = pcb->rxbuf + KCP_CODEC_HEADER_LEN;
+  d = kcp_codec_kcp_view(payload, (size_t)n, &klen);
+  if (d == NULL) {
+    s = kcp_codec_peer(pcb, addr, port);
+    if (s == NULL) {
+      pcb->st.dropped++;
+      return;
+    }
+  } else {
+    if (klen < IKCP_OVERHEAD) {
+      pcb->st.malformed++;
+      return;
+    }
+    s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
+    if (s == NULL) {
+      s = kcp_accept_new(pcb, d, (u16_t)klen, addr, port);
+    }
+    if (s != NULL && d != payload) {
+      pcb->fec_last = s;
+    }
+  }
+  if (s != NULL) {
+    kcp_service(s, payload, (u16_t)n);
+  }
+}
+
+/**
+ * Puts kcp-go's datagram codec (nonce + CRC32, cipher, FEC: kcp_codec.h)
+ * between this pcb's udp_pcb and its sessions, as kcptun and kcp-go with
+ * a BlockCrypt expect. Datagrams that fail to open are counted as
+ * malformed (and by the codec) and dropped before any session lookup.
+ * Sessions keep the engine's mtu: KCP datagrams grow by
+ * kcp_codec_overhead(), so mtu + overhead must stay within
+ * KCP_DGRAM_MAX (kcp-go's limit too).
+ * @param codec the codec (NULL: plain KCP); not owned: free it after
+ *        kcp_remove(). One codec serves one thread (it has scratch state)
+ * @return ERR_OK, or ERR_VAL if the pcb already has sessions
+ */
+err_t
+kcp_set_codec(struct kcp_pcb *pcb, struct kcp_codec *codec)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_codec: invalid pcb", pcb != NULL, return ERR_ARG;);
+  if (pcb->heap_len > 0) {
+    return ERR_VAL;
+  }
+  pcb->codec = codec;
+  return ERR_OK;
+}
+
 static void
 kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
 {
@@ -717,6 +866,11 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
   LWIP_UNUSED_ARG(upcb);
   LWIP_ASSERT_CORE_LOCKED();
   pcb->st.dgram_in++;
+  if (pcb->codec != NULL) {
+    kcp_codec_recv(pcb, p, addr, port);
+    pbuf_free(p);
+    return;
+  }
   if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX ||
       (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
     pcb->st.malformed++;

@@ -142,6 +142,8 @@ void  kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments);
 err_t kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
                   IUINT32 conv, struct kcp_session **out);
 void  kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st);
+struct kcp_codec;
+err_t kcp_set_codec(struct kcp_pcb *pcb, struct kcp_codec *codec);
 
 void  kcp_session_arg(struct kcp_session *s, void *arg);
 void  kcp_recv(struct kcp_session *s, kcp_recv_fn recv);

@@ -19,6 +19,8 @@
 
 #include "kcp_lwip.h"
 #include "vnetif.h"
+#include "kcp_codec.h"
+#include "kcp_fec.h"
 #include "lwip/sys.h"
 
 #define T_PORT 8000
@@ -343,24 +345,32 @@ static int t_cli0_ended(void) { return t_cli[0].ended; }
 static int t_srv_empty(void) { return t_srv_stats().sessions == 0; }
 static int t_wire_idle(void) { return t_wire.len == 0; }
 
+/* Client 0 sends messages of these sizes; all come back intact. */
+static void
+t_echo_sizes(const u32_t *sizes, u32_t n)
+{
+  u32_t i, total = 0;
+
+  for (i = 0; i < n; i++) {
+    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
+    total += sizes[i];
+  }
+  t_want = n;
+  ck_assert_msg(t_until(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
+                (unsigned)t_want);
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  ck_assert_uint_eq(t_cli[0].bytes, total);
+}
+
 START_TEST(test_echo_messages)
 {
   static const u32_t sizes[] = { 1, 0, 1376, 1377, 5000, 65535, 65536, T_MAXMSG, 10 };
-  u32_t i, total = 0;
   struct kcp_stats st;
 
   t_setup();
   t_server_start(16, 10000, 0);
   t_client_open(0, 0x1234, T_PORT, 10000);
-  for (i = 0; i < LWIP_ARRAYSIZE(sizes); i++) {
-    ck_assert_int_eq(t_client_write(0, i, sizes[i]), ERR_OK);
-    total += sizes[i];
-  }
-  t_want = LWIP_ARRAYSIZE(sizes);
-  ck_assert_msg(t_until(t_cli0_has_all, 10000), "echoed %u of %u", (unsigned)t_cli[0].msgs,
-                (unsigned)t_want);
-  ck_assert_uint_eq(t_cli[0].bad, 0);
-  ck_assert_uint_eq(t_cli[0].bytes, total);
+  t_echo_sizes(sizes, LWIP_ARRAYSIZE(sizes));
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 1);
   ck_assert_uint_eq(st.opened, 1);
@@ -737,6 +747,167 @@ START_TEST(test_timer_rearm)
 }
 END_TEST
 
+/* Gives the server pcb, and the client pcb made now, codecs. */
+static void
+t_codecs(struct kcp_codec **srv, struct kcp_codec **cli, const char *crypt,
+         const char *cli_key, int ds, int ps)
+{
+  struct kcp_codec_config sc = { NULL, "secret", 0, 0 }, cc;
+
+  sc.crypt = crypt;
+  sc.datashard = ds;
+  sc.parityshard = ps;
+  cc = sc;
+  cc.key = cli_key;
+  *srv = kcp_codec_new(&sc);
+  *cli = kcp_codec_new(&cc);
+  ck_assert(*srv != NULL && *cli != NULL);
+  ck_assert_int_eq(kcp_set_codec(t_srv, *srv), ERR_OK);
+  t_cpcb = kcp_new();
+  ck_assert_ptr_nonnull(t_cpcb);
+  ck_assert_int_eq(kcp_set_codec(t_cpcb, *cli), ERR_OK);
+}
+
+/* Encrypted, FEC-protected echo through the codec hook of both pcbs. */
+START_TEST(test_codec_echo)
+{
+  static const u32_t sizes[] = { 1, 1376, 5000, 65536, 10 };
+  struct kcp_codec *sc, *cc;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_codecs(&sc, &cc, "aes", "secret", 10, 3);
+  t_client_open(0, 0x4321, T_PORT, 10000);
+  t_echo_sizes(sizes, LWIP_ARRAYSIZE(sizes));
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.malformed, 0);
+  kcp_codec_stats_get(sc, &cs);
+  ck_assert_uint_eq(cs.crc_err, 0);
+  ck_assert_uint_gt(cs.opened, 50);
+  ck_assert_uint_gt(cs.fec_parity_in, 10);
+  ck_assert_uint_gt(cs.fec_parity_out, 10);
+  ck_assert_int_eq(kcp_set_codec(t_srv, NULL), ERR_VAL);
+  kcp_remove(t_cpcb);
+  kcp_remove(t_srv);
+  t_cpcb = NULL;
+  kcp_codec_free(sc);
+  kcp_codec_free(cc);
+}
+END_TEST
+
+/* A client with the wrong key: every datagram dropped, no session opened. */
+START_TEST(test_codec_wrong_key)
+{
+  struct kcp_codec *sc, *cc;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_codecs(&sc, &cc, "salsa20", "not the secret", 0, 0);
+  t_client_open(0, 0x4322, T_PORT, 10000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  t_run(300);
+  st = t_srv_stats();
+  kcp_codec_stats_get(sc, &cs);
+  ck_assert_uint_ge(st.dgram_in, 1);
+  ck_assert_uint_eq(st.malformed, st.dgram_in);
+  ck_assert_uint_eq(cs.crc_err, st.dgram_in);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(t_cli[0].msgs, 0);
+}
+END_TEST
+
+/* Sends len raw bytes to the server from the peer address, port 9999. */
+static void
+t_raw_send(const u8_t *d, u16_t len)
+{
+  vnetif_inject(&t_peer4, 9999, T_PORT, d, len);
+  t_run(1);
+}
+
+/* Seals an FEC shard of the given type carrying a KCP PUSH sn 0 (conv) cut
+   to kcplen bytes, with a codec of the server's settings; returns its length. */
+static u16_t
+t_shard(struct kcp_codec *c, u8_t *buf, u16_t type, u32_t seqid, u32_t conv, u16_t kcplen)
+{
+  u8_t *f = buf + KCP_CODEC_HEADER_LEN, *k = f + KCP_FEC_HEADER_LEN;
+  u16_t len = (u16_t)(KCP_CODEC_HEADER_LEN + KCP_FEC_HEADER_LEN + kcplen);
+
+  memset(buf, 0, len);
+  f[0] = (u8_t)seqid;
+  f[1] = (u8_t)(seqid >> 8);
+  f[4] = (u8_t)type;
+  f[6] = (u8_t)(kcplen + 2);
+  if (kcplen >= IKCP_OVERHEAD) {
+    k[0] = (u8_t)conv;
+    k[1] = (u8_t)(conv >> 8);
+    k[4] = 81;        /* PUSH, sn 0, no payload */
+    k[6] = 32;        /* wnd */
+  }
+  kcp_codec_seal(c, buf, len);
+  return len;
+}
+
+/* Hostile datagrams at a pcb with a codec: each dropped and counted where
+   it belongs, a parity shard from a peer without a session opens nothing,
+   a genuine data shard opens one, and the counters add up. */
+START_TEST(test_codec_hostile)
+{
+  struct kcp_codec_config cfg = { "none", "k", 3, 2 };
+  struct kcp_codec *sc, *forger;
+  struct kcp_codec_stats cs;
+  struct kcp_stats st;
+  u8_t buf[200];
+  u16_t i, len;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  sc = kcp_codec_new(&cfg);
+  forger = kcp_codec_new(&cfg);
+  ck_assert(sc != NULL && forger != NULL);
+  ck_assert_int_eq(kcp_set_codec(t_srv, sc), ERR_OK);
+
+  for (i = 0; i < sizeof(buf); i++) {
+    buf[i] = (u8_t)(i * 37 + 11);
+  }
+  t_raw_send(buf, 10);                                 /* short: malformed */
+  t_raw_send(buf, 120);                                /* bad CRC: malformed */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 4, 0, 30);
+  t_raw_send(buf, len);                                /* parity, no session: dropped */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_DATA, 0, 0x77, 10);
+  t_raw_send(buf, len);                                /* data shard too short: malformed */
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.dgram_in, 4);
+  ck_assert_uint_eq(st.malformed, 3);
+  ck_assert_uint_eq(st.dropped, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+
+  len = t_shard(forger, buf, KCP_FEC_TYPE_DATA, 0, 0x77, IKCP_OVERHEAD);
+  t_raw_send(buf, len);                                /* PUSH sn 0: a session */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 3, 0, 40);
+  t_raw_send(buf, len);                                /* its peer's parity */
+  len = t_shard(forger, buf, KCP_FEC_TYPE_PARITY, 4, 0, 40);
+  t_raw_send(buf, len);
+  st = t_srv_stats();
+  kcp_codec_stats_get(sc, &cs);
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.dgram_in, 7);
+  ck_assert_uint_eq(st.dgram_in, st.malformed + st.dropped + st.refused + st.sess_in);
+  ck_assert_uint_eq(cs.crc_err, 1);
+  ck_assert_uint_eq(cs.short_in, 1);
+  ck_assert_uint_eq(cs.fec_parity_in, 2);
+
+  kcp_remove(t_srv);
+  kcp_codec_free(sc);
+  kcp_codec_free(forger);
+}
+END_TEST
+
 static Suite *
 kcp_lwip_suite(void)
 {
@@ -756,6 +927,9 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_ack_hold_bound);
   tcase_add_test(tc, test_timer_rearm);
   tcase_add_test(tc, test_setcc_by_name);
+  tcase_add_test(tc, test_codec_echo);
+  tcase_add_test(tc, test_codec_wrong_key);
+  tcase_add_test(tc, test_codec_hostile);
   suite_add_tcase(s, tc);
   return s;
 }

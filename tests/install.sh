@@ -16,6 +16,7 @@ files() {
   local p=$1$2
   echo "$p/bin/kcp_client $p/sbin/minimal $p/sbin/setup-tapif $p/sbin/relaunch.sh
         $p/include/kcp-lwip/ikcp.h $p/include/kcp-lwip/kcp_lwip.h
+        $p/include/kcp-lwip/kcp_codec.h $p/include/kcp-lwip/kcp_crypt.h $p/include/kcp-lwip/kcp_fec.h
         $p/lib/libkcplwip.a $p/lib/pkgconfig/kcp-lwip.pc
         $p/share/man/man1/kcp_client.1 $p/share/man/man8/minimal.8
         $p/share/man/man8/setup-tapif.8 $p/share/man/man8/relaunch.sh.8"
@@ -52,8 +53,8 @@ check "make uninstall: exit 0, no file left" \
 check "PREFIX=/opt/kcp: everything under it, nothing else" \
   bash -c "$(declare -f files all_there only_these); all_there '$T/b' /opt/kcp && only_these '$T/b' /opt/kcp"
 PC=$T/b/opt/kcp/lib/pkgconfig/kcp-lwip.pc
-check "kcp-lwip.pc: prefix, Requires: lwip, -lkcplwip" \
-  bash -c "grep -qx 'prefix=/opt/kcp' '$PC' && grep -qx 'Requires: lwip' '$PC' && grep -q -- '-lkcplwip' '$PC'"
+check "kcp-lwip.pc: prefix, Requires: lwip and the codec's libraries, -lkcplwip" \
+  bash -c "grep -qx 'prefix=/opt/kcp' '$PC' && grep -qx 'Requires: lwip libgcrypt libsodium libisal' '$PC' && grep -q -- '-lkcplwip' '$PC'"
 "${MK[@]}" uninstall DESTDIR="$T/b" PREFIX=/opt/kcp >/dev/null 2>&1
 check "make uninstall PREFIX=/opt/kcp: no file left" bash -c "[ -z \"\$(find '$T/b' -type f)\" ]"
 

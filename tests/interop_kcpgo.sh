@@ -17,49 +17,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 IKCP=build/tests/ikcp_peer
-KCPGO=tests/interop/bin/kcpgo_peer
 CASE_TIMEOUT=20
-FAILED=0
-PIDS=()
-TMP=$(mktemp -d)
-
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILED=1; }
-
-if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/xtaci/kcp-go ]; then
-  fail "kcpgo build: golang-go and golang-github-xtaci-kcp-dev are needed (make deps)"
-  exit 1
-fi
-if ! make -s --no-print-directory "$IKCP" "$KCPGO" >"$TMP/make.log" 2>&1; then
-  cat "$TMP/make.log"
-  fail "interop peers build"
-  exit 1
-fi
-
-# start_server NAME CMD...: run an echo server on a free port (it prints
-# "listening ADDR:PORT"); its port ends up in SERVER_PORT.
-start_server() {
-  local name=$1 i; shift
-  timeout 55 "$@" >"$TMP/$name.log" 2>&1 &
-  PIDS+=($!)
-  SERVER_PORT=
-  for ((i = 0; i < 50; i++)); do
-    SERVER_PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/$name.log")
-    [ -n "$SERVER_PORT" ] && return 0
-    sleep 0.1
-  done
-  cat "$TMP/$name.log"
-  return 1
-}
+INTEROP_BUILD="$IKCP tests/interop/bin/kcpgo_peer"
+. tests/lib/interop.sh
 
 # server_errors LOG: error lines a server has printed so far (a server that
 # rejected a datagram fails the case even if the echo completed).

@@ -76,6 +76,14 @@ expect_rc 2 --bench --tcp --conv 5 $LO $PORT
 expect_rc 2 --bench --tcp --cc bbr $LO $PORT
 expect_rc 2 --sha256 $LO $PORT
 expect_rc 2 --bench --sha256 --clients 2 $LO $PORT
+# The codec options: unknown cipher, half an FEC pair, too many shards, no
+# room for the headers, and a codec over TCP.
+expect_rc 2 --crypt rot13 $LO $PORT
+expect_rc 2 --ds 10 $LO $PORT
+expect_rc 2 --ds 100 --ps 100 $LO $PORT
+expect_rc 2 --crypt aes --mtu 1481 $LO $PORT
+expect_rc 2 --ds 10 --ps 3 --mtu 1473 $LO $PORT
+expect_rc 2 --bench --tcp --crypt aes $LO $PORT
 # An IPv6 link-local address without its interface: said so, exit 2.
 err=$(timeout 5 "$C" fe80::1 </dev/null 2>&1 >/dev/null); rc=$?
 if [ "$rc" -eq 2 ] && grep -qx 'kcp_client: fe80::1: a link-local address needs the interface it is on, e.g. fe80::1%tap0' <<<"$err"; then

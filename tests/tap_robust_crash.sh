@@ -21,19 +21,10 @@ COUNT=500
 BACK_MS=2000
 
 robust_init crash ./kcp_client
-ROBUST_LOG=$TAP_TMP/relaunch.log
-netns_bg scripts/relaunch.sh --max-restarts 3 -- --stats 0 >"$ROBUST_LOG" 2>&1
-RELAUNCH_PID=$NETNS_LAST_PID
-
-# child_pid: the ./minimal the supervisor started last.
-child_pid() { grep 'started .* (pid ' "$ROBUST_LOG" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/'; }
-kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 $S 2>/dev/null | grep -q up; }
-ping_up() { nsx ping -c 1 -W 1 $S >/dev/null 2>&1; }
-if ! wait_for 10 ping_up || ! wait_for 10 kcp_up; then
+if ! robust_relaunch --max-restarts 3 -- --stats 0; then
   fail "crash: ./minimal under relaunch.sh answers on $S"
   netns_finish
 fi
-MINIMAL_PID=$(child_pid)
 
 nsx timeout 80 ./kcp_client --bench --json --reconnect --timeout 2 --clients $CLIENTS --count $COUNT \
   --size 1-3000 --interval 10 $S >"$TAP_TMP/bench.json" 2>"$TAP_TMP/bench.err" &

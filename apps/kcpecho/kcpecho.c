@@ -12,6 +12,7 @@
 
 #include "ipsrc.h"
 #include "kcp_lwip.h"
+#include "kcp_codec.h"
 #include "lwip/opt.h"
 #include "lwip/ip_addr.h"
 
@@ -22,6 +23,7 @@
 #define KCPECHO_SNDQ_WINDOWS 2
 
 static struct kcp_pcb *kcpecho_pcb;
+static struct kcp_codec *kcpecho_codec;
 static struct kcpecho_config kcpecho_cfg;
 
 void
@@ -33,6 +35,33 @@ kcpecho_config_default(struct kcpecho_config *cfg)
   cfg->mtu = KCPECHO_MTU_DEFAULT;
   cfg->idle_sec = KCPECHO_IDLE_DEFAULT;
   cfg->max_sessions = KCPECHO_SESSIONS_DEFAULT;
+  cfg->crypt = NULL;
+  cfg->key = "it's a secrect";
+  cfg->datashard = 0;
+  cfg->parityshard = 0;
+}
+
+/* The codec a configuration asks for, checked; *codec NULL for none. */
+static err_t
+kcpecho_codec_make(const struct kcpecho_config *cfg, struct kcp_codec **codec)
+{
+  struct kcp_codec_config cc;
+  const char *why;
+
+  *codec = NULL;
+  if (cfg->crypt == NULL) {
+    return ERR_OK;
+  }
+  cc.crypt = cfg->crypt;
+  cc.key = cfg->key;
+  cc.datashard = cfg->datashard;
+  cc.parityshard = cfg->parityshard;
+  if (kcp_codec_config_check(&cc, &why) != 0 ||
+      (size_t)cfg->mtu + kcp_codec_config_overhead(&cc) > KCP_DGRAM_MAX) {
+    return ERR_VAL;
+  }
+  *codec = kcp_codec_new(&cc);
+  return *codec == NULL ? ERR_MEM : ERR_OK;
 }
 
 static err_t
@@ -126,16 +155,25 @@ kcpecho_init(const struct kcpecho_config *cfg)
   if (cfg == NULL || kcpecho_config_check(cfg) != KCPECHO_CFG_OK) {
     return ERR_VAL;
   }
+  err = kcpecho_codec_make(cfg, &kcpecho_codec);
+  if (err != ERR_OK) {
+    return err;
+  }
   kcpecho_cfg = *cfg;
   pcb = kcp_new();
   if (pcb == NULL) {
+    kcp_codec_free(kcpecho_codec);
+    kcpecho_codec = NULL;
     return ERR_MEM;
   }
   err = kcp_bind(pcb, IP_ANY_TYPE, cfg->port);
   if (err != ERR_OK) {
     kcp_remove(pcb);
+    kcp_codec_free(kcpecho_codec);
+    kcpecho_codec = NULL;
     return err;
   }
+  kcp_set_codec(pcb, kcpecho_codec);
   kcp_set_max_sessions(pcb, (u32_t)cfg->max_sessions);
   kcp_set_idle(pcb, cfg->idle_sec * 1000);
   kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, KCPECHO_SNDQ_WINDOWS * (u32_t)cfg->wnd));
@@ -177,4 +215,16 @@ kcpecho_counters(struct counters *c)
   counters_add(c, "fast_retrans", st.engine.retrans_fast);
   counters_add(c, "dup", st.engine.dup_segs);
   counters_add(c, "sess_in", st.sess_in);
+  if (kcpecho_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcpecho_codec, &cs);
+    counters_group(c, "kcpcodec");
+    counters_add(c, "opened", cs.opened);
+    counters_add(c, "crc_err", cs.crc_err);
+    counters_add(c, "short", cs.short_in);
+    counters_add(c, "parity_in", cs.fec_parity_in);
+    counters_add(c, "parity_out", cs.fec_parity_out);
+    counters_add(c, "recovered", cs.fec_recovered);
+    counters_add(c, "fec_bad", cs.fec_bad);
+  }
 }

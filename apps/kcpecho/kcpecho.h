@@ -36,6 +36,11 @@ struct kcpecho_config {
   int mtu;             /**< KCP mtu, bytes */
   u32_t idle_sec;      /**< close a session silent this long */
   int max_sessions;    /**< session cap */
+  /* kcp-go's datagram codec (kcp_codec.h), as kcptun sets it up */
+  const char *crypt;   /**< cipher name, or NULL: plain KCP (NULL) */
+  const char *key;     /**< passphrase (kcptun's default "it's a secrect") */
+  int datashard;       /**< FEC data shards, 0 with parityshard 0: off (0) */
+  int parityshard;     /**< FEC parity shards (0) */
 };
 
 /** The setting kcpecho_config_check() found wrong, or KCPECHO_CFG_OK. */
@@ -58,8 +63,10 @@ void kcpecho_config_default(struct kcpecho_config *cfg);
 enum kcpecho_cfg_field kcpecho_config_check(const struct kcpecho_config *cfg);
 /**
  * Start the service; call in the lwIP core thread.
- * @return ERR_OK; ERR_VAL for a bad setting (kcpecho_config_check());
- *         ERR_USE when it already runs or the port is taken; ERR_MEM
+ * @return ERR_OK; ERR_VAL for a bad setting (kcpecho_config_check(), a
+ *         codec setting kcp_codec_config_check() refuses, or mtu plus the
+ *         codec's headers over 1500); ERR_USE when it already runs or the
+ *         port is taken; ERR_MEM
  */
 err_t kcpecho_init(const struct kcpecho_config *cfg);
 /**
@@ -81,6 +88,12 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  * send_err: datagrams lost locally (no pbuf, udp_sendto failed).
  * sess_in: datagrams taken by a session's engine, so that
  * in = malformed + dropped + refused + sess_in.
+ *
+ * With a codec, a second group "kcpcodec" follows (kcp_codec_stats;
+ * datagrams that failed to open also count as malformed above):
+ *
+ *   kcpcodec: opened N crc_err N short N parity_in N parity_out N
+ *   recovered N fec_bad N
  */
 void kcpecho_counters(struct counters *c);
 

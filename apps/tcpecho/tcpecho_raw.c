@@ -19,7 +19,11 @@
  * Slots are reclaimed. Every connection sits in a list ordered by the time
  * data last moved on it (received from the peer, or our echo acknowledged
  * by it), so the longest-idle one is always at the head: that is the one
- * evicted when a newcomer finds the cap reached. The poll callback, once a
+ * evicted when a newcomer finds the cap reached. Idleness alone is beaten
+ * by a client that sends a byte every half second on each of its
+ * connections (slowloris), so each connection also measures the bytes it
+ * moves per window; at the cap, when no connection is idle, the slowest one
+ * below the minimum rate makes room. The poll callback, once a
  * second, closes a connection idle for the configured timeout, whatever the
  * reason: a client that went silent, one that stopped reading (its echo
  * stalls on a zero window), or a peer that vanished. Keepalive catches the
@@ -61,6 +65,9 @@ struct tcpecho_raw_conn {
   struct tcpecho_raw_conn *newer; /**< towards its tail */
   struct tcp_pcb *pcb;
   u32_t last_data; /**< sys_now() when data last moved either way */
+  u32_t win_start; /**< sys_now() when the current rate window began */
+  u32_t win_bytes; /**< bytes moved either way in the current window */
+  u32_t rate;      /**< bytes/s over the last full window; none yet: ~0 */
   u8_t state;
   u8_t idle_close_failed; /**< the idle close found no memory for the FIN */
   u32_t head; /**< ring offset of the oldest byte not yet written */
@@ -83,6 +90,7 @@ static struct {
   u32_t idle;    /**< closed (or, failing that, aborted) by the idle timeout */
   u32_t evicted; /**< aborted at the cap to make room for a newcomer */
   u32_t bogus;   /**< refused: from a forged source (ipsrc.h) */
+  u32_t slow;    /**< of the evicted: for a rate below TCPECHO_RAW_MIN_RATE */
 } tcpecho_raw_stats;
 
 /** Idle list: head is the connection on which data moved longest ago. */
@@ -126,12 +134,13 @@ tcpecho_raw_append(struct tcpecho_raw_conn *conn)
   tcpecho_raw_idle_tail = conn;
 }
 
-/** Data moved: restart the idle clock and move conn to the list's tail,
- *  which keeps the list sorted by last_data at O(1) cost. */
+/** len bytes moved (0: the FIN): restart the idle clock and move conn to
+ *  the list's tail, which keeps the list sorted by last_data at O(1) cost. */
 static void
-tcpecho_raw_touch(struct tcpecho_raw_conn *conn)
+tcpecho_raw_touch(struct tcpecho_raw_conn *conn, u32_t len)
 {
   conn->last_data = sys_now();
+  conn->win_bytes += len;
   if (tcpecho_raw_idle_tail != conn) {
     tcpecho_raw_unlink(conn);
     tcpecho_raw_append(conn);
@@ -263,7 +272,7 @@ tcpecho_raw_recv(void *arg, struct tcp_pcb *tpcb, struct pbuf *p, err_t err)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ASSERT("tcpecho_raw_recv: no state", conn != NULL);
   if (p == NULL) {
-    tcpecho_raw_touch(conn);
+    tcpecho_raw_touch(conn, 0);
     conn->state = TCPECHO_RAW_DRAINING;
     return tcpecho_raw_flush(conn);
   }
@@ -284,8 +293,8 @@ tcpecho_raw_recv(void *arg, struct tcp_pcb *tpcb, struct pbuf *p, err_t err)
   }
   conn->used += p->tot_len;
   tcpecho_raw_stats.bytes_in += p->tot_len;
+  tcpecho_raw_touch(conn, p->tot_len);
   pbuf_free(p);
-  tcpecho_raw_touch(conn);
   return tcpecho_raw_flush(conn);
 }
 
@@ -300,13 +309,27 @@ tcpecho_raw_sent(void *arg, struct tcp_pcb *tpcb, u16_t len)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ASSERT("tcpecho_raw_sent: no state", conn != NULL);
   if (len > 0) {
-    tcpecho_raw_touch(conn);
+    tcpecho_raw_touch(conn, len);
   }
   return tcpecho_raw_flush(conn);
 }
 
+/** Close the rate window when it is full: its bytes per second become
+ *  conn's rate. */
+static void
+tcpecho_raw_rate_update(struct tcpecho_raw_conn *conn)
+{
+  u32_t span = (u32_t)(sys_now() - conn->win_start);
+
+  if (span >= TCPECHO_RAW_RATE_WINDOW_MS) {
+    conn->rate = (u32_t)((u64_t)conn->win_bytes * 1000u / span);
+    conn->win_start = sys_now();
+    conn->win_bytes = 0;
+  }
+}
+
 /**
- * Once a second. An idle connection is closed with a FIN (a RST when it
+ * Once a second: the rate window, then the idle timeout. An idle connection is closed with a FIN (a RST when it
  * holds data the client never got an echo for, as tcp_close() does); if
  * lwIP has no memory for the FIN, the next poll aborts it rather than let
  * it hold its slot for another round.
@@ -322,6 +345,7 @@ tcpecho_raw_poll(void *arg, struct tcp_pcb *tpcb)
   if (conn->idle_close_failed) {
     return tcpecho_raw_abort(conn, &tcpecho_raw_stats.idle);
   }
+  tcpecho_raw_rate_update(conn);
   if (tcpecho_raw_idle_for(conn) >= tcpecho_raw_idle_ms) {
     if (tcpecho_raw_close(conn, &tcpecho_raw_stats.idle) != ERR_OK) {
       conn->idle_close_failed = 1;
@@ -343,9 +367,26 @@ tcpecho_raw_error(void *arg, err_t err)
   tcpecho_raw_free(conn, err == ERR_RST ? &tcpecho_raw_stats.reset : &tcpecho_raw_stats.aborted);
 }
 
+/** The connection with the lowest measured rate below the minimum, or NULL. */
+static struct tcpecho_raw_conn *
+tcpecho_raw_slowest(void)
+{
+  struct tcpecho_raw_conn *c, *slowest = NULL;
+
+  for (c = tcpecho_raw_idle_head; c != NULL; c = c->newer) {
+    tcpecho_raw_rate_update(c);
+    if (c->rate < TCPECHO_RAW_MIN_RATE && (slowest == NULL || c->rate < slowest->rate)) {
+      slowest = c;
+    }
+  }
+  return slowest;
+}
+
 /**
  * At the cap, make room by aborting the longest-idle connection, so that
- * clients which went silent (or vanished) cannot lock out a live one.
+ * clients which went silent (or vanished) cannot lock out a live one, or
+ * else the slowest below the minimum rate, so that clients trickling bytes
+ * cannot either.
  * Aborting another pcb from inside this accept callback is safe: tcp_input()
  * holds no pointer into the list of active pcbs while it runs.
  * @return 1 when a slot is free now
@@ -359,7 +400,11 @@ tcpecho_raw_make_room(void)
     return 1;
   }
   if (oldest == NULL || tcpecho_raw_idle_for(oldest) < TCPECHO_RAW_EVICT_MIN_MS) {
-    return 0;
+    oldest = tcpecho_raw_slowest();
+    if (oldest == NULL) {
+      return 0;
+    }
+    tcpecho_raw_stats.slow++;
   }
   tcpecho_raw_abort(oldest, &tcpecho_raw_stats.evicted);
   return 1;
@@ -391,6 +436,9 @@ tcpecho_raw_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
   }
   conn->pcb = newpcb;
   conn->last_data = sys_now();
+  conn->win_start = conn->last_data;
+  conn->win_bytes = 0;
+  conn->rate = 0xffffffffUL;
   conn->state = TCPECHO_RAW_OPEN;
   conn->idle_close_failed = 0;
   conn->head = 0;
@@ -469,4 +517,5 @@ tcpecho_raw_counters(struct counters *c)
   counters_add(c, "idle", tcpecho_raw_stats.idle);
   counters_add(c, "evicted", tcpecho_raw_stats.evicted);
   counters_add(c, "bogus", tcpecho_raw_stats.bogus);
+  counters_add(c, "slow", tcpecho_raw_stats.slow);
 }

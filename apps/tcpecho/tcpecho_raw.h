@@ -20,14 +20,24 @@
 /** Connections served at once. Together with the per-connection bound
  *  (about TCP_WND buffered by us plus TCP_SND_BUF queued in lwIP) this caps
  *  the memory the service can be made to hold. A newcomer at the cap takes
- *  the place of the longest-idle connection, or is refused with a RST when
- *  every connection moved data within TCPECHO_RAW_EVICT_MIN_MS. */
+ *  the place of the longest-idle connection, or else of the slowest one
+ *  below TCPECHO_RAW_MIN_RATE, or is refused with a RST when every
+ *  connection is busy. */
 #define TCPECHO_RAW_MAX_CONNS 200
 
 /** At the cap, only a connection idle at least this long (ms) is evicted:
  *  one that just moved data is in use, and evicting it would let two
  *  clients knock each other out in turn. */
 #define TCPECHO_RAW_EVICT_MIN_MS 1000
+
+/** At the cap, a connection that moved less than this many bytes a second
+ *  (received plus echoed and acknowledged) over its last full
+ *  TCPECHO_RAW_RATE_WINDOW_MS may be evicted though it is not idle: a
+ *  slowloris client trickling a byte now and then holds a slot without
+ *  using it. A connection younger than one window is never evicted for its
+ *  rate; a busy client (hundreds of bytes a second) never is. */
+#define TCPECHO_RAW_MIN_RATE 256
+#define TCPECHO_RAW_RATE_WINDOW_MS 5000
 
 /** Idle timeout (seconds) when the caller has no opinion, and its range. */
 #define TCPECHO_RAW_IDLE_DEFAULT 60

@@ -13,6 +13,7 @@
 
 #include "kcp_client.h"
 #include "kcpc_args.h"
+#include "kcp_codec.h"
 #include "kcplwip_version.h"
 
 /** Resolve HOST and PORT into cfg->addr; a name that does not resolve is a bad value. */
@@ -93,5 +94,27 @@ main(int argc, char **argv)
   if (rc != 0) {
     return rc;
   }
-  return cfg.bench ? kcpc_bench_run(&cfg) : kcpc_interactive_run(&cfg);
+  if (cfg.codec_on) {
+    struct kcp_codec_config cc;
+    cc.crypt = cfg.crypt;
+    cc.key = cfg.key;
+    cc.datashard = (int)cfg.ds;
+    cc.parityshard = (int)cfg.ps;
+    cfg.codec = kcp_codec_new(&cc);
+    if (cfg.codec == NULL) {
+      fprintf(stderr, "kcp_client: cannot set up the codec (%s)\n", strerror(errno));
+      return KCPC_EXIT_FAIL;
+    }
+  }
+  rc = cfg.bench ? kcpc_bench_run(&cfg) : kcpc_interactive_run(&cfg);
+  if (cfg.codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(cfg.codec, &cs);
+    fprintf(stderr, "codec      %s, opened %u, dropped %u (crc %u, short %u), "
+            "fec parity out %u in %u, recovered %u\n", cfg.crypt, (unsigned)cs.opened,
+            (unsigned)(cs.crc_err + cs.short_in), (unsigned)cs.crc_err, (unsigned)cs.short_in,
+            (unsigned)cs.fec_parity_out, (unsigned)cs.fec_parity_in, (unsigned)cs.fec_recovered);
+  }
+  kcp_codec_free(cfg.codec);
+  return rc;
 }

@@ -13,6 +13,8 @@
 
 #include "ikcp.h"
 
+struct kcp_codec;
+
 /** Exit status of a dead session or a failed check. */
 #define KCPC_EXIT_FAIL  1
 /** Exit status of a bad command line. */
@@ -28,6 +30,9 @@
 #define KCPC_DEFAULT_SIZE     1024
 #define KCPC_DEFAULT_TIMEOUT  10
 #define KCPC_DEFAULT_RECONNECTS 10
+/** kcptun's defaults for --crypt and --key. */
+#define KCPC_DEFAULT_CRYPT    "aes"
+#define KCPC_DEFAULT_KEY      "it's a secrect"
 /** Most parallel clients; also the conv step between a client's successive
  *  sessions (--reconnect), so that no two sessions of a run share a conv. */
 #define KCPC_CLIENTS_MAX      1000u
@@ -68,6 +73,12 @@ struct kcpc_config {
   unsigned clients;             /**< parallel sessions */
   unsigned timeout_s;           /**< silence that declares a session dead */
   uint64_t seed;                /**< seeds sizes and contents */
+  /* kcp-go's datagram codec (kcp_codec.h), on when any of its options is given */
+  int codec_on;                 /**< --crypt, --key, --ds or --ps given */
+  const char *crypt;            /**< --crypt (default kcptun's "aes") */
+  const char *key;              /**< --key (default kcptun's) */
+  unsigned ds, ps;              /**< --ds/--ps FEC shards (default 0/0: off) */
+  struct kcp_codec *codec;      /**< made by main from the above, or NULL */
 };
 
 /** The largest message the configuration can carry in one piece. */

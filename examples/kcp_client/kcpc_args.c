@@ -14,6 +14,9 @@
 
 #include "ikcp.h"
 #include "kcpc_args.h"
+#include "kcp_codec.h"
+#include "kcp_crypt.h"
+#include "kcp_fec.h"
 
 /** The engine's profile names, ", "-separated (only the engine knows them). */
 static const char *
@@ -82,6 +85,14 @@ kcpc_args_usage(FILE *out)
 "  --stream           KCP stream mode: echoes checked as a byte stream\n"
 "  --timeout SEC      silence (while echoes are due) that declares a session\n"
 "                     dead (default %d)\n"
+"\n"
+"kcp-go's datagram codec, as kcptun uses it (off unless one of these is given;\n"
+"the server must use the same settings):\n"
+"  --crypt NAME       aes, aes-128, aes-192, salsa20, blowfish, twofish, cast5,\n"
+"                     3des, tea, xtea, xor, sm4 or none (default " KCPC_DEFAULT_CRYPT ")\n"
+"  --key K            pre-shared passphrase (default kcptun's)\n"
+"  --ds N, --ps N     FEC data and parity shards, both 0 or both >= 1\n"
+"                     (default 0 0); mtu + 20 (+ 8 with FEC) must be <= 1500\n"
 "  -h, --help         this text\n"
 "      --version      print the version and exit\n"
 "\n"
@@ -225,7 +236,8 @@ enum {
   KCPC_OPT_BENCH = 256, KCPC_OPT_TCP, KCPC_OPT_COUNT, KCPC_OPT_SIZE, KCPC_OPT_INTERVAL,
   KCPC_OPT_DURATION, KCPC_OPT_CLIENTS, KCPC_OPT_SEED, KCPC_OPT_JSON, KCPC_OPT_RECONNECT,
   KCPC_OPT_MAXRECON, KCPC_OPT_CONV, KCPC_OPT_PROFILE, KCPC_OPT_WND, KCPC_OPT_MTU,
-  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CC
+  KCPC_OPT_STREAM, KCPC_OPT_TIMEOUT, KCPC_OPT_SHA256, KCPC_OPT_VERSION, KCPC_OPT_CC,
+  KCPC_OPT_CRYPT, KCPC_OPT_KEY, KCPC_OPT_DS, KCPC_OPT_PS
 };
 
 static const struct option kcpc_options[] = {
@@ -248,6 +260,10 @@ static const struct option kcpc_options[] = {
   { "mtu", required_argument, NULL, KCPC_OPT_MTU },
   { "stream", no_argument, NULL, KCPC_OPT_STREAM },
   { "timeout", required_argument, NULL, KCPC_OPT_TIMEOUT },
+  { "crypt", required_argument, NULL, KCPC_OPT_CRYPT },
+  { "key", required_argument, NULL, KCPC_OPT_KEY },
+  { "ds", required_argument, NULL, KCPC_OPT_DS },
+  { "ps", required_argument, NULL, KCPC_OPT_PS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, KCPC_OPT_VERSION },
   { NULL, 0, NULL, 0 }
@@ -286,6 +302,31 @@ kcpc_args_defaults(struct kcpc_config *cfg)
   cfg->timeout_s = KCPC_DEFAULT_TIMEOUT;
   cfg->seed = 1;
   cfg->max_reconnects = KCPC_DEFAULT_RECONNECTS;
+  cfg->crypt = KCPC_DEFAULT_CRYPT;
+  cfg->key = KCPC_DEFAULT_KEY;
+}
+
+/** The codec options together: the shard pair and the room for headers. */
+static int
+kcpc_args_codec(FILE *err, const struct kcpc_config *cfg)
+{
+  struct kcp_codec_config cc;
+  const char *why = NULL;
+  unsigned overhead;
+
+  cc.crypt = cfg->crypt;
+  cc.key = cfg->key;
+  cc.datashard = (int)cfg->ds;
+  cc.parityshard = (int)cfg->ps;
+  overhead = (unsigned)kcp_codec_config_overhead(&cc);
+  if (kcp_codec_config_check(&cc, &why) != 0) {
+    return kcpc_args_bad(err, "--ds %u --ps %u: %s", cfg->ds, cfg->ps, why);
+  }
+  if (cfg->mtu + overhead > KCP_CODEC_MTU_LIMIT) {
+    return kcpc_args_bad(err, "--mtu %u: with the codec's %u header bytes it must be <= %u",
+                         cfg->mtu, overhead, KCP_CODEC_MTU_LIMIT - overhead);
+  }
+  return 0;
 }
 
 /** The checks across options, once all are read. */
@@ -304,6 +345,12 @@ kcpc_args_combined(FILE *err, struct kcpc_config *cfg, const char *bench_only,
   }
   if (cfg->sha256 && cfg->clients != 1) {
     return kcpc_args_bad(err, "--sha256 needs --clients 1 (one ordered stream of bytes)");
+  }
+  if (cfg->codec_on) {
+    int rc = kcpc_args_codec(err, cfg);
+    if (rc != 0) {
+      return rc;
+    }
   }
   if (cfg->duration_s && !count_set) {
     cfg->count = UINT64_MAX;
@@ -383,6 +430,25 @@ kcpc_args_parse(int argc, char **argv, struct kcpc_config *cfg,
     case KCPC_OPT_MTU: rc = kcpc_args_uint(err, "--mtu", optarg, 50, 1500, &cfg->mtu); break;
     case KCPC_OPT_STREAM: cfg->stream = 1; kcp_only = "--stream"; break;
     case KCPC_OPT_TIMEOUT: rc = kcpc_args_uint(err, "--timeout", optarg, 1, 3600, &cfg->timeout_s); break;
+    case KCPC_OPT_CRYPT:
+      if (!kcp_crypt_valid_name(optarg)) {
+        return kcpc_args_bad(err, "--crypt: unknown cipher '%s'", optarg);
+      }
+      cfg->crypt = optarg;
+      cfg->codec_on = 1;
+      kcp_only = "--crypt";
+      break;
+    case KCPC_OPT_KEY: cfg->key = optarg; cfg->codec_on = 1; kcp_only = "--key"; break;
+    case KCPC_OPT_DS:
+      rc = kcpc_args_uint(err, "--ds", optarg, 0, KCP_FEC_MAX_SHARDS - 1, &cfg->ds);
+      cfg->codec_on = 1;
+      kcp_only = "--ds";
+      break;
+    case KCPC_OPT_PS:
+      rc = kcpc_args_uint(err, "--ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1, &cfg->ps);
+      cfg->codec_on = 1;
+      kcp_only = "--ps";
+      break;
     case 'h': cfg->help = 1; return 0;
     case KCPC_OPT_VERSION: cfg->version = 1; return 0;
     default: return kcpc_args_getopt_bad(err, opt, argc, argv);

@@ -12,6 +12,10 @@
  * are batched: the datagrams one engine call outputs leave in one
  * sendmmsg(), runs of full-size ones as single UDP GSO messages, and
  * arriving ones are read by recvmmsg() in groups.
+ *
+ * With --crypt/--key/--ds/--ps every datagram goes through kcp-go's codec
+ * (kcp_codec.h): sealed (and FEC-encoded) on its way out, opened (and
+ * FEC-decoded) on its way in; one that fails to open is dropped.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #include "ikcp.h"
+#include "kcp_codec.h"
 #include "kcpc_clock.h"
 #include "kcpc_link_impl.h"
 
@@ -50,6 +55,9 @@ struct kcpc_link_kcp {
   uint64_t received;     /**< payload bytes taken from ikcp_recv */
   uint64_t echo_cap;     /**< cap on queued - received */
   uint64_t send_errors;
+  struct kcp_codec *codec;      /**< the client's codec (cfg->codec), or NULL */
+  struct kcp_codec_link *clink; /**< the codec's state for this session */
+  uint64_t rx_now_us;    /**< time of the datagrams being fed */
 };
 
 /** Datagram buffers shared by every link: the client has one thread, and
@@ -169,25 +177,50 @@ kcpc_kcp_tx_send(struct kcpc_link_kcp *lk)
   kcpc_kcp_txlen = 0;
 }
 
-/** Engine output: one datagram, into the batch (sent when it is full). */
-static int
-kcpc_kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+/** One datagram into the batch (sent when it is full). */
+static void
+kcpc_kcp_queue(void *arg, const uint8_t *buf, size_t len)
 {
-  struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)user;
-  (void)kcp;
+  struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)arg;
 
   if (len > KCPC_KCP_TX_SLOT) {
     lk->send_errors++;
-    return 0;
+    return;
   }
   if (kcpc_kcp_txlen == KCPC_KCP_TX_BATCH) {
     kcpc_kcp_tx_send(lk);
   }
   memcpy(kcpc_kcp_txbuf[kcpc_kcp_txlen], buf, (size_t)len);
   kcpc_kcp_txiov[kcpc_kcp_txlen].iov_base = kcpc_kcp_txbuf[kcpc_kcp_txlen];
-  kcpc_kcp_txiov[kcpc_kcp_txlen].iov_len = (size_t)len;
+  kcpc_kcp_txiov[kcpc_kcp_txlen].iov_len = len;
   kcpc_kcp_txlen++;
+}
+
+/** Engine output: one datagram, through the codec if there is one. */
+static int
+kcpc_kcp_output(const char *buf, int len, ikcpcb *kcp, void *user)
+{
+  struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)user;
+  (void)kcp;
+
+  if (lk->clink == NULL) {
+    kcpc_kcp_queue(lk, (const uint8_t *)buf, (size_t)len);
+  } else if (kcp_codec_link_send(lk->clink, buf, (size_t)len, kcpc_kcp_queue, lk) != 0) {
+    lk->send_errors++;
+  }
   return 0;
+}
+
+/** One KCP datagram from the server (or the codec) into the engine. */
+static void
+kcpc_kcp_input(void *arg, const uint8_t *buf, size_t len)
+{
+  struct kcpc_link_kcp *lk = (struct kcpc_link_kcp *)arg;
+
+  if (ikcp_input(lk->kcp, (const char *)buf, (long)len) >= 0) {
+    lk->base.last_rx_us = lk->rx_now_us;
+    lk->need_flush = 1;
+  }
 }
 
 static void
@@ -203,6 +236,7 @@ kcpc_kcp_close(struct kcpc_link *link, struct kcpc_link_counters *acc)
     acc->send_errors += lk->send_errors;
   }
   ikcp_release(lk->kcp);
+  kcp_codec_link_free(lk->clink);
   close(lk->base.fd);
   free(lk);
 }
@@ -241,10 +275,17 @@ kcpc_kcp_service(struct kcpc_link *link, short revents, uint64_t now_us)
         }
         break;
       }
+      lk->rx_now_us = now_us;
       for (i = 0; i < n; i++) {
-        if (ikcp_input(lk->kcp, kcpc_kcp_rxbuf[i], (long)kcpc_kcp_rxmsg[i].msg_len) >= 0) {
-          link->last_rx_us = now_us;
-          lk->need_flush = 1;
+        uint8_t *d = (uint8_t *)kcpc_kcp_rxbuf[i];
+        size_t len = kcpc_kcp_rxmsg[i].msg_len;
+        int open;
+
+        if (lk->clink == NULL) {
+          kcpc_kcp_input(lk, d, len);
+        } else if ((open = kcp_codec_open(lk->codec, d, len)) >= 0) {
+          kcp_codec_link_input(lk->clink, d + KCP_CODEC_HEADER_LEN, (size_t)open,
+                               kcpc_ms(now_us), kcpc_kcp_input, lk);
         }
       }
       budget -= n;
@@ -393,6 +434,14 @@ kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us
   lk->base.last_rx_us = now_us;
   lk->wnd = cfg->wnd;
   lk->echo_cap = kcpc_link_echo_cap(cfg);
+  lk->codec = cfg->codec;
+  if (cfg->codec != NULL && (lk->clink = kcp_codec_link_new(cfg->codec)) == NULL) {
+    fprintf(stderr, "kcp_client: out of memory\n");
+    ikcp_release(lk->kcp);
+    free(lk);
+    close(fd);
+    return NULL;
+  }
   ikcp_setoutput(lk->kcp, kcpc_kcp_output);
   if (ikcp_wndsize(lk->kcp, (int)cfg->wnd, (int)cfg->wnd) < 0 ||
       ikcp_setmtu(lk->kcp, (int)cfg->mtu) < 0 || ikcp_profile(lk->kcp, cfg->profile) < 0 ||
@@ -400,6 +449,7 @@ kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us
     fprintf(stderr, "kcp_client: cannot set up KCP (wnd %u, mtu %u, profile %s, cc %s)\n",
             cfg->wnd, cfg->mtu, cfg->profile, cfg->cc);
     ikcp_release(lk->kcp);
+    kcp_codec_link_free(lk->clink);
     free(lk);
     close(fd);
     return NULL;

@@ -7,16 +7,24 @@
  * Threads: tcpip_init() starts the lwIP core thread; the tap driver adds a
  * reader thread that only queues frames to it. Every raw-API call runs in
  * the core thread or under LOCK_TCPIP_CORE(). The main thread blocks
- * SIGINT, SIGTERM and SIGUSR1 before any thread exists, so no thread is
- * ever interrupted, and reads them from a signalfd, beside the tap driver's
- * failure eventfd (tapif_fail_fd()); it prints counters (and stops) while
- * holding the core lock, since the counters belong to the core thread.
+ * SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 before any thread exists, so no
+ * thread is ever interrupted, and reads them from a signalfd, beside the tap
+ * driver's failure eventfd (tapif_fail_fd()); it prints counters (and
+ * stops) while holding the core lock, since the counters belong to the core
+ * thread. The watchdog (watchdog.h) has a thread of its own, which aborts
+ * the process when the core thread hangs.
  *
  * Exit status: 0 after SIGINT/SIGTERM, 1 when the tap or a service cannot
- * be set up or the tap vanishes while running, 2 for a bad option.
+ * be set up or the tap vanishes while running, 2 for a bad option; SIGABRT
+ * from the watchdog.
  */
 #include "icmpcount.h"
+#include "ipstr.h"
 #include "kcpecho.h"
+#include "kcp_codec.h"
+#include "kcp_crypt.h"
+#include "kcp_fec.h"
+#include "kcp_lwip.h"
 #include "kcptun.h"
 #include "kcptun_opts.h"
 #include "kcplwip_version.h"
@@ -25,6 +33,7 @@
 #include "tapif.h"
 #include "tcpecho_raw.h"
 #include "udpecho_raw.h"
+#include "watchdog.h"
 
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
@@ -66,6 +75,8 @@ struct minimal_opts {
   int stats_json;   /**< --stats-json: counters as JSON objects */
   u32_t tcp_idle_sec;
   int debug;
+  u32_t watchdog_sec; /**< --watchdog; 0: off */
+  int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
   struct kcptun_config tun; /**< listen_port and remote_port 0: no kcptun */
 };
@@ -87,9 +98,15 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_CRYPT,
+  OPT_KCP_KEY,
+  OPT_KCP_DS,
+  OPT_KCP_PS,
   OPT_TCP_IDLE,
   OPT_LINK_QUEUE,
   OPT_IP6,
+  OPT_WATCHDOG,
+  OPT_TEST_HANG,
   OPT_VERSION,
   OPT_KCPTUN
 };
@@ -120,8 +137,14 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
+  {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
+  {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
+  {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"watchdog", required_argument, NULL, OPT_WATCHDOG},
+  {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
 };
 
@@ -237,7 +260,13 @@ minimal_usage(FILE *out)
     "      --kcp-wnd N      KCP send/receive window in segments (%d; %d..%d)\n"
     "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
-    "      --kcp-max N      KCP session cap (%d; %d..%d)\n",
+    "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
+    "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
+    "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
+    "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
+    "      --kcp-key K      its passphrase, kcptun's --key (kcptun's default)\n"
+    "      --kcp-ds N, --kcp-ps N  its FEC data/parity shards, both 0 or both\n"
+    "                       >= 1, at most 128 together (0 0); needs --kcp-crypt\n",
     KCPECHO_PORT_DEFAULT, MINIMAL_ECHO_PORT, minimal_kcp_expected(KCPECHO_CFG_PROFILE),
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
@@ -246,6 +275,11 @@ minimal_usage(FILE *out)
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
+    "      --watchdog SEC   abort (SIGABRT, with a message) when the lwIP core\n"
+    "                       thread makes no progress for SEC seconds, so that\n"
+    "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
+    "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
+    "                       the core thread forever, holding the core lock\n"
     "  kcptun (off unless --kcptun-listen or --kcptun-remote is given):\n"
     "      --kcptun-listen PORT     server: UDP port for kcptun clients\n"
     "      --kcptun-target T        server: ADDR:PORT every stream connects to,\n"
@@ -268,7 +302,7 @@ minimal_usage(FILE *out)
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX);
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
 }
 
 /** Report a command line error, with where the usage is, and exit 2. */
@@ -442,6 +476,39 @@ minimal_check_addrs(const struct minimal_opts *o)
   }
 }
 
+/** The KCP echo's codec options together (kcpecho_init() checks them too,
+    but a bad command line must exit 2 with a reason). */
+static void
+minimal_check_codec(const struct minimal_opts *o)
+{
+  struct kcp_codec_config cc;
+  const char *why = NULL;
+  static char msg[160];
+  struct kcpecho_config def;
+
+  kcpecho_config_default(&def);
+  if (o->kcp.crypt == NULL) {
+    if (o->kcp.datashard != 0 || o->kcp.parityshard != 0 || strcmp(o->kcp.key, def.key) != 0) {
+      minimal_fail_usage("--kcp-key, --kcp-ds and --kcp-ps need --kcp-crypt");
+    }
+    return;
+  }
+  cc.crypt = o->kcp.crypt;
+  cc.key = o->kcp.key;
+  cc.datashard = o->kcp.datashard;
+  cc.parityshard = o->kcp.parityshard;
+  if (kcp_codec_config_check(&cc, &why) != 0) {
+    snprintf(msg, sizeof(msg), "--kcp-ds/--kcp-ps: %s", why);
+    minimal_fail_usage(msg);
+  }
+  if ((size_t)o->kcp.mtu + kcp_codec_config_overhead(&cc) > KCP_DGRAM_MAX) {
+    snprintf(msg, sizeof(msg), "--kcp-mtu %d: with the codec's %u header bytes it must be <= %u",
+             o->kcp.mtu, (unsigned)kcp_codec_config_overhead(&cc),
+             (unsigned)(KCP_DGRAM_MAX - kcp_codec_config_overhead(&cc)));
+    minimal_fail_usage(msg);
+  }
+}
+
 static void
 minimal_parse(int argc, char **argv, struct minimal_opts *o)
 {
@@ -456,6 +523,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   o->emu.seed = 1;
   o->emu.queue_max = LINKEMU_QUEUE_DEFAULT;
   o->tcp_idle_sec = TCPECHO_RAW_IDLE_DEFAULT;
+  o->watchdog_sec = WATCHDOG_DEFAULT_SEC;
   kcpecho_config_default(&o->kcp);
   kcptun_config_default(&o->tun);
   o->tun.listen_port = 0;
@@ -543,6 +611,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case 'd':
       o->debug = 1;
       break;
+    case OPT_WATCHDOG:
+      o->watchdog_sec = minimal_parse_u32("--watchdog", optarg, 0, WATCHDOG_MAX_SEC, "seconds 0..3600");
+      break;
+    case OPT_TEST_HANG:
+      o->test_hang = 1;
+      break;
     case 'k':
       o->kcp.port = (u16_t)minimal_parse_kcp("--kcp-port", optarg, KCPECHO_CFG_PORT, 65535);
       if (o->kcp.port == MINIMAL_ECHO_PORT) {
@@ -564,6 +638,23 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
       break;
+    case OPT_KCP_CRYPT:
+      if (!kcp_crypt_valid_name(optarg)) {
+        minimal_bad_value("--kcp-crypt", optarg, kcp_crypt_names());
+      }
+      o->kcp.crypt = optarg;
+      break;
+    case OPT_KCP_KEY:
+      o->kcp.key = optarg;
+      break;
+    case OPT_KCP_DS:
+      o->kcp.datashard = (int)minimal_parse_u32("--kcp-ds", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                "shards 0..127");
+      break;
+    case OPT_KCP_PS:
+      o->kcp.parityshard = (int)minimal_parse_u32("--kcp-ps", optarg, 0, KCP_FEC_MAX_SHARDS - 1,
+                                                  "shards 0..127");
+      break;
     case OPT_TCP_IDLE:
       o->tcp_idle_sec = minimal_parse_u32("--tcp-idle", optarg, 1, TCPECHO_RAW_IDLE_MAX,
                                           "seconds 1..86400");
@@ -583,6 +674,7 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   if (o->pcap.count > 0 && o->pcap.size == 0) {
     minimal_fail_usage("--pcap-count needs --pcap-size");
   }
+  minimal_check_codec(o);
   minimal_check_addrs(o);
   if (o->tun.listen_port != 0 && o->tun.remote_port != 0) {
     minimal_fail_usage("--kcptun-listen (server) and --kcptun-remote (client) exclude each other");
@@ -687,20 +779,6 @@ minimal_stats_print(int periodic)
   }
 }
 
-/** An IPv6 address in lower case, as RFC 5952 and ip(8) write it
- *  (lwIP's ip6addr_ntoa_r() writes upper case). */
-static const char *
-minimal_ip6_str(const ip6_addr_t *addr, char *buf, size_t len)
-{
-  char *c;
-
-  ip6addr_ntoa_r(addr, buf, (int)len);
-  for (c = buf; *c != '\0'; c++) {
-    *c = (char)tolower((unsigned char)*c);
-  }
-  return buf;
-}
-
 /** The netif's IPv6 addresses: the link-local one, and --ip6's. They are
  *  usable once duplicate address detection has passed (about a second). */
 static void
@@ -711,7 +789,7 @@ minimal_print_ip6(struct netif *netif)
 
   for (i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
     if (!ip6_addr_isinvalid(netif_ip6_addr_state(netif, i))) {
-      minimal_ip6_str(netif_ip6_addr(netif, i), a, sizeof(a));
+      ipstr_ip6(netif_ip6_addr(netif, i), a, sizeof(a));
       printf("minimal: IPv6 %s%s\n", a, ip6_addr_islinklocal(netif_ip6_addr(netif, i)) ? " (link-local)" : "");
     }
   }
@@ -738,7 +816,7 @@ minimal_endpoints(const struct minimal_opts *o, int port, char *buf, size_t len)
     if (ip6_addr_isinvalid(netif_ip6_addr_state(&minimal_netif, i))) {
       continue;
     }
-    minimal_ip6_str(ip6, a, sizeof(a));
+    ipstr_ip6(ip6, a, sizeof(a));
     if (port < 0) {
       n += (size_t)snprintf(buf + n, len - n, ", %s%s%s", a, scope, *scope ? o->tap : "");
     } else {
@@ -814,6 +892,13 @@ minimal_start_stack(const struct minimal_opts *o)
   }
   printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
          o->kcp.profile != NULL ? o->kcp.profile : "default");
+  if (watchdog_start(o->watchdog_sec) != ERR_OK) {
+    minimal_die("watchdog", ERR_MEM);
+  }
+  if (o->watchdog_sec > 0) {
+    printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
+           (unsigned)o->watchdog_sec);
+  }
   if (o->tun.listen_port != 0 || o->tun.remote_port != 0) {
     err = kcptun_init(&o->tun);
     if (err != ERR_OK) {
@@ -848,9 +933,10 @@ minimal_poll_timeout(const struct timespec *next, u32_t stats_sec)
 }
 
 /** Wait for signals and timer ticks until SIGINT or SIGTERM, or until
-    the tap reader reports on @p fail_fd that it stopped (then 0). */
+    the tap reader reports on @p fail_fd that it stopped (then 0). SIGUSR2
+    hangs the core thread with --test-hang, and is ignored without it. */
 static int
-minimal_run(int sfd, int fail_fd, u32_t stats_sec)
+minimal_run(int sfd, int fail_fd, u32_t stats_sec, int test_hang)
 {
   struct timespec next = {0, 0};
 
@@ -884,6 +970,10 @@ minimal_run(int sfd, int fail_fd, u32_t stats_sec)
       LOCK_TCPIP_CORE();
       minimal_stats_print(0);
       UNLOCK_TCPIP_CORE();
+    } else if (si.ssi_signo == SIGUSR2) {
+      if (test_hang && tcpip_callback(watchdog_test_hang, NULL) != ERR_OK) {
+        fprintf(stderr, "minimal: --test-hang: cannot reach the core thread\n");
+      }
     } else {
       return (int)si.ssi_signo;
     }
@@ -909,6 +999,7 @@ main(int argc, char **argv)
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGUSR1);
+  sigaddset(&sigs, SIGUSR2);
   if (sigprocmask(SIG_BLOCK, &sigs, NULL) != 0 || (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
     perror("minimal: signalfd");
     return 1;
@@ -948,7 +1039,7 @@ main(int argc, char **argv)
     return 1;
   }
 
-  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec);
+  sig = minimal_run(sfd, tapif_fail_fd(&minimal_tap), opts.stats_sec, opts.test_hang);
 
   tapif_stop(&minimal_tap);
   status = tapif_error(&minimal_tap) != 0 ? 1 : 0;

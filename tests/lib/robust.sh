@@ -14,6 +14,12 @@
 #   tapdev FIELD              the namespace side of tap0: tx_packets, tx_dropped, ...
 #   jget KEY FILE             a number from kcp_client's one-line JSON report
 #   json_line FILE            that report, for the log
+#   child_pid                 the ./minimal that scripts/relaunch.sh (its log
+#                             in $ROBUST_LOG) started last
+#   ping_up / kcp_up          192.168.0.2 answers one ping / one KCP echo
+#   robust_relaunch ARGS...   scripts/relaunch.sh ARGS in the namespace, its log
+#                             in $ROBUST_LOG (set here), until ./minimal answers
+#                             ping and KCP; sets RELAUNCH_PID and MINIMAL_PID
 
 . "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/tap_helpers.sh"
@@ -63,3 +69,14 @@ tapdev() { nsx cat "/sys/class/net/tap0/statistics/$1"; }
 
 jget() { grep -o "\"$1\":[0-9.]*" "$2" | head -n 1 | cut -d: -f2; }
 json_line() { head -c 2000 "$1"; }
+
+child_pid() { grep 'started .* (pid ' "$ROBUST_LOG" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/'; }
+kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 192.168.0.2 2>/dev/null | grep -q up; }
+ping_up() { nsx ping -c 1 -W 1 192.168.0.2 >/dev/null 2>&1; }
+robust_relaunch() {
+  ROBUST_LOG=$TAP_TMP/relaunch.log
+  netns_bg scripts/relaunch.sh "$@" >"$ROBUST_LOG" 2>&1
+  RELAUNCH_PID=$NETNS_LAST_PID
+  wait_for 10 ping_up && wait_for 10 kcp_up || return 1
+  MINIMAL_PID=$(child_pid)
+}

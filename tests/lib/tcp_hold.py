@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tcp_hold.py - hostile TCP clients for tests/tap_robust_tcp.sh.
 
-  tcp_hold.py HOST PORT [--abandon N] [--hog] [--hold SEC]
+  tcp_hold.py HOST PORT [--abandon N] [--hog] [--hold SEC] [--drip SEC]
 
 --abandon N: open N connections, send 64 bytes on each, then never read,
   write or close them: clients that went silent without a FIN.
@@ -10,6 +10,9 @@
   reading: its buffers and ours are full) and reports how much it got in.
 Prints "opened N refused R hog_bytes B" and then "holding" (flushed), and
 keeps every socket open for --hold seconds (default 60) or until killed.
+--drip SEC: meanwhile, the --abandon connections are not silent but slow
+  (slowloris): each sends one more byte every SEC seconds and reads
+  whatever comes back; one the server closed or reset is dropped quietly.
 Killing it with SIGKILL makes the kernel close them all; connections with
 unread echoes in their receive buffer then end with a RST, as when a real
 client process dies.
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--abandon", type=int, default=0)
     ap.add_argument("--hog", action="store_true")
     ap.add_argument("--hold", type=float, default=60.0)
+    ap.add_argument("--drip", type=float, default=0.0)
     a = ap.parse_args()
 
     socks = []
@@ -71,8 +75,36 @@ def main():
 
     print("opened %d refused %d hog_bytes %d" % (len(socks), refused, hog_bytes), flush=True)
     print("holding", flush=True)
-    time.sleep(a.hold)
+    if a.drip > 0:
+        drip(socks[:len(socks) - (1 if a.hog and hog_bytes else 0)], a.drip, a.hold)
+    else:
+        time.sleep(a.hold)
     return 0
+
+
+def drip(socks, every, hold):
+    """One byte on each socket every `every` seconds, for `hold` seconds."""
+    end = time.monotonic() + hold
+    live = list(socks)
+    for s in live:
+        s.setblocking(False)
+    while time.monotonic() < end and live:
+        for s in list(live):
+            try:
+                while s.recv(4096):
+                    pass
+                live.remove(s)  # recv returned b"": the server closed it
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                live.remove(s)
+                continue
+            try:
+                s.send(b"d")
+            except OSError:
+                live.remove(s)
+        time.sleep(every)
 
 
 if __name__ == "__main__":

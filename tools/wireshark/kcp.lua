@@ -11,6 +11,12 @@
 --
 -- The layout is the reference one (skywind3000/kcp, kcp-go): all fields
 -- little-endian, no checksum, no handshake.
+--
+-- kcp-go and kcptun put their datagram codec in front of KCP (codec/,
+-- docs/CODEC.md): a 16-byte nonce, a CRC32 of the rest, the whole encrypted.
+-- With --crypt none the rest is readable: a datagram whose CRC32 matches is
+-- shown as that header ("kcpgo"), its FEC header when it is an FEC shard
+-- (seqid, type data/parity, size), and the KCP segments it carries.
 
 local kcp = Proto("kcp", "KCP (ARQ over UDP)")
 
@@ -173,12 +179,9 @@ local function dissect_segment(tvb, tree, off, index)
     return off + HEADER_LEN + len, summary
 end
 
-function kcp.dissector(tvb, pinfo, tree)
+-- The KCP segments of tvb under tree; returns the Info text.
+local function dissect_segments(tvb, tree)
     local total = tvb:reported_len()
-    if tvb:len() == 0 then
-        return 0
-    end
-    pinfo.cols.protocol = "KCP"
     local root = tree:add(kcp, tvb())
     local parts = {}
     local off = 0
@@ -188,12 +191,109 @@ function kcp.dissector(tvb, pinfo, tree)
         parts[#parts + 1] = summary
     end
     root:append_text(string.format(", %u segment%s", #parts, #parts == 1 and "" or "s"))
-    pinfo.cols.info = table.concat(parts, ", ")
+    return table.concat(parts, ", ")
+end
+
+-- ---- kcp-go's datagram codec, crypt none -----------------------------------
+
+local kcpgo = Proto("kcpgo", "kcp-go datagram codec (crypt none)")
+local CODEC_HEADER_LEN = 20   -- nonce 16 + CRC32 4
+local FEC_HEADER_LEN = 8      -- seqid 4 + type 2 + size 2
+local FEC_DATA, FEC_PARITY = 0xf1, 0xf2
+local gf = {
+    nonce  = ProtoField.bytes("kcpgo.nonce", "Nonce", base.NONE, "Random per datagram"),
+    crc    = ProtoField.uint32("kcpgo.crc", "CRC32", base.HEX, nil, nil,
+                               "CRC32 (IEEE) of everything after it"),
+    seqid  = ProtoField.uint32("kcpgo.fec.seqid", "FEC seqid", base.DEC),
+    ftype  = ProtoField.uint16("kcpgo.fec.type", "FEC type", base.HEX,
+                               { [FEC_DATA] = "data", [FEC_PARITY] = "parity" }),
+    size   = ProtoField.uint16("kcpgo.fec.size", "FEC size", base.DEC, nil, nil,
+                               "Data shard: KCP bytes + 2"),
+    parity = ProtoField.bytes("kcpgo.fec.parity", "Parity"),
+}
+kcpgo.fields = { gf.nonce, gf.crc, gf.seqid, gf.ftype, gf.size, gf.parity }
+
+-- CRC32 (IEEE, reflected, as zlib's), which the Lua API does not offer.
+local crc_table = {}
+for i = 0, 255 do
+    local c = i
+    for _ = 1, 8 do
+        if bit32.band(c, 1) ~= 0 then
+            c = bit32.bxor(0xEDB88320, bit32.rshift(c, 1))
+        else
+            c = bit32.rshift(c, 1)
+        end
+    end
+    crc_table[i] = c
+end
+
+-- True when tvb is a whole captured datagram with kcp-go's header and a
+-- CRC32 that matches: a bare KCP datagram passes once in 2^32.
+local function codec_crc_ok(tvb)
+    local total = tvb:reported_len()
+    if total < CODEC_HEADER_LEN or tvb:len() < total then
+        return false
+    end
+    local bytes = tvb:bytes(CODEC_HEADER_LEN, total - CODEC_HEADER_LEN)
+    local crc = 0xFFFFFFFF
+    for i = 0, bytes:len() - 1 do
+        crc = bit32.bxor(crc_table[bit32.band(bit32.bxor(crc, bytes:get_index(i)), 0xFF)],
+                         bit32.rshift(crc, 8))
+    end
+    return bit32.bxor(crc, 0xFFFFFFFF) == tvb(16, 4):le_uint()
+end
+
+-- The codec header, the FEC header if any, and the KCP segments.
+local function dissect_codec(tvb, pinfo, tree)
+    local total = tvb:reported_len()
+    local root = tree:add(kcpgo, tvb(0, CODEC_HEADER_LEN))
+    root:add(gf.nonce, tvb(0, 16))
+    root:add_le(gf.crc, tvb(16, 4)):append_text(" [correct]")
+    local rest = total - CODEC_HEADER_LEN
+    if rest == 0 then
+        pinfo.cols.info = "kcp-go codec, empty"
+        return
+    end
+    local ftype = rest >= 6 and tvb(CODEC_HEADER_LEN + 4, 2):le_uint() or 0
+    if (ftype == FEC_DATA or ftype == FEC_PARITY) and rest >= FEC_HEADER_LEN then
+        local seqid = tvb(CODEC_HEADER_LEN, 4):le_uint()
+        local fec = root:add(kcpgo, tvb(CODEC_HEADER_LEN, FEC_HEADER_LEN), "FEC header")
+        fec:add_le(gf.seqid, tvb(CODEC_HEADER_LEN, 4))
+        fec:add_le(gf.ftype, tvb(CODEC_HEADER_LEN + 4, 2))
+        local head = string.format("FEC %s seqid=%u", ftype == FEC_DATA and "data" or "parity", seqid)
+        if ftype == FEC_PARITY then
+            fec:add(gf.parity, tvb(CODEC_HEADER_LEN + 6, rest - 6))
+            pinfo.cols.info = head
+            return
+        end
+        fec:add_le(gf.size, tvb(CODEC_HEADER_LEN + 6, 2))
+        if rest == FEC_HEADER_LEN then
+            pinfo.cols.info = head
+            return
+        end
+        local kcp_tvb = tvb(CODEC_HEADER_LEN + FEC_HEADER_LEN):tvb()
+        pinfo.cols.info = head .. ": " .. dissect_segments(kcp_tvb, tree)
+        return
+    end
+    pinfo.cols.info = dissect_segments(tvb(CODEC_HEADER_LEN):tvb(), tree)
+end
+
+function kcp.dissector(tvb, pinfo, tree)
+    local total = tvb:reported_len()
+    if tvb:len() == 0 then
+        return 0
+    end
+    pinfo.cols.protocol = "KCP"
+    if codec_crc_ok(tvb) then
+        dissect_codec(tvb, pinfo, tree)
+    else
+        pinfo.cols.info = dissect_segments(tvb, tree)
+    end
     return total
 end
 
 local function heuristic(tvb, pinfo, tree)
-    if not all_segments_parse(tvb) then
+    if not all_segments_parse(tvb) and not codec_crc_ok(tvb) then
         return false
     end
     kcp.dissector(tvb, pinfo, tree)

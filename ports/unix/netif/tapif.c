@@ -201,6 +201,11 @@ tapif_wire_input(struct pbuf *p, void *arg)
     pbuf_free(p);
     return;
   }
+  if (!synguard_input(&tap->syn, (const u8_t *)p->payload, p->len) ||
+      !ip6guard_input(&tap->ip6, (const u8_t *)p->payload, p->len)) {
+    pbuf_free(p);
+    return;
+  }
   linkemu_submit(&tap->emu, LINKEMU_IN, p);
 }
 
@@ -258,6 +263,8 @@ tapif_netif_init(struct netif *netif)
     linkemu_deinit(&tap->emu);
     return err;
   }
+  synguard_init(&tap->syn, tapif_deliver_in, tap);
+  ip6guard_start(&tap->ip6, netif);
   tap->netif = netif;
   netif->name[0] = 't';
   netif->name[1] = 'p';
@@ -428,6 +435,7 @@ tapif_shutdown(struct tapif *tap)
   LWIP_ASSERT_CORE_LOCKED();
   tap->closed = 1;
   if (tap->netif != NULL) {
+    ip6guard_stop(&tap->ip6);
     netif_set_link_down(tap->netif);
     netif_set_down(tap->netif);
     rxring_close(&tap->rx);
@@ -468,6 +476,8 @@ tapif_counters(struct tapif *tap, struct counters *c)
   counters_add(c, "out", tap->tx_frames);
   counters_add(c, "bytes_out", tap->tx_bytes);
   counters_add(c, "send_err", tap->tx_errors);
+  synguard_counters(&tap->syn, c);
+  ip6guard_counters(&tap->ip6, c);
   tapif_emu_counters(tap, "in", &tap->emu.stats[LINKEMU_IN], c);
   tapif_emu_counters(tap, "out", &tap->emu.stats[LINKEMU_OUT], c);
 }

@@ -29,6 +29,8 @@
 #include "linkemu.h"
 #include "pcapdump.h"
 #include "rxring.h"
+#include "ip6guard.h"
+#include "synguard.h"
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
@@ -73,6 +75,8 @@ struct tapif {
   int error;           /**< errno that stopped the reader, or 0 */
   struct linkemu emu;
   struct rxring rx;
+  struct synguard syn;  /**< half-open TCP handshakes, core thread */
+  struct ip6guard ip6;  /**< our IPv6 addresses against forged advertisements */
 };
 
 int tapif_open(struct tapif *tap, const struct tapif_config *cfg);

@@ -6,7 +6,9 @@
 //	kcpgo_peer server [-host H] [-port P] [options]
 //	kcpgo_peer client [-host H] [-port P] [-count N] [-sizes MIN-MAX] [options]
 //
-// Raw KCP only (no crypto, no FEC): exactly the 24-byte header on the wire.
+// Raw KCP by default: exactly the 24-byte header on the wire. With -crypt
+// (and -key, -ds, -ps) kcp-go's datagram codec is on, set up as kcptun sets
+// it up: nonce + CRC32, the cipher, and FEC when -ds and -ps are not 0.
 // The server prints "listening ADDR:PORT" once bound (port 0 picks a free
 // one), so scripts never guess ports. The client exits 0 only when every
 // byte it sent came back unchanged and in order.
@@ -26,6 +28,8 @@ import (
 	"time"
 
 	kcp "github.com/xtaci/kcp-go"
+
+	"../kcptuncrypt"
 )
 
 // Exit statuses: usage errors are 2 as in every kcp-lwip tool.
@@ -76,6 +80,26 @@ type options struct {
 	quiet      bool
 	loss       int
 	stall      time.Duration
+	crypt      string
+	key        string
+	ds, ps     int
+}
+
+// block is the codec's cipher, or nil for raw KCP (no -crypt).
+func (o *options) block() kcp.BlockCrypt {
+	if o.crypt == "" {
+		return nil
+	}
+	return kcptuncrypt.New(o.crypt, kcptuncrypt.Derive(o.key))
+}
+
+func validCrypt(name string) bool {
+	for _, n := range kcptuncrypt.Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func usage(fs *flag.FlagSet) {
@@ -140,6 +164,10 @@ func parseOptions(mode string, args []string) options {
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
 	fs.IntVar(&o.loss, "loss", 0, "drop this percentage of datagrams, each direction (0..50)")
 	fs.DurationVar(&o.stall, "stall", 0, "client: read nothing this long, so the peer sees a full window")
+	fs.StringVar(&o.crypt, "crypt", "", "kcptun's --crypt (aes, salsa20, ..., none); empty: raw KCP")
+	fs.StringVar(&o.key, "key", "it's a secrect", "kcptun's --key")
+	fs.IntVar(&o.ds, "ds", 0, "FEC data shards (with -ps; 0: FEC off)")
+	fs.IntVar(&o.ps, "ps", 0, "FEC parity shards")
 	fs.SetOutput(os.Stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: kcpgo_peer server|client [options]\n")
@@ -180,6 +208,10 @@ func parseOptions(mode string, args []string) options {
 		err = errors.New("bad -timeout/-idle/-stall: must be positive")
 	case o.loss < 0 || o.loss > 50:
 		err = fmt.Errorf("bad -loss %d: want 0..50", o.loss)
+	case o.ds < 0 || o.ps < 0 || o.ds+o.ps > 128:
+		err = fmt.Errorf("bad -ds %d -ps %d", o.ds, o.ps)
+	case o.crypt != "" && !validCrypt(o.crypt):
+		err = fmt.Errorf("bad -crypt %q", o.crypt)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kcpgo_peer:", err)
@@ -268,9 +300,9 @@ func server(o *options) int {
 			conn.SetReadBuffer(sockBuf)
 			conn.SetWriteBuffer(sockBuf)
 			if o.loss > 0 {
-				l, err = kcp.ServeConn(nil, 0, 0, newLossyConn(conn, o.loss, o.seed))
+				l, err = kcp.ServeConn(o.block(), o.ds, o.ps, newLossyConn(conn, o.loss, o.seed))
 			} else {
-				l, err = kcp.ServeConn(nil, 0, 0, conn)
+				l, err = kcp.ServeConn(o.block(), o.ds, o.ps, conn)
 			}
 		}
 	}
@@ -355,7 +387,7 @@ func client(o *options) int {
 	var s *kcp.UDPSession
 	var err error
 	if o.conv == 0 && o.loss == 0 {
-		if s, err = kcp.DialWithOptions(raddr, nil, 0, 0); err == nil {
+		if s, err = kcp.DialWithOptions(raddr, o.block(), o.ds, o.ps); err == nil {
 			s.SetReadBuffer(sockBuf)
 			s.SetWriteBuffer(sockBuf)
 		}
@@ -376,7 +408,7 @@ func client(o *options) int {
 				if o.loss > 0 {
 					pc = newLossyConn(conn, o.loss, o.seed)
 				}
-				s, err = kcp.NewConn3(conv, ua, nil, 0, 0, pc)
+				s, err = kcp.NewConn3(conv, ua, o.block(), o.ds, o.ps, pc)
 			}
 		}
 	}
