@@ -13,6 +13,7 @@
 #include "counters.h"
 
 #include "ipsrc.h"
+#include "kcp_codec.h"
 #include "kcp_lwip.h"
 #include "smux.h"
 #include "snappyframe.h"
@@ -61,6 +62,9 @@ struct kcptun_sess {
 
 static struct kcptun_config kcptun_cfg;
 static struct kcp_pcb *kcptun_pcb;
+static struct kcp_codec *kcptun_codec;
+/** Bytes the codec adds to every datagram (0 without one). */
+static size_t kcptun_overhead;
 static struct kcptun_sess *kcptun_sessions;
 /** Client role: the listening TCP pcb, and the session streams go into. */
 static struct tcp_pcb *kcptun_listen_pcb;
@@ -85,6 +89,10 @@ kcptun_config_default(struct kcptun_config *cfg)
   memset(cfg, 0, sizeof(*cfg));
   cfg->listen_port = 29900;
   cfg->target_echo = 1;
+  cfg->crypt = "aes";
+  cfg->key = "it's a secrect";
+  cfg->datashard = 10;
+  cfg->parityshard = 3;
   cfg->mode = "fast";
   cfg->nodelay = 0;
   cfg->interval = 50;
@@ -612,8 +620,10 @@ kcptun_sess_new(struct kcp_session *s)
   } else {
     r = ikcp_profile(kcp, kcptun_cfg.mode);
   }
+  /* kcptun's mtu is the datagram's; the codec's headers come off it, as
+     kcp-go's SetMtu does. */
   if (r != 0 || ikcp_wndsize(kcp, kcptun_cfg.sndwnd, kcptun_cfg.rcvwnd) != 0 ||
-      ikcp_setmtu(kcp, kcptun_cfg.mtu) != 0) {
+      ikcp_setmtu(kcp, kcptun_cfg.mtu - (int)kcptun_overhead) != 0) {
     return NULL;
   }
   kcp->stream = 1;
@@ -774,11 +784,30 @@ kcptun_init(const struct kcptun_config *cfg)
   if (kcptun_cfg.rcvwnd == 0) {
     kcptun_cfg.rcvwnd = cfg->remote_port != 0 ? 512 : 1024;
   }
+  if (cfg->crypt != NULL) {
+    struct kcp_codec_config cc;
+    const char *why;
+    cc.crypt = cfg->crypt;
+    cc.key = cfg->key;
+    cc.datashard = cfg->datashard;
+    cc.parityshard = cfg->parityshard;
+    if (kcp_codec_config_check(&cc, &why) != 0 ||
+        (size_t)cfg->mtu < 50 + kcp_codec_config_overhead(&cc)) {
+      return ERR_VAL;
+    }
+    kcptun_overhead = kcp_codec_config_overhead(&cc);
+    kcptun_codec = kcp_codec_new(&cc);
+    if (kcptun_codec == NULL) {
+      return ERR_MEM;
+    }
+  }
   kcptun_comp = (u8_t *)malloc(snappyframe_encode_bound(sizeof(kcptun_frame)));
   pcb = kcp_new();
   if (pcb == NULL || kcptun_comp == NULL) {
     free(kcptun_comp);
     kcptun_comp = NULL;
+    kcp_codec_free(kcptun_codec);
+    kcptun_codec = NULL;
     if (pcb != NULL) {
       kcp_remove(pcb);
     }
@@ -790,8 +819,11 @@ kcptun_init(const struct kcptun_config *cfg)
     kcp_remove(pcb);
     free(kcptun_comp);
     kcptun_comp = NULL;
+    kcp_codec_free(kcptun_codec);
+    kcptun_codec = NULL;
     return err;
   }
+  kcp_set_codec(pcb, kcptun_codec);
   kcp_set_max_sessions(pcb, cfg->max_sessions);
   kcp_set_idle(pcb, 3 * cfg->keepalive * 1000);
   kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)kcptun_cfg.sndwnd));
@@ -831,4 +863,15 @@ kcptun_counters(struct counters *c)
   counters_add(c, "keepalive_closed", kcptun_stats.keepalive_closed);
   counters_add(c, "to_tcp", kcptun_stats.bytes_to_target);
   counters_add(c, "from_tcp", kcptun_stats.bytes_from_target);
+  if (kcptun_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcptun_codec, &cs);
+    counters_add(c, "codec_opened", cs.opened);
+    counters_add(c, "crc_err", cs.crc_err);
+    counters_add(c, "short", cs.short_in);
+    counters_add(c, "parity_in", cs.fec_parity_in);
+    counters_add(c, "parity_out", cs.fec_parity_out);
+    counters_add(c, "fec_recovered", cs.fec_recovered);
+    counters_add(c, "fec_bad", cs.fec_bad);
+  }
 }

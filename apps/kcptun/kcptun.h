@@ -18,10 +18,9 @@
  * to TCP (tcp_recved) only once it is in the KCP send queue, and version 2
  * sends only within the peer's stream window.
  *
- * Datagram codec: this module uses the binding as it is, raw KCP with no
- * nonce, checksum, cipher or FEC, which is kcp-go with a nil block and
- * 0/0 shards. kcptun itself always frames datagrams (also with --crypt
- * none); that framing belongs to the codec layer below the binding.
+ * Datagrams go through kcp-go's codec (kcp_codec.h: nonce, CRC32, cipher,
+ * FEC) set on the binding's pcb, as kcptun always has one (also with
+ * --crypt none); a NULL crypt leaves raw KCP, kcp-go with no block.
  */
 #ifndef KCPTUN_H
 #define KCPTUN_H
@@ -50,6 +49,11 @@ struct kcptun_config {
   ip_addr_t remote_ip;   /**< client: the kcptun server */
   u16_t remote_port;
   u16_t local_port;      /**< client: TCP port whose connections become streams */
+  const char *crypt;     /**< kcp-go's cipher (kcp_crypt_names()), "aes"; or
+                              NULL: raw KCP datagrams, no codec (not kcptun's) */
+  const char *key;       /**< "it's a secrect" */
+  int datashard;         /**< FEC data shards, 10 */
+  int parityshard;       /**< FEC parity shards, 3 */
   const char *mode;      /**< fast3, fast2, fast, normal or manual */
   int nodelay, interval, resend, nc; /**< manual mode's engine settings */
   int mtu;               /**< 1350 */

@@ -4,6 +4,7 @@
  */
 #include "kcptun_opts.h"
 
+#include "kcp_crypt.h"
 #include "lwip/ip_addr.h"
 
 #include <errno.h>
@@ -23,6 +24,10 @@ struct kcptun_opt_num {
   { n, lo, hi, offsetof(struct kcptun_config, field), u }
 
 static const struct kcptun_opt_num kcptun_nums[] = {
+  KCPTUN_NUM("datashard", 0, 255, datashard, 0),
+  KCPTUN_NUM("ds", 0, 255, datashard, 0),
+  KCPTUN_NUM("parityshard", 0, 255, parityshard, 0),
+  KCPTUN_NUM("ps", 0, 255, parityshard, 0),
   KCPTUN_NUM("nodelay", 0, 1, nodelay, 0),
   KCPTUN_NUM("interval", 1, 5000, interval, 0),
   KCPTUN_NUM("resend", 0, 100, resend, 0),
@@ -39,6 +44,7 @@ static const struct kcptun_opt_num kcptun_nums[] = {
 
 const struct kcptun_opt_name kcptun_opt_names[] = {
   {"listen", 1}, {"target", 1}, {"remote", 1}, {"local", 1}, {"mode", 1}, {"nocomp", 0},
+  {"crypt", 1}, {"key", 1}, {"datashard", 1}, {"ds", 1}, {"parityshard", 1}, {"ps", 1},
   {"nodelay", 1}, {"interval", 1}, {"resend", 1}, {"nc", 1}, {"mtu", 1},
   {"sndwnd", 1}, {"rcvwnd", 1}, {"smuxver", 1}, {"smuxbuf", 1},
   {"streambuf", 1}, {"keepalive", 1}, {"max-sessions", 1}, {NULL, 0}
@@ -142,6 +148,18 @@ kcptun_opts_set(struct kcptun_config *cfg, const char *name, const char *value,
     if (target) {
       cfg->target_echo = 0;
     }
+    return 0;
+  }
+  if (strcmp(name, "crypt") == 0) {
+    if (!kcp_crypt_valid_name(value)) {
+      snprintf(why, whylen, "one of: %s", kcp_crypt_names());
+      return -1;
+    }
+    cfg->crypt = value;
+    return 0;
+  }
+  if (strcmp(name, "key") == 0) {
+    cfg->key = value;
     return 0;
   }
   if (strcmp(name, "mode") == 0) {
