@@ -179,9 +179,10 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# ./minimal as a kcptun server against kcptun's client stack over raw KCP
-# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
-# modes, loss, mismatches, a vanished client under valgrind.
+# ./minimal as a kcptun server and client against Debian's real kcptun:
+# every cipher, FEC 10/3 and 0/0, compression, smux 1/2, loss, wrong key,
+# mismatches, a vanished client under valgrind (TCP clients:
+# tests/interop/kcptun_peer).
 TESTEXTRAS += tests/interop/bin/kcptun_peer
 SCRIPTTESTS += tests/tap_kcptun.sh
 # Sanitizers and leaks : each fuzz target replays its past crashes
