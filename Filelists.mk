@@ -182,8 +182,8 @@ SCRIPTTESTS += tests/interop_smux.sh
 # ./minimal as a kcptun server and client against Debian's real kcptun:
 # every cipher, FEC 10/3 and 0/0, compression, smux 1/2, loss, wrong key,
 # mismatches, a vanished client under valgrind (TCP clients:
-# tests/interop/kcptun_peer).
-TESTEXTRAS += tests/interop/bin/kcptun_peer
+# tests/interop/tcpecho_peer).
+TESTEXTRAS += tests/interop/bin/tcpecho_peer
 SCRIPTTESTS += tests/tap_kcptun.sh
 # Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.

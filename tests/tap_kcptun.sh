@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tap_kcptun.sh - ./minimal as a kcptun server and client (--kcptun-*)
 # against Debian's real kcptun (kcptun-client, kcptun-server), in a private
-# network namespace. TCP traffic comes from tests/interop/bin/kcptun_peer
-# -tcp (parallel connections, random bytes, every echoed byte compared);
+# network namespace. TCP traffic comes from tests/interop/bin/tcpecho_peer
+# (parallel connections, random bytes, every echoed byte compared);
 # the echo behind the tunnel is socat + cat on the namespace's side of the
 # tap (socat's PIPE echo can block on its own pipe under load).
 #  - server role: kcptun-client -> ./minimal -> TCP echo: kcptun's defaults
@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
 
-PEER=tests/interop/bin/kcptun_peer
+PEER=tests/interop/bin/tcpecho_peer
 HOST=192.168.0.2
 PORT=29900
 NSHOST=192.168.0.1
@@ -31,7 +31,7 @@ for b in kcptun-client kcptun-server socat; do
 done
 if ! make -s --no-print-directory "$PEER" >"$TAP_TMP/make.log" 2>&1; then
   cat "$TAP_TMP/make.log"
-  fail "kcptun: kcptun_peer builds"
+  fail "kcptun: tcpecho_peer builds"
   netns_finish
 fi
 netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=128 EXEC:cat
@@ -49,7 +49,7 @@ kstat() {
 
 # tcp NAME ADDR:PORT CONNS BYTES: TCP clients through a tunnel end.
 tcp() {
-  if nsx timeout 60 "$PEER" -tcp "$2" -timeout 45s -conns "$3" -bytes "$4" >"$TAP_TMP/peer" 2>&1; then
+  if nsx timeout 60 "$PEER" -addr "$2" -timeout 45s -conns "$3" -bytes "$4" >"$TAP_TMP/peer" 2>&1; then
     pass "$1: $(tail -n 1 "$TAP_TMP/peer")"
   else
     fail "$1"
@@ -116,12 +116,12 @@ rec=$(kstat fec_recovered)
 check "kcptun: FEC recovered lost shards ($rec datagrams rebuilt)" test "${rec:-0}" -gt 0
 
 server "wrong key" 0 0 "--kcptun-target $TARGET" "--key wrong"
-nsx timeout 8 "$PEER" -tcp "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
+nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
 crc=$(kstat crc_err)
 check "kcptun: a wrong key's datagrams are dropped and counted ($crc), no session opens" \
   test "${crc:-0}" -gt 0 -a "$(kstat kcp_sessions)" -eq 0 -a "$(kstat sessions)" -eq 0
 server "smux mismatch" 0 0 "--kcptun-target $TARGET --kcptun-smuxver 2" ""
-nsx timeout 8 "$PEER" -tcp "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
+nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: smux version mismatch closes the session, counted and logged" \
   bash -c "[ $(kstat proto_errors) -ge 1 ] && grep -q 'smux protocol error' '$LOG'"
 stop_all
@@ -142,7 +142,7 @@ start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" 
 netns_bg kcptun-client -r "$HOST:$PORT" -l "$NSHOST:7000" --quiet >"$TAP_TMP/kcptun.log" 2>&1
 KPID=$NETNS_LAST_PID
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':7000 '"
-nsx timeout 60 "$PEER" -tcp "$NSHOST:7000" -timeout 40s -conns 4 -bytes 50000000 >/dev/null 2>&1 &
+nsx timeout 60 "$PEER" -addr "$NSHOST:7000" -timeout 40s -conns 4 -bytes 50000000 >/dev/null 2>&1 &
 tpid=$!
 moved=0
 for ((i = 0; i < 30; i++)); do
