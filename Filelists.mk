@@ -22,6 +22,8 @@ LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h code
 SMUXFILES := apps/kcptun/smux.c
 SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
 SNAPPYFRAME_LIBS := -lsnappy -lisal
+# kcptun's JSON configuration file, read with json-c.
+KCPTUN_JSON_LIBS := -ljson-c
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
@@ -32,6 +34,7 @@ APPFILES := apps/common/ipsrc.c \
 	apps/kcpecho/kcpecho.c \
 	apps/kcptun/kcptun.c \
 	apps/kcptun/kcptun_opts.c \
+	apps/kcptun/kcptun_json.c \
 	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.

@@ -8,7 +8,8 @@
 #  - server role: kcptun-client -> ./minimal -> TCP echo: kcptun's defaults
 #    (aes, FEC 10/3, compression, smux 1), none with FEC 0/0, no
 #    compression and smux 2, salsa20, xor, each other cipher briefly; the
-#    in-process echo target with mode fast3;
+#    in-process echo target with mode fast3; Debian's example JSON configs
+#    at both ends (--kcptun-config, kcptun -c);
 #  - client role: ./minimal --kcptun-remote -> kcptun-server -> TCP echo:
 #    aes defaults, none 0/0 smux 2 without compression, salsa20, xor;
 #  - 5 % loss at ./minimal with FEC 10/3: shards recovered, bytes exact;
@@ -107,6 +108,17 @@ server "xor, no compression" 20 $MB "--kcptun-target $TARGET --kcptun-crypt xor 
   "--crypt xor --nocomp"
 server "echo target, mode fast3, key" 5 262144 \
   "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
+# kcptun's own JSON examples (Debian's), each end reading its file.
+python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" <<'PY'
+import json, sys
+d, target, remote, local = sys.argv[1:]
+ex = "/usr/share/doc/kcptun/examples/"
+s = json.load(open(ex + "server.json")); s.update(listen=":29900", target=target)
+c = json.load(open(ex + "local.json")); c.update(localaddr=local, remoteaddr=remote)
+json.dump(s, open(d + "/server.json", "w")); json.dump(c, open(d + "/client.json", "w"))
+PY
+server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 20 $MB \
+  "--kcptun-config $TAP_TMP/server.json" "-c $TAP_TMP/client.json"
 for c in aes-128 aes-192 blowfish twofish cast5 3des tea xtea sm4; do
   server "$c" 2 65536 "--kcptun-target $TARGET --kcptun-crypt $c" "--crypt $c"
 done

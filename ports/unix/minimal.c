@@ -26,6 +26,7 @@
 #include "kcp_fec.h"
 #include "kcp_lwip.h"
 #include "kcptun.h"
+#include "kcptun_json.h"
 #include "kcptun_opts.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
@@ -108,7 +109,8 @@ enum {
   OPT_WATCHDOG,
   OPT_TEST_HANG,
   OPT_VERSION,
-  OPT_KCPTUN
+  OPT_KCPTUN,
+  OPT_KCPTUN_CONFIG
 };
 
 static const struct option minimal_longopts[] = {
@@ -143,6 +145,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"kcptun-config", required_argument, NULL, OPT_KCPTUN_CONFIG},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
   {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
@@ -286,6 +289,8 @@ minimal_usage(FILE *out)
     "                               or echo (echo)\n"
     "      --kcptun-remote A:PORT   client: the kcptun server\n"
     "      --kcptun-local PORT      client: TCP port whose connections it carries\n"
+    "      --kcptun-config FILE     kcptun's JSON config (its -c), applied where it\n"
+    "                               stands among these options\n"
     "      --kcptun-crypt C --kcptun-key K   kcp-go's cipher and passphrase (aes,\n"
     "                               \"it's a secrect\"); see --kcp-crypt for the list\n"
     "      --kcptun-ds N --kcptun-ps N       FEC shards, also --kcptun-datashard,\n"
@@ -535,6 +540,13 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   opterr = 0; /* our own messages, with our own prefix */
   while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN_CONFIG: {
+      char why[256];
+      if (kcptun_json_load(&o->tun, optarg, why, sizeof(why)) != 0) {
+        minimal_fail_usage("--kcptun-config: %s", why);
+      }
+      break;
+    }
     case OPT_KCPTUN: {
       char why[96];
       const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
