@@ -13,6 +13,7 @@
 #  - client role: ./minimal --kcptun-remote -> kcptun-server -> TCP echo:
 #    aes defaults, none 0/0 smux 2 without compression, salsa20, xor;
 #  - 5 % loss at ./minimal with FEC 10/3: shards recovered, bytes exact;
+#  - 300 streams at once: 256 served, the rest refused, service goes on;
 #  - wrong key: every datagram dropped and counted, no session opens;
 #    smux version mismatch: counted and logged, ./minimal keeps serving;
 #  - a kcptun-client killed mid-stream: its session and streams are freed
@@ -35,7 +36,7 @@ if ! make -s --no-print-directory "$PEER" >"$TAP_TMP/make.log" 2>&1; then
   fail "kcptun: tcpecho_peer builds"
   netns_finish
 fi
-netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=128 EXEC:cat
+netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=512 EXEC:cat
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':$ECHOPORT '"
 
 # kstat FIELD: FIELD of ./minimal's newest kcptun counters (after SIGUSR1).
@@ -80,10 +81,10 @@ server() {
   [ "$conns" -eq 0 ] || tcp "server role, $name" "$NSHOST:7000" "$conns" "$bytes"
 }
 
-# client NAME "MINIMAL ARGS" "KCPTUN-SERVER ARGS": ./minimal as the kcptun
-# client, the real kcptun-server behind it.
+# client NAME CONNS BYTES "MINIMAL ARGS" "KCPTUN-SERVER ARGS": ./minimal as
+# the kcptun client, the real kcptun-server behind it.
 client() {
-  local name=$1 margs=$2 sargs=$3
+  local name=$1 conns=$2 bytes=$3 margs=$4 sargs=$5
   stop_all
   # shellcheck disable=SC2086
   netns_bg kcptun-server -l "$NSHOST:29901" -t "$TARGET" --quiet $sargs >"$TAP_TMP/kcptun.log" 2>&1
@@ -92,19 +93,26 @@ client() {
   # shellcheck disable=SC2086
   start_minimal "$LOG" --kcptun-remote "$NSHOST:29901" --kcptun-local 6000 $margs ||
     { fail "$name: ./minimal starts"; cat "$LOG"; return; }
-  tcp "client role, $name" "$HOST:6000" 20 1048576
+  tcp "client role, $name" "$HOST:6000" "$conns" "$bytes"
 }
 
 MB=1048576
+HALF=524288
 server "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "--kcptun-target $TARGET" ""
 check "kcptun: FEC parity went both ways, all streams closed" \
   test "$(kstat parity_in) -gt 0 -a $(kstat parity_out) -gt 0 -a $(kstat streams) -eq 0"
-server "none, FEC 0/0, no compression, smux 2" 20 $MB \
+# 300 streams at once in one session: 256 are served, the rest refused
+# with FIN (their TCP connections end), and the tunnel serves on.
+nsx timeout 40 "$PEER" -addr "$NSHOST:7000" -timeout 20s -conns 300 -bytes 100000 >/dev/null 2>&1
+ref=$(kstat streams_refused)
+check "kcptun: the stream cap refuses streams beyond 256 in a session ($ref refused)" test "${ref:-0}" -gt 0
+tcp "server role after the stream cap" "$NSHOST:7000" 2 65536
+server "none, FEC 0/0, no compression, smux 2" 10 $HALF \
   "--kcptun-target $TARGET --kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2" \
   "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2"
-server "salsa20, smux 2" 20 $MB "--kcptun-target $TARGET --kcptun-crypt salsa20 --kcptun-smuxver 2" \
+server "salsa20, smux 2" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt salsa20 --kcptun-smuxver 2" \
   "--crypt salsa20 --smuxver 2"
-server "xor, no compression" 20 $MB "--kcptun-target $TARGET --kcptun-crypt xor --kcptun-nocomp" \
+server "xor, no compression" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt xor --kcptun-nocomp" \
   "--crypt xor --nocomp"
 server "echo target, mode fast3, key" 5 262144 \
   "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
@@ -117,7 +125,7 @@ s = json.load(open(ex + "server.json")); s.update(listen=":29900", target=target
 c = json.load(open(ex + "local.json")); c.update(localaddr=local, remoteaddr=remote)
 json.dump(s, open(d + "/server.json", "w")); json.dump(c, open(d + "/client.json", "w"))
 PY
-server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 20 $MB \
+server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 10 $HALF \
   "--kcptun-config $TAP_TMP/server.json" "-c $TAP_TMP/client.json"
 for c in aes-128 aes-192 blowfish twofish cast5 3des tea xtea sm4; do
   server "$c" 2 65536 "--kcptun-target $TARGET --kcptun-crypt $c" "--crypt $c"
@@ -138,12 +146,12 @@ check "kcptun: smux version mismatch closes the session, counted and logged" \
   bash -c "[ $(kstat proto_errors) -ge 1 ] && grep -q 'smux protocol error' '$LOG'"
 stop_all
 
-client "kcptun defaults (aes, FEC 10/3, compression, smux 1)" "" ""
-client "none, FEC 0/0, no compression, smux 2" \
+client "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "" ""
+client "none, FEC 0/0, no compression, smux 2" 10 $HALF \
   "--kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2" \
   "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2"
-client "salsa20" "--kcptun-crypt salsa20" "--crypt salsa20"
-client "xor, FEC 0/0" "--kcptun-crypt xor --kcptun-ds 0 --kcptun-ps 0" "--crypt xor --ds 0 --ps 0"
+client "salsa20" 10 $HALF "--kcptun-crypt salsa20" "--crypt salsa20"
+client "xor, FEC 0/0" 10 $HALF "--kcptun-crypt xor --kcptun-ds 0 --kcptun-ps 0" "--crypt xor --ds 0 --ps 0"
 stop_all
 
 # A kcptun-client killed mid-stream (SIGKILL: no goodbye), ./minimal under
