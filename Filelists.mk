@@ -220,7 +220,8 @@ SCRIPTTESTS += tests/tap_robust_slowloris.sh
 # session over IPv6.
 SCRIPTTESTS += tests/tap_robust_dad.sh
 # Setup and packaging: scripts/install-deps with stub apt-get/dpkg-query/sudo
-# (as root, through sudo, without sudo; nothing is installed).
+# (as root, through sudo, without sudo; nothing is installed), and make
+# naming a missing package.
 SCRIPTTESTS += tests/install_deps.sh
 # scripts/setup-tapif in namespaces of its own: help, bad options, success
 # line, and --down removing only what it created.

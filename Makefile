@@ -23,12 +23,12 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c
-	$(call pkg_need,lwip mbedtls $(if $(filter tests/%,$<),check))
+	$(call pkg_need,$(PKGS_BUILD) $(if $(filter tests/%,$<),check))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SANBUILD)/%.o: %.c
-	$(call pkg_need,lwip check)
+	$(call pkg_need,$(PKGS_BUILD) check)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(INCLUDES) $(LWIP_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -134,6 +134,15 @@ static IINT32 ikcp_diff(IUINT32 later, IUINT32 earlier)
   return (IINT32)(later - earlier);
 }
 
+/**
+ * The congestion module in charge: the one ikcp_setcc() installed, else
+ * (ccops NULL, as the reference leaves it) the built-in classic one.
+ */
+static const struct IKCPOPS *ikcp_ops(const ikcpcb *kcp)
+{
+  return kcp->ccops != NULL ? kcp->ccops : &ikcp_cc_classic;
+}
+
 static IUINT32 ikcp_min(IUINT32 a, IUINT32 b)
 {
   return a < b ? a : b;
@@ -563,7 +572,6 @@ ikcpcb *ikcp_create(IUINT32 conv, void *user)
   kcp->ssthresh = IKCP_THRESH_INIT;
   kcp->fastlimit = IKCP_FASTACK_LIMIT;
   kcp->dead_link = IKCP_DEADLINK;
-  kcp->ccops = &ikcp_cc_classic;
   /* Sizes only: the buffer and the rings are allocated on first need. */
   kcp->bufcap = IKCP_MTU_DEF;
   kcp->snd_mask = ikcp_ring_size(IKCP_WND_SND) - 1;
@@ -577,8 +585,8 @@ void ikcp_release(ikcpcb *kcp)
   if (kcp == NULL) {
     return;
   }
-  if (kcp->ccops->release != NULL) {
-    kcp->ccops->release(kcp);
+  if (ikcp_ops(kcp)->release != NULL) {
+    ikcp_ops(kcp)->release(kcp);
   }
   ikcp_list_free(kcp, IKCP_IN_SNDQ);
   ikcp_list_free(kcp, IKCP_IN_RCVQ);
@@ -811,13 +819,13 @@ void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
 
 int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops)
 {
-  if (kcp->ccops->release != NULL) {
-    kcp->ccops->release(kcp);
+  if (ikcp_ops(kcp)->release != NULL) {
+    ikcp_ops(kcp)->release(kcp);
   }
   kcp->congest = NULL;
-  kcp->ccops = ops != NULL ? ops : &ikcp_cc_classic;
-  if (kcp->ccops->init != NULL && kcp->ccops->init(kcp) < 0) {
-    kcp->ccops = &ikcp_cc_classic;
+  kcp->ccops = ops;
+  if (ops != NULL && ops->init != NULL && ops->init(kcp) < 0) {
+    kcp->ccops = NULL;
     kcp->congest = NULL;
     if (kcp->cwnd < 1) {
       kcp->cwnd = 1;
@@ -893,7 +901,7 @@ static void ikcp_classic_fast(ikcpcb *kcp, IUINT32 fast_retrans,
 static IUINT32 ikcp_send_limit(const ikcpcb *kcp, IUINT32 cwnd)
 {
   IUINT32 limit = ikcp_min(kcp->snd_wnd, kcp->rmt_wnd);
-  if (kcp->nocwnd == 0 || kcp->ccops != &ikcp_cc_classic) {
+  if (kcp->nocwnd == 0 || ikcp_ops(kcp) != &ikcp_cc_classic) {
     limit = ikcp_min(limit, cwnd);
   }
   return ikcp_min(limit, kcp->snd_mask + 1);
@@ -925,6 +933,7 @@ const struct IKCPOPS ikcp_cc_classic = {
 #define IKCP_BBR_DRAIN_GAIN  89    /* 1/high gain: drains the startup queue in a round */
 #define IKCP_BBR_CWND_GAIN   384   /* 1.5 BDP in flight: room for ACK batching */
 #define IKCP_BBR_MIN_CWND    4
+#define IKCP_BBR_BACKOFF_MAX 8     /* rounds of lowering without the RTT falling */
 #define IKCP_BBR_INIT_CWND   16
 #define IKCP_BBR_CYCLE       8
 
@@ -950,6 +959,9 @@ struct ikcp_bbr {
   IUINT32 min_rtt_stamp;     /* when min_rtt was measured */
   IUINT32 probe_min;         /* PROBE_RTT: smallest sample during it */
   IUINT32 round_rtt;         /* smallest RTT sample of this round, 0: none */
+  IUINT32 backoff_rounds;    /* rounds in a row a standing queue lowered the rate */
+  IUINT32 backoff_rtt;       /* the lowest round RTT during those */
+  IUINT32 scale;             /* rate and window scaling while a queue stands, 1/256 */
   IUINT32 mode_end;          /* PROBE_RTT: when it ends */
   IUINT32 mode;
   IUINT32 cycle;             /* PROBE_BW: phase, and when it began */
@@ -982,7 +994,7 @@ static IUINT32 ikcp_bbr_pacing_gain(const struct ikcp_bbr *b)
 /** Bandwidth-delay product in bytes, 0 while either is unknown. */
 static IUINT64 ikcp_bbr_bdp(const struct ikcp_bbr *b)
 {
-  return (IUINT64)b->max_bw * b->min_rtt / 1000;
+  return (IUINT64)b->max_bw * b->scale / IKCP_BBR_UNIT * b->min_rtt / 1000;
 }
 
 static IUINT32 ikcp_bbr_round_len(const struct ikcp_bbr *b)
@@ -1022,16 +1034,31 @@ static void ikcp_bbr_round(ikcpcb *kcp, struct ikcp_bbr *b, IUINT32 elapsed)
   /* Not even the best RTT of a whole round came near the minimum (half of
    * it, and never less than a flush interval of slack for ACKs that wait
    * for a tick): a queue stood all round, which sessions sharing the path
-   * build by adding up rate estimates that each hold a probe's peak. Lower
-   * the estimate (and its history) until the queue drains; a lone session
-   * rarely gets here. A queue that a loss-based sender keeps full makes
-   * this module yield to it, as delay-based control does. */
+   * build by adding up rate estimates that each hold a probe's peak (their
+   * samples then add up to the link rate, so the queue would stand for
+   * good). Scale rate and window down by an eighth per round until it
+   * drains, and back up by a sixteenth per round without one; a lone
+   * session rarely gets here. When IKCP_BBR_BACKOFF_MAX rounds of that did
+   * not lower the RTT, the delay is not this session's doing (the path got
+   * longer, or a loss-based sender keeps the queue full): it becomes the
+   * minimum. */
   if (b->mode == IKCP_BBR_PROBE_BW && b->round_rtt != 0 &&
       b->round_rtt > b->min_rtt + ikcp_max(b->min_rtt / 2, kcp->interval)) {
-    b->max_bw -= b->max_bw / 8;
-    for (i = 0; i < IKCP_BBR_BW_ROUNDS; i++) {
-      b->bw[i] = ikcp_min(b->bw[i], b->max_bw);
+    if (b->backoff_rounds == 0 || (IUINT64)b->round_rtt * 8 < (IUINT64)b->backoff_rtt * 7) {
+      b->backoff_rtt = b->round_rtt; /* (still) draining: go on */
+      b->backoff_rounds = 0;
     }
+    if (++b->backoff_rounds > IKCP_BBR_BACKOFF_MAX) {
+      b->min_rtt = b->round_rtt;
+      b->min_rtt_stamp = kcp->current;
+      b->backoff_rounds = 0;
+      b->scale = IKCP_BBR_UNIT;
+    } else {
+      b->scale = ikcp_max(b->scale - b->scale / 8, IKCP_BBR_UNIT / 8);
+    }
+  } else {
+    b->backoff_rounds = 0;
+    b->scale = ikcp_min(b->scale + IKCP_BBR_UNIT / 16, IKCP_BBR_UNIT);
   }
   b->round_start = kcp->current;
   b->round_delivered = b->delivered;
@@ -1063,6 +1090,7 @@ static int ikcp_bbr_init(ikcpcb *kcp)
   b->round_start = kcp->current;
   b->last_pace = kcp->current;
   b->mode = IKCP_BBR_STARTUP;
+  b->scale = IKCP_BBR_UNIT;
   kcp->congest = b;
   ikcp_bbr_set_cwnd(kcp, b);
   return 0;
@@ -1124,10 +1152,11 @@ static void ikcp_bbr_tick(ikcpcb *kcp)
   }
   if (b->mode == IKCP_BBR_PROBE_RTT) {
     if (ikcp_diff(kcp->current, b->mode_end) >= 0) {
-      /* A probe that saw no lower RTT may raise the minimum by a quarter
-       * at most: other sessions' queue is not the path's delay. */
+      /* A probe that saw no lower RTT leaves the minimum: other sessions'
+       * queue is not the path's delay (a longer path is found by the
+       * standing-queue rule in ikcp_bbr_round()). */
       if (b->probe_min != 0xffffffffu) {
-        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt + b->min_rtt / 4 + 1);
+        b->min_rtt = ikcp_min(b->probe_min, b->min_rtt);
       }
       b->min_rtt_stamp = kcp->current;
       b->mode = IKCP_BBR_PROBE_BW;
@@ -1162,7 +1191,8 @@ static void ikcp_bbr_pkt_sent(ikcpcb *kcp, IUINT32 sn, IUINT32 ts, IUINT32 len,
 static IUINT32 ikcp_bbr_pacing(ikcpcb *kcp)
 {
   struct ikcp_bbr *b = (struct ikcp_bbr *)kcp->congest;
-  IUINT64 rate = (IUINT64)b->max_bw * ikcp_bbr_pacing_gain(b) / IKCP_BBR_UNIT;
+  IUINT64 rate = (IUINT64)b->max_bw * b->scale / IKCP_BBR_UNIT *
+                 ikcp_bbr_pacing_gain(b) / IKCP_BBR_UNIT;
   IINT32 elapsed = ikcp_diff(kcp->current, b->last_pace);
   IINT64 cap = (IINT64)(rate * kcp->interval / 1000) + 2 * (IINT64)kcp->mss;
   b->last_pace = kcp->current;
@@ -1200,16 +1230,27 @@ const struct IKCPOPS ikcp_cc_bbr = {
   ikcp_bbr_info, ikcp_bbr_pacing
 };
 
+/** The modules ikcp_cc_find() knows, the default first. */
+static const struct IKCPOPS *const ikcp_cc_modules[] = { &ikcp_cc_classic, &ikcp_cc_bbr };
+
 const struct IKCPOPS *ikcp_cc_find(const char *name)
 {
-  static const struct IKCPOPS *const modules[] = { &ikcp_cc_classic, &ikcp_cc_bbr };
-  size_t i;
-  for (i = 0; name != NULL && i < sizeof(modules) / sizeof(modules[0]); i++) {
-    if (strcmp(name, modules[i]->name) == 0) {
-      return modules[i];
+  const char *known;
+  int i;
+  for (i = 0; name != NULL && (known = ikcp_cc_name(i)) != NULL; i++) {
+    if (strcmp(name, known) == 0) {
+      return ikcp_cc_modules[i];
     }
   }
   return NULL;
+}
+
+const char *ikcp_cc_name(int index)
+{
+  if (index < 0 || (size_t)index >= sizeof(ikcp_cc_modules) / sizeof(ikcp_cc_modules[0])) {
+    return NULL;
+  }
+  return ikcp_cc_modules[index]->name;
 }
 
 /*---------------------------------------------------------------------------
@@ -1333,8 +1374,8 @@ static void ikcp_snd_drop(ikcpcb *kcp, IKCPSEG *seg)
 static void ikcp_snd_acked(ikcpcb *kcp, IKCPSEG *seg, IINT32 rtt)
 {
   kcp->acked_bytes += seg->len;
-  if (kcp->ccops->on_pkt_acked != NULL) {
-    kcp->ccops->on_pkt_acked(kcp, seg->sn, seg->ts, seg->len, rtt, seg->xmit);
+  if (ikcp_ops(kcp)->on_pkt_acked != NULL) {
+    ikcp_ops(kcp)->on_pkt_acked(kcp, seg->sn, seg->ts, seg->len, rtt, seg->xmit);
   }
   ikcp_snd_drop(kcp, seg);
 }
@@ -1734,9 +1775,9 @@ static int ikcp_paced_send(ikcpcb *kcp, const IKCPSEG *seg,
     }
     rep->budget -= (IINT32)seg->len;
   }
-  if (kcp->ccops->on_pkt_sent != NULL) {
+  if (ikcp_ops(kcp)->on_pkt_sent != NULL) {
     /* A new segment (xmit 0) counts in flight once sent. */
-    kcp->ccops->on_pkt_sent(kcp, seg->sn, kcp->current, seg->len,
+    ikcp_ops(kcp)->on_pkt_sent(kcp, seg->sn, kcp->current, seg->len,
                             kcp->nsnd_buf + (seg->xmit == 0), seg->xmit + 1);
   }
   return 1;
@@ -1867,7 +1908,7 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *
 /** ikcp_flush(), or with @p batch ikcp_flush_batch(). */
 static void ikcp_flush_with(ikcpcb *kcp, int batch)
 {
-  const struct IKCPOPS *ops = kcp->ccops;
+  const struct IKCPOPS *ops = ikcp_ops(kcp);
   struct ikcp_flush_report rep = { -1, 0, 0 };
   IUINT32 prior_cwnd;
 
@@ -2040,8 +2081,8 @@ static void ikcp_rtt_sample(ikcpcb *kcp, IINT32 rtt)
   kcp->rx_srtt = (IINT32)srtt;
   kcp->rx_rttval = (IINT32)rttval;
   kcp->rx_rto = (IINT32)rto;
-  if (kcp->ccops->on_rtt != NULL) {
-    kcp->ccops->on_rtt(kcp, rtt);
+  if (ikcp_ops(kcp)->on_rtt != NULL) {
+    ikcp_ops(kcp)->on_rtt(kcp, rtt);
   }
 }
 
@@ -2213,8 +2254,8 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size)
   if (have_ack && kcp->fastresend > 0) {
     ikcp_snd_fastack(kcp, maxack, latest_ts);
   }
-  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && kcp->ccops->on_ack != NULL) {
-    kcp->ccops->on_ack(kcp, kcp->snd_una - prev_una, kcp->acked_bytes,
+  if (ikcp_diff(kcp->snd_una, prev_una) > 0 && ikcp_ops(kcp)->on_ack != NULL) {
+    ikcp_ops(kcp)->on_ack(kcp, kcp->snd_una - prev_una, kcp->acked_bytes,
                        prior_in_flight);
   }
   return ret;

@@ -248,7 +248,7 @@ struct IKCPCB {
   int fastresend;
   int fastlimit;
   int nocwnd, stream;
-  const struct IKCPOPS *ccops; /* never NULL: &ikcp_cc_classic by default */
+  const struct IKCPOPS *ccops; /* NULL: the built-in ikcp_cc_classic */
   void *congest;               /* the module's state */
   int logmask;
   int (*output)(const char *buf, int len, struct IKCPCB *kcp, void *user);
@@ -420,10 +420,11 @@ int ikcp_sndqlen(const ikcpcb *kcp);
 int ikcp_interval(ikcpcb *kcp, int interval);
 
 /**
- * Install congestion control module @p ops (kept by pointer: it must outlive
- * the control block); NULL restores the built-in ikcp_cc_classic. The old
- * module's release runs first, then the new one's init. Returns 0, or -1
- * when init refused (the built-in module is installed then).
+ * Install congestion control module @p ops (kept by pointer in ccops: it
+ * must outlive the control block); NULL (ccops NULL, as after
+ * ikcp_create()) is the built-in ikcp_cc_classic. The old module's release
+ * runs first, then the new one's init. Returns 0, or -1 when init refused
+ * (ccops is NULL then).
  */
 int ikcp_setcc(ikcpcb *kcp, const struct IKCPOPS *ops);
 
@@ -440,13 +441,20 @@ extern const struct IKCPOPS ikcp_cc_classic;
  * bandwidth (largest delivery rate over the last few RTTs) and the minimum
  * RTT, paces at that rate and keeps about 1.5 bandwidth-delay products in
  * flight, so a deep buffer on the path stays nearly empty; while a queue
- * stands a whole round it lowers its rate estimate until the queue drains.
+ * stands whole rounds (sessions sharing the path) it scales its rate down
+ * until the queue drains.
  * Loss does not shrink its window.
  */
 extern const struct IKCPOPS ikcp_cc_bbr;
 
 /** The module called @p name ("classic", "bbr"), or NULL. */
 const struct IKCPOPS *ikcp_cc_find(const char *name);
+
+/**
+ * The name of module @p index (0, 1, ...) that ikcp_cc_find() knows, or
+ * NULL past the last: for listing names.
+ */
+const char *ikcp_cc_name(int index);
 
 /**
  * Cap the send queue at @p max_segments (0 = unlimited, the default): a

@@ -22,7 +22,7 @@ files() {
         $p/share/man/man8/setup-tapif.8 $p/share/man/man8/relaunch.sh.8"
 }
 all_there() { local f; for f in $(files "$1" "$2"); do [ -f "$f" ] || { echo "missing $f"; return 1; }; done; }
-only_these() { [ "$(find "$1" -type f | sort)" = "$(files "$1" "$2" | tr -s ' \n' '\n\n' | sed '/^$/d' | sort)" ]; }
+only_these() { [ "$(find "$1" -type f | sort)" = "$(files "$1" "$2" | xargs -n1 | sort)" ]; }
 
 "${MK[@]}" install DESTDIR="$T/a" >"$T/log" 2>&1 || { cat "$T/log"; fail "make install (default PREFIX)"; }
 check "default PREFIX: everything under /usr/local" all_there "$T/a" /usr/local

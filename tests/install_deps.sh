@@ -8,6 +8,9 @@
 #                              DEBIAN_FRONTEND=noninteractive
 #   missing, user with sudo    the same through sudo
 #   missing, user, no sudo     a clear error naming the packages, exit 1
+# Then make itself on such a machine: a build that needs a package
+# pkg-config cannot find (or pkg-config itself) stops before compiling,
+# naming the Debian package and `make deps`.
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/netns.sh   # pass / fail / check only: no namespace is made
 
@@ -80,4 +83,23 @@ check "user without sudo: exit 1" [ "$RC" -eq 1 ]
 check "user without sudo: no apt-get call" [ ! -s "$LOG" ]
 check "user without sudo: error names root/sudo and the packages" \
   grep -q '^install-deps: need root (or sudo) to install: valgrind tcpdump$' "$T/out"
+# mk ENV... -- TARGET: make TARGET into a scratch build dir; output in $T/out.
+mk() {
+  local envs=()
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  env "${envs[@]}" make --no-print-directory -s BUILD="$T/b" "$T/b/$2" >"$T/out" 2>&1
+  RC=$?
+}
+mk PKG_CONFIG_LIBDIR=/nonexistent -- kcp/ikcp.o
+check "make, no pkg-config package found: stops naming each Debian package and make deps, compiles nothing" \
+  bash -c "[ $RC -ne 0 ] && grep -qx 'make: no lwip libgcrypt libsodium libisal snappy found (Debian: liblwip-dev libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev); install with: make deps' '$T/out' &&
+           [ -z \"\$(find '$T/b' -name '*.o' 2>/dev/null)\" ]"
+mk PKG_CONFIG_LIBDIR=/nonexistent -- tests/check_ikcp.o
+check "make of a Check test, nothing found: names check too" \
+  grep -qx 'make: no lwip check libgcrypt libsodium libisal snappy found (Debian: liblwip-dev check libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev); install with: make deps' "$T/out"
+mkdir -p "$T/path"
+for tool in make cc gcc sh cat git; do ln -sf "$(command -v $tool)" "$T/path/$tool"; done
+mk PATH="$T/path" -- kcp/ikcp.o
+check "make without pkg-config: names pkg-config" \
+  grep -qx 'make: pkg-config is not installed (Debian: pkg-config); install with: make deps' "$T/out"
 netns_finish

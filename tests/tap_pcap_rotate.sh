@@ -44,7 +44,7 @@ echo "ring: ${files:-?} files opened, $frames bytes kept"
 CAP=$TAP_TMP/grow.pcap
 start_minimal "$LOG" --pcap "$CAP" --pcap-size 1 || fail "minimal starts with --pcap-size"
 nsx ping -c3 -i0.2 -W1 -q 192.168.0.2 >/dev/null || fail "ping"
-sleep 0.3
+sleep 0.5   # the flush timeout is 100 ms: room for a loaded machine
 live=$(tshark -r "$CAP" -Y 'icmp.type==0' 2>/dev/null | wc -l)
 check "live capture: the ping replies are readable while minimal runs ($live)" [ "$live" -ge 3 ]
 probe tcp-echo --bytes 1200000 >/dev/null || fail "TCP echo of 1.2 MB"

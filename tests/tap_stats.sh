@@ -11,11 +11,13 @@
 tap_init
 LOG=$TAP_TMP/minimal.log
 
+t0=$SECONDS
 start_minimal "$LOG" --stats 1 || fail "minimal starts with --stats 1"
 probe udp-rtt --count 200 --interval 0.005 >/dev/null || fail "UDP echo load"
 sleep 2.2
 lines=$(grep -c '^stats ' "$LOG")
-check "--stats 1: a line per second ($lines after about 3.5 s)" [ "$lines" -ge 2 -a "$lines" -le 5 ]
+secs=$((SECONDS - t0))
+check "--stats 1: a line per second ($lines in about $secs s)" [ "$lines" -ge 2 -a "$lines" -le $((secs + 1)) ]
 check "each line: 'stats' UTC-time seconds, tap, icmp, udp, tcp, kcp, under 200 characters" \
   bash -c "grep '^stats ' '$LOG' | while read -r l; do
              grep -qE '^stats [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z [0-9.]+ s: tap in [0-9]+/s [0-9.]+ Mbit/s, out .* \\| icmp .* \\| udp [0-9]+/s \\| tcp [0-9]+ active .* \\| kcp [0-9]+ sessions .* retrans/s \\| dropped [0-9]+\$' <<<\"\$l\" &&

@@ -272,7 +272,7 @@ vn_ip6_header(struct pbuf *p, const ip6_addr_t *src, u16_t ulen)
 
 void
 vnetif_inject(const ip_addr_t *src, u16_t sport, u16_t dport,
-                  const u8_t *data, u16_t len)
+               const u8_t *data, u16_t len)
 {
   u16_t hlen = IP_IS_V6(src) ? VN_IP6_HLEN : VN_IP_HLEN;
   u16_t tot = (u16_t)LWIP_MIN(0xffffU, (u32_t)len + hlen + VN_UDP_HLEN);

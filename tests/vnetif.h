@@ -4,8 +4,8 @@
  * thread with no tcpip thread, a clock the harness sets, and one dual-stack
  * netif (10.0.0.1/24, fd00::1/64, fe80::1) whose wire is the harness
  * itself. A test of a module's timing then runs the same on any machine
- * load, and asserts exact milliseconds. Datagrams are injected as whole IPv4 or IPv6
- * UDP packets through netif->input, so they take lwIP's real path
+ * load, and asserts exact milliseconds. Datagrams are injected as whole
+ * IPv4 or IPv6 UDP packets through netif->input, so they take lwIP's real path
  * (ip_input, udp_input, the pcb's recv callback); UDP datagrams lwIP sends
  * come back through a callback.
  *
@@ -29,7 +29,7 @@
 
 /** A UDP datagram lwIP put on the wire; @p data is valid for the call only. */
 typedef void (*vnetif_udp_fn)(void *arg, const ip_addr_t *dst, u16_t dport,
-                                  u16_t sport, const u8_t *data, u16_t len);
+                              u16_t sport, const u8_t *data, u16_t len);
 
 /** Start lwIP and add the netif (default, up). Call once per process (a
     Check test runs each case in a process of its own). */
@@ -53,6 +53,6 @@ u32_t vnetif_fail(u32_t mask);
  * else to fd00::1.
  */
 void vnetif_inject(const ip_addr_t *src, u16_t sport, u16_t dport,
-                       const u8_t *data, u16_t len);
+                   const u8_t *data, u16_t len);
 
 #endif /* VNETIF_H */

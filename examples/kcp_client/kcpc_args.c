@@ -18,17 +18,20 @@
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
 
-/** The engine's profile names, ", "-separated (only the engine knows them). */
+/**
+ * Names the engine lists through @p name_of (ikcp_profile_name,
+ * ikcp_cc_name), ", "-separated into @p list: only the engine knows them.
+ */
 static const char *
-kcpc_args_profiles(void)
+kcpc_args_names(const char *(*name_of)(int), char *list, size_t size)
 {
-  static char list[128];
   const char *name;
   size_t n = 0;
   int i;
 
-  for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(list); i++) {
-    n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "", name);
+  list[0] = '\0';
+  for (i = 0; (name = name_of(i)) != NULL && n < size; i++) {
+    n += (size_t)snprintf(list + n, size - n, "%s%s", i > 0 ? ", " : "", name);
   }
   return list;
 }
@@ -36,6 +39,8 @@ kcpc_args_profiles(void)
 void
 kcpc_args_usage(FILE *out)
 {
+  char profiles[128], ccs[128];
+
   fprintf(out,
 "Usage: kcp_client [options] [HOST [PORT]]\n"
 "\n"
@@ -77,9 +82,9 @@ kcpc_args_usage(FILE *out)
 "  --conv N           KCP conversation id (default: random, so that a blind\n"
 "                     spoofer must guess it as well as the port)\n"
 "  --profile P        as kcptun: %s (default fast)\n"
-"  --cc NAME          congestion control: classic (the reference's window, which\n"
-"                     the fast profiles switch off; default) or bbr (paced at\n"
-"                     the measured bottleneck rate, little queueing delay)\n"
+"  --cc NAME          congestion control: %s (default %s: the\n"
+"                     reference's window, which the fast profiles switch off;\n"
+"                     bbr paces at the measured bottleneck rate, little queueing)\n"
 "  --wnd N            send and receive window in segments (default %d)\n"
 "  --mtu N            KCP mtu, 50..1500 (default %d)\n"
 "  --stream           KCP stream mode: echoes checked as a byte stream\n"
@@ -99,7 +104,9 @@ kcpc_args_usage(FILE *out)
 "Exit status: 0 all echoed (and verified), 1 a session died or an echo was\n"
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
-          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS, kcpc_args_profiles(),
+          KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS,
+          kcpc_args_names(ikcp_profile_name, profiles, sizeof(profiles)),
+          kcpc_args_names(ikcp_cc_name, ccs, sizeof(ccs)), ikcp_cc_classic.name,
           KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
@@ -215,7 +222,9 @@ kcpc_args_cc(FILE *err, const char *s, struct kcpc_config *cfg)
   const struct IKCPOPS *ops = ikcp_cc_find(s);
 
   if (ops == NULL) {
-    return kcpc_args_bad(err, "--cc: unknown congestion control '%s' (classic or bbr)", s);
+    char ccs[128];
+    return kcpc_args_bad(err, "--cc: unknown congestion control '%s' (%s)", s,
+                         kcpc_args_names(ikcp_cc_name, ccs, sizeof(ccs)));
   }
   cfg->cc = ops->name;
   return 0;
