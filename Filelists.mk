@@ -212,6 +212,10 @@ SCRIPTTESTS += tests/tap_robust_watchdog.sh
 TESTEXTRAS += build/tests/tools/syn_flood
 SCRIPTTESTS += tests/tap_robust_synflood.sh
 BENCHSCRIPTS += bench/robust-synflood.sh
+# kcptun: iperf3 through ./minimal's server role beside the real
+# kcptun-server (same kcptun-client settings), then 5 % loss with FEC 10/3
+# against 0/0 on ours.
+BENCHSCRIPTS += bench/kcptun-bench.sh
 # Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
 # beside a live KCP session; newcomers evict the slowest.
 SCRIPTTESTS += tests/tap_robust_slowloris.sh

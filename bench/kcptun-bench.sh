@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# kcptun-bench.sh - iperf3 through kcptun, ./minimal's server role side by
+# side with Debian's real kcptun-server, in one private network namespace
+# and one run: the same kcptun-client settings (kcptun's defaults: aes,
+# mode fast, FEC 10/3, compression, smux 1), the same iperf3 server
+# (192.168.0.1:5201) behind both. Then ./minimal's server role with 5 %
+# loss each way (its link emulation; the real kcptun-server has none, so
+# that part compares FEC 10/3 with FEC 0/0 on ours only): KCP
+# retransmissions with and without FEC.
+#
+# Results: a markdown table on stdout and bench/results/kcptun-bench.json.
+# CPU is user+system time of the server process (./minimal whole, or
+# kcptun-server) over the iperf3 run, per GB carried. Needs root.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib/netns.sh
+. tests/lib/tap_helpers.sh
+tap_init
+
+SECS=${KCPTUN_BENCH_SECONDS:-5}
+OUT=bench/results
+mkdir -p "$OUT"
+NSHOST=192.168.0.1
+HOST=192.168.0.2
+
+netns_bg iperf3 -s -B "$NSHOST" -p 5201 >"$TAP_TMP/iperf3.log" 2>&1
+wait_for 5 nsx bash -c "ss -ltn | grep -q ':5201 '"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# run PORT PID: iperf3 through the kcptun-client on 127.0.0.1:PORT for SECS;
+# prints "MBITS CPU_S_PER_GB".
+run() {
+  local port=$1 pid=$2 t0 t1 json mbits bytes
+  t0=$(cpu_ticks "$pid")
+  json=$(nsx timeout $((SECS + 20)) iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" -J 2>/dev/null)
+  t1=$(cpu_ticks "$pid")
+  read -r mbits bytes < <(python3 -c 'import json,sys
+try:
+  e = json.loads(sys.stdin.read())["end"]["sum_received"]
+  print("%.1f %d" % (e["bits_per_second"] / 1e6, e["bytes"]))
+except Exception:
+  print("0 0")' <<<"$json")
+  python3 -c "import sys; t=($t1-$t0)/$(getconf CLK_TCK); b=$bytes; print('$mbits', '%.2f' % (t / (b / 1e9)) if b else 'nan')"
+}
+
+start_minimal "$TAP_TMP/minimal.log" --kcptun-listen 29900 --kcptun-target "$NSHOST:5201" ||
+  { echo "kcptun-bench: ./minimal did not start"; netns_finish; }
+netns_bg kcptun-server -l "$NSHOST:29901" -t "$NSHOST:5201" --quiet >"$TAP_TMP/ks.log" 2>&1
+KS=$NETNS_LAST_PID
+netns_bg kcptun-client -r "$HOST:29900" -l 127.0.0.1:7001 --quiet >"$TAP_TMP/kc1.log" 2>&1
+netns_bg kcptun-client -r "$NSHOST:29901" -l 127.0.0.1:7002 --quiet >"$TAP_TMP/kc2.log" 2>&1
+wait_for 5 nsx bash -c "ss -ltn | grep -q ':7002 '"
+read -r ours_mbit ours_cpu < <(run 7001 "$MINIMAL_PID")
+read -r ref_mbit ref_cpu < <(run 7002 "$KS")
+stop_minimal >/dev/null
+
+# retrans DS PS: iperf3 through ./minimal with 5 % loss; prints the KCP
+# retransmissions, the datagrams FEC rebuilt and the Mbit/s.
+retrans() {
+  local log=$TAP_TMP/loss.$1 kc
+  start_minimal "$log" --loss 5 --kcptun-listen 29902 --kcptun-target "$NSHOST:5201" \
+    --kcptun-ds "$1" --kcptun-ps "$2" || return
+  netns_bg kcptun-client -r "$HOST:29902" -l 127.0.0.1:7003 --ds "$1" --ps "$2" --quiet >/dev/null 2>&1
+  kc=$NETNS_LAST_PID
+  wait_for 5 nsx bash -c "ss -ltn | grep -q ':7003 '"
+  read -r mbit _ < <(run 7003 "$MINIMAL_PID")
+  kill -USR1 "$MINIMAL_PID"
+  sleep 0.5
+  grep '^kcptun: kcp_sessions' "$log" | tail -n 1 |
+    awk -v m="$mbit" '{for (i = 2; i < NF; i++) { if ($i == "retrans") r = $(i + 1); if ($i == "fast_retrans") f = $(i + 1); if ($i == "fec_recovered") v = $(i + 1) } print r + f, v + 0, m}'
+  stop_minimal >/dev/null
+  kill -TERM "$kc" 2>/dev/null
+  wait "$kc" 2>/dev/null
+}
+read -r rt_fec rec_fec fec_mbit < <(retrans 10 3)
+read -r rt_nofec _ nofec_mbit < <(retrans 0 0)
+
+ratio=$(python3 -c "print('%.2f' % ($ours_mbit / $ref_mbit) if $ref_mbit > 0 else 'nan')")
+cpu_ratio=$(python3 -c "
+try: print('%.2f' % ($ours_cpu / $ref_cpu))
+except Exception: print('nan')")
+cut=$(python3 -c "print('%.0f' % (100 * (1 - ${rt_fec:-0} / ${rt_nofec:-1})) if ${rt_nofec:-0} > 0 else 'nan')")
+echo "| kcptun server (aes, fast, FEC 10/3), iperf3 $SECS s | ./minimal | kcptun-server | ratio | target |"
+echo "| --- | ---: | ---: | ---: | --- |"
+echo "| throughput (Mbit/s) | $ours_mbit | $ref_mbit | $ratio | >= 1.5 |"
+echo "| CPU s per GB (server process) | $ours_cpu | $ref_cpu | $cpu_ratio | <= 0.5 |"
+echo
+echo "| ./minimal, 5 % loss each way | FEC 10/3 | FEC 0/0 | |"
+echo "| --- | ---: | ---: | --- |"
+echo "| throughput (Mbit/s) | $fec_mbit | $nofec_mbit | |"
+echo "| KCP retransmissions | $rt_fec ($rec_fec recovered by FEC) | $rt_nofec | FEC cuts $cut % (target >= 80 %) |"
+printf '{"seconds":%s,"ours_mbit":%s,"kcptun_server_mbit":%s,"ours_cpu_s_per_gb":"%s","kcptun_server_cpu_s_per_gb":"%s","loss5_fec_retrans":%s,"loss5_nofec_retrans":%s,"loss5_fec_recovered":%s}\n' \
+  "$SECS" "${ours_mbit:-0}" "${ref_mbit:-0}" "$ours_cpu" "$ref_cpu" "${rt_fec:-0}" "${rt_nofec:-0}" "${rec_fec:-0}" \
+  >"$OUT/kcptun-bench.json"
+netns_finish
