@@ -188,6 +188,9 @@ SCRIPTTESTS += tests/interop_smux.sh
 # tests/interop/tcpecho_peer).
 TESTEXTRAS += tests/interop/bin/tcpecho_peer
 SCRIPTTESTS += tests/tap_kcptun.sh
+# The Wireshark dissector's smux frames on a live kcptun capture (crypt
+# none, no compression).
+SCRIPTTESTS += tests/wireshark_smux.sh
 # Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
