@@ -1,7 +1,9 @@
 /**
  * @file
- * kcptun server role (see kcptun.h): KCP session -> [snappy framed stream]
- * -> smux -> one TCP connection (or the echo) per stream.
+ * kcptun on lwIP, both roles (see kcptun.h): KCP session (through the
+ * codec) -> [snappy framed stream] -> smux -> one TCP connection per stream:
+ * to the target (or the echo) in the server role, from the local port in
+ * the client role.
  *
  * One close path per object: kcptun_stream_free() for a stream (aborts or
  * closes its TCP side), kcptun_sess_free() for a session (frees its
@@ -42,7 +44,8 @@ struct kcptun_stream {
   u8_t upd_due;      /**< version 2: a window update is owed */
 };
 
-/** One kcptun client: a KCP session with a smux session inside. */
+/** One KCP session with a smux session inside: a kcptun client's (server
+ *  role), or ours to the kcptun server (client role). */
 struct kcptun_sess {
   struct kcptun_sess *next;
   struct kcp_session *ks;
@@ -66,8 +69,7 @@ static struct kcp_codec *kcptun_codec;
 /** Bytes the codec adds to every datagram (0 without one). */
 static size_t kcptun_overhead;
 static struct kcptun_sess *kcptun_sessions;
-/** Client role: the listening TCP pcb, and the session streams go into. */
-static struct tcp_pcb *kcptun_listen_pcb;
+/** Client role: the session local connections go into (NULL: none yet). */
 static struct kcptun_sess *kcptun_client;
 static u32_t kcptun_nstreams;
 /** Frame being built, and its compressed form. */
@@ -524,20 +526,18 @@ kcptun_sess_pump(struct kcptun_sess *ts)
     return;
   }
   ts->busy = 1;
-  do {
-    if (ts->held_len > 0) {
-      size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
-      ts->held_off += n;
-      ts->held_len -= n;
-    } else if (ts->dec != NULL) {
-      kcptun_sess_feed(ts, NULL, 0); /* decoded bytes still waiting */
-    }
-    if (ts->parser.error != SMUX_OK) {
-      kcptun_stats.proto_errors++;
-      ts->dead = 1;
-    }
-    kcptun_sess_output(ts);
-  } while (0);
+  if (ts->held_len > 0) {
+    size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
+    ts->held_off += n;
+    ts->held_len -= n;
+  } else if (ts->dec != NULL) {
+    kcptun_sess_feed(ts, NULL, 0); /* decoded bytes still waiting */
+  }
+  if (ts->parser.error != SMUX_OK) {
+    kcptun_stats.proto_errors++;
+    ts->dead = 1;
+  }
+  kcptun_sess_output(ts);
   for (st = ts->streams; st != NULL; st = st->next) {
     if (st->pcb != NULL) {
       tcp_output(st->pcb);
@@ -750,7 +750,6 @@ kcptun_listen_tcp(u16_t port)
     return ERR_MEM;
   }
   tcp_accept(lpcb, kcptun_tcp_accept);
-  kcptun_listen_pcb = lpcb;
   return ERR_OK;
 }
 
