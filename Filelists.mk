@@ -161,6 +161,12 @@ BENCHSCRIPTS := bench/engine-bench.sh
 # udp_echo_bench loads the UDP echo; results and plots in bench/results/.
 BENCHPROGS += udp_echo_bench
 BENCHSCRIPTS += bench/lwip-bench.sh
+# kcp-go's datagram codec: CPU per datagram sealed and opened, per cipher
+# and FEC setting (codec_bench links the codec and CODEC_LIBS).
+BENCHPROGS += codec_bench
+BENCH_codec_bench_FILES := $(CODECFILES)
+BENCH_codec_bench_LIBS := $(CODEC_LIBS)
+BENCHSCRIPTS += bench/codec-bench.sh
 
 # Interop with kcp-go (tests/interop): ikcp_peer runs our engine alone over
 # POSIX UDP, kcpgo_peer runs Debian's kcp-go; make check builds both first.
@@ -203,9 +209,18 @@ TESTEXTRAS += build/tests/tools/kcp_flood
 SCRIPTTESTS += tests/tap_robust_garbage.sh tests/tap_robust_sessions.sh \
 	tests/tap_robust_tcp.sh tests/tap_robust_integrity.sh tests/tap_robust_crash.sh
 BENCHSCRIPTS += bench/robust-integrity.sh
+# Many clients at once: 1 to 1000 bulk sessions, clean and 2 % loss
+# (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
+# memory pinning and session lockout figures.
+BENCHSCRIPTS += bench/kcp-sessions.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh
+# Many clients at once (one budget shared fairly by the active sessions):
+# 100 bulk clients on a clean link, every echo verified, < 3 % resent;
+# one hostile host pinning memory (RSS bounded, given back) and filling the
+# session table (new clients still get in within 1 s).
+SCRIPTTESTS += tests/tap_kcp_many.sh tests/tap_kcp_pin.sh tests/tap_kcp_lockout.sh
 # The core thread's watchdog (--watchdog, hung with the test-only
 # --test-hang) restarted by relaunch.sh beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_watchdog.sh
@@ -236,3 +251,12 @@ SCRIPTTESTS += tests/setup_tapif.sh
 # make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
 # built against the installed kcp-lwip.pc (tests/install_user.c).
 SCRIPTTESTS += tests/install.sh
+
+# Debian's real kcptun-client (aes, salsa20, none, twofish; FEC 10/3 and off;
+# a wrong key) sends to
+# build/tests/tools/codec_sink, which opens every datagram with our codec (~25 s).
+TOOLS += codec_sink
+TOOL_codec_sink_FILES := $(CODECFILES) $(KCPFILES)
+TOOL_codec_sink_LIBS := $(CODEC_LIBS)
+TESTEXTRAS += build/tests/tools/codec_sink
+SCRIPTTESTS += tests/interop_kcptun_codec.sh

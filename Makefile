@@ -96,9 +96,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(INCLUDES) -o $@ $<
 
-# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only).
+# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only; a
+# tool NAME also links TOOL_NAME_FILES and TOOL_NAME_LIBS).
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): $(call objs,$(BUILD),$(TOOL_$(t)_FILES))))
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): TOOL_LIBS := $(TOOL_$(t)_LIBS)))
 
 # The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
 .PHONY: codec-golden
@@ -157,7 +160,11 @@ BENCHBINS := $(addprefix $(BUILD)/bench/,$(BENCHPROGS))
 $(BUILD)/bench/%.o: INCLUDES += -Itests
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call objs,$(BUILD),$(BENCHSUPPORTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ -lm $(BENCH_LIBS)
+
+# A benchmark NAME also links BENCH_NAME_FILES and BENCH_NAME_LIBS.
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): $(call objs,$(BUILD),$(BENCH_$(b)_FILES))))
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): BENCH_LIBS := $(BENCH_$(b)_LIBS)))
 
 bench: deps
 	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)

@@ -353,7 +353,7 @@ fl_err(void *arg, err_t err)
   if (slot < &fl.slot[0] || slot >= &fl.slot[FL_SLOTS] || slot->s == NULL) {
     fl_fail("err callback for a session the application does not hold");
   }
-  if (fl.removing ? err != ERR_CLSD : err != ERR_TIMEOUT && err != ERR_ABRT) {
+  if (fl.removing ? err != ERR_CLSD : err != ERR_TIMEOUT && err != ERR_ABRT && err != ERR_MEM) {
     fl_fail("err callback with an unexpected reason");
   }
   fl_slot_release(slot);
@@ -963,8 +963,8 @@ fl_check(void)
   if (st.sessions != live || st.sessions != st.opened - st.closed) {
     fl_fail("session counters disagree with the sessions alive");
   }
-  if (st.closed_idle + st.closed_dead > st.closed) {
-    fl_fail("closed_idle + closed_dead above closed");
+  if (st.closed_idle + st.closed_dead + st.closed_stall + st.evicted > st.closed) {
+    fl_fail("closed_idle + closed_dead + closed_stall + evicted above closed");
   }
   if (st.dgram_in != fl.dgram_in || st.dgram_out != fl.dgram_out) {
     fl_fail("datagram counters differ from the wire");

@@ -812,6 +812,15 @@ int ikcp_setsndqmax(ikcpcb *kcp, int max_segments)
   return 0;
 }
 
+int ikcp_setwndcap(ikcpcb *kcp, int segments)
+{
+  if (segments < 0) {
+    return -1;
+  }
+  kcp->wnd_cap = (IUINT32)segments;
+  return 0;
+}
+
 void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
 {
   *out = kcp->stats;
@@ -1595,10 +1604,16 @@ static char *ikcp_put_push(ikcpcb *kcp, char *ptr, IKCPSEG *seg, IUINT32 wnd)
 /** Free receive window to advertise, as the 16-bit wnd field holds it. */
 static IUINT32 ikcp_wnd_unused(const ikcpcb *kcp)
 {
+  IUINT32 wnd;
+
   if (kcp->nrcv_que >= kcp->rcv_wnd) {
     return 0;
   }
-  return ikcp_min(kcp->rcv_wnd - kcp->nrcv_que, 0xffffu);
+  wnd = kcp->rcv_wnd - kcp->nrcv_que;
+  if (kcp->wnd_cap > 0) {
+    wnd = ikcp_min(wnd, kcp->wnd_cap);
+  }
+  return ikcp_min(wnd, 0xffffu);
 }
 
 /** Sift step of ikcp_sort_resends(): max-heap on sortkey over seg[0..n). */

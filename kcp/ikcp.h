@@ -7,11 +7,11 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_profile_name(), ikcp_trim(), ikcp_flush_batch(),
- * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), the wire constants
- * (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E* codes and two
- * congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic, the
- * default, and ikcp_cc_bbr) with ikcp_cc_find().
+ * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_trim(),
+ * ikcp_flush_batch(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
+ * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E*
+ * codes and two congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic,
+ * the default, and ikcp_cc_bbr) with ikcp_cc_find().
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives
@@ -257,6 +257,7 @@ struct IKCPCB {
   /* Engine internal state below: not API, may change. */
   IUINT32 bufcap;              /* bytes buffer has (or gets), >= mtu */
   IUINT32 sndq_max;            /* send queue cap, 0 = none */
+  IUINT32 wnd_cap;             /* advertised window cap, 0 = none */
   struct IKCPLIST snd_queue;   /* not yet sent */
   struct IKCPLIST rcv_queue;   /* in order, for ikcp_recv */
   struct IKCPLIST watch;       /* in flight, below the fast-ack threshold, sn order */
@@ -461,6 +462,17 @@ const char *ikcp_cc_name(int index);
  * send that would exceed it fails with IKCP_ESNDQFULL. 0, or -1 if < 0.
  */
 int ikcp_setsndqmax(ikcpcb *kcp, int max_segments);
+
+/**
+ * Cap the receive window advertised to the peer at @p segments (0 = no
+ * cap, the default): a receiver that shares its memory or its link among
+ * many peers asks each for less than rcv_wnd, and every KCP sender keeps
+ * within the window it is told. The cap only shapes what is advertised:
+ * what arrives is still accepted up to rcv_wnd, so segments sent under a
+ * larger earlier window are not lost when the cap shrinks. Applies from
+ * the next segment sent. 0, or -1 if < 0.
+ */
+int ikcp_setwndcap(ikcpcb *kcp, int segments);
 
 /** Copy the counters of @p kcp. */
 void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out);

@@ -31,11 +31,35 @@
 #include "lwip/sys.h"
 
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+/* glibc keeps freed memory for reuse; once sessions close, give it back. */
+#define KCP_MEM_RELEASE() malloc_trim(0)
+#else
+#define KCP_MEM_RELEASE()
+#endif
 
 /** Hash buckets of a new kcp_pcb; doubled whenever sessions outnumber them. */
 #define KCP_HASH_MIN  64
 /** Heap slots allocated at first; doubled when full. */
 #define KCP_HEAP_MIN  16
+
+/** How often (ms) active sessions are counted and the share recomputed. */
+#define KCP_SHARE_MS  100
+/** A session is active while it received data within this many counts. */
+#define KCP_ACTIVE_COUNTS 5
+/** A session that made no progress this long (ms) may be evicted while
+    the pcb holds more than its limit. */
+#define KCP_EVICT_MS  1000
+/** Memory goes back to the system at most this often (ms) after closes. */
+#define KCP_RELEASE_MS 1000
+
+/* Progress lists: sessions that have moved no further than their opening
+   message are evicted before those that went on... */
+#define KCP_LIST_NEW   0
+#define KCP_LIST_GOING 1
+/** ... unless these made no progress for this much longer (ms). */
+#define KCP_NEW_GRACE_MS 5000
 
 /** Largest hash table and heap (entries): keeps their byte sizes far from
     overflowing size_t, even on 32-bit targets. */
@@ -65,8 +89,16 @@ struct kcp_session {
   u8_t flags;
   u32_t heap_idx;
   u32_t wake;                 /* sys_now() time of the next service */
-  u32_t last_rx;              /* sys_now() time of the last valid datagram */
+  struct kcp_session *lprev;  /* progress list: least recent progress first */
+  struct kcp_session *lnext;
+  u8_t list;                  /* KCP_LIST_NEW or KCP_LIST_GOING */
+  u32_t progress_at;          /* sys_now() time of the last progress (or open) */
   u32_t acks_at;              /* sys_now() time ACKs were first kept back */
+  IUINT32 seen_una;           /* snd_una and rcv_nxt at the last progress */
+  IUINT32 seen_nxt;
+  IUINT64 seen_data;          /* data segments received at the last count */
+  u32_t held;                 /* segments held, as counted in pcb->st.held */
+  u8_t quiet;                 /* counts since data last arrived */
   u32_t dgram_in;
   u32_t dgram_out;
   u32_t malformed;
@@ -86,6 +118,15 @@ struct kcp_pcb {
   u32_t max_sessions;
   u32_t idle_ms;
   u32_t sndq_max;
+  u32_t budget;               /* segments in flight toward us, all sessions */
+  u32_t stall_ms;
+  u32_t source_max;           /* sessions per source address */
+  u32_t share_at;             /* sys_now() of the last count of active sessions */
+  u32_t released_at;          /* sys_now() of the last KCP_MEM_RELEASE() */
+  u8_t release_due;           /* sessions were freed since */
+  u32_t enforced_at;          /* sys_now() of the last fruitless eviction search */
+  struct kcp_session *lhead[2]; /* progress lists, by KCP_LIST_* */
+  struct kcp_session *ltail[2];
   u32_t timer_due;
   u8_t timer_armed;
   u8_t busy;                  /* inside one of its callbacks */
@@ -321,6 +362,9 @@ kcp_timer_arm(struct kcp_pcb *pcb)
     return;
   }
   due = pcb->heap[0]->wake;
+  if (pcb->release_due && KCP_BEFORE(pcb->released_at + KCP_RELEASE_MS, due)) {
+    due = pcb->released_at + KCP_RELEASE_MS;
+  }
   if (pcb->timer_armed) {
     if (!KCP_BEFORE(due, pcb->timer_due)) {
       return;
@@ -358,12 +402,44 @@ kcp_session_free(struct kcp_session *s)
 
   ikcp_getstats(s->kcp, &es);
   kcp_engine_add(&s->pcb->st.engine, &es);
+  s->pcb->release_due = 1;
   ikcp_release(s->kcp);
   kcp_codec_link_free(s->link);
   if (s->pcb->fec_last == s) {
     s->pcb->fec_last = NULL;
   }
   mem_free(s);
+}
+
+static void
+kcp_list_remove(struct kcp_pcb *pcb, struct kcp_session *s)
+{
+  if (s->lprev != NULL) {
+    s->lprev->lnext = s->lnext;
+  } else {
+    pcb->lhead[s->list] = s->lnext;
+  }
+  if (s->lnext != NULL) {
+    s->lnext->lprev = s->lprev;
+  } else {
+    pcb->ltail[s->list] = s->lprev;
+  }
+  s->lprev = NULL;
+  s->lnext = NULL;
+}
+
+static void
+kcp_list_append(struct kcp_pcb *pcb, struct kcp_session *s, u8_t list)
+{
+  s->list = list;
+  s->lprev = pcb->ltail[list];
+  s->lnext = NULL;
+  if (pcb->ltail[list] != NULL) {
+    pcb->ltail[list]->lnext = s;
+  } else {
+    pcb->lhead[list] = s;
+  }
+  pcb->ltail[list] = s;
 }
 
 /* Takes the session out of the table and the heap; it can no longer be
@@ -375,6 +451,8 @@ kcp_session_unlink(struct kcp_session *s)
 
   kcp_hash_remove(pcb, s);
   kcp_heap_remove(pcb, s);
+  kcp_list_remove(pcb, s);
+  pcb->st.held -= s->held;
   pcb->st.sessions--;
   if (s->flags & KCP_SF_OPEN) {
     pcb->st.closed++;
@@ -383,19 +461,18 @@ kcp_session_unlink(struct kcp_session *s)
 }
 
 /* Closes a session for a reason of this module's own: the application
-   learns it through the err callback, after which the session is freed. */
+   learns it through the err callback, after which the session is freed.
+   @param count the counter of that reason, or NULL */
 static void
-kcp_session_abort(struct kcp_session *s, err_t err)
+kcp_session_abort(struct kcp_session *s, err_t err, u32_t *count)
 {
   kcp_err_fn errf = s->err;
   void *arg = s->arg;
   struct kcp_pcb *pcb = s->pcb;
 
   kcp_session_unlink(s);
-  if (err == ERR_TIMEOUT) {
-    pcb->st.closed_idle++;
-  } else if (err == ERR_ABRT) {
-    pcb->st.closed_dead++;
+  if (count != NULL) {
+    (*count)++;
   }
   if (errf != NULL) {
     pcb->busy++;
@@ -519,6 +596,15 @@ kcp_deliver(struct kcp_session *s)
   return got;
 }
 
+/* When the session is closed unless it makes progress: the idle timeout
+   after its last progress, or the stall limit while it holds segments. */
+static u32_t
+kcp_deadline(const struct kcp_session *s)
+{
+  const struct kcp_pcb *pcb = s->pcb;
+  return s->progress_at + (s->held > 0 ? LWIP_MIN(pcb->stall_ms, pcb->idle_ms) : pcb->idle_ms);
+}
+
 /* Next wake-up: the idle deadline, or sooner the engine's own when it has
    something to do. An idle session (nothing queued or in flight, nothing
    refused) is not woken every interval, and gives its engine's buffers
@@ -528,7 +614,7 @@ static void
 kcp_schedule(struct kcp_session *s, u32_t now)
 {
   struct kcp_pcb *pcb = s->pcb;
-  u32_t wake = s->last_rx + pcb->idle_ms;
+  u32_t wake = kcp_deadline(s);
 
   if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
@@ -570,6 +656,30 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
   }
 }
 
+/* Counts the segments the session holds into the pcb's total, and notes
+   progress (snd_una or rcv_nxt moved): it restarts the idle and stall
+   clocks and puts the session last in line for eviction, in the list of
+   sessions that went on once they are past their first message. Window
+   probes and updates, duplicates and out-of-order segments are no
+   progress. */
+static void
+kcp_account(struct kcp_session *s, u32_t now)
+{
+  struct kcp_pcb *pcb = s->pcb;
+  ikcpcb *kcp = s->kcp;
+  u32_t held = kcp->nrcv_buf + kcp->nrcv_que + kcp->nsnd_buf + kcp->nsnd_que;
+
+  pcb->st.held += held - s->held;
+  s->held = held;
+  if (kcp->snd_una != s->seen_una || kcp->rcv_nxt != s->seen_nxt) {
+    s->seen_una = kcp->snd_una;
+    s->seen_nxt = kcp->rcv_nxt;
+    s->progress_at = now;
+    kcp_list_remove(pcb, s);
+    kcp_list_append(pcb, s, (kcp->rcv_nxt > 1 || kcp->snd_una > 1) ? KCP_LIST_GOING : KCP_LIST_NEW);
+  }
+}
+
 static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
 
 /* Advances the engine's clock, feeds one datagram (if any), delivers
@@ -587,6 +697,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   if (s->flags & KCP_SF_ACKS) {
     s->flags |= KCP_SF_FLUSH;
   }
+  ikcp_setwndcap(kcp, (int)pcb->st.share);
   ikcp_update(kcp, now);
   if (dgram != NULL && s->link != NULL) {
     pcb->st.sess_in++;
@@ -601,7 +712,6 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
       pcb->st.malformed++;
     } else {
       pcb->st.sess_in++;
-      s->last_rx = now;
     }
     s->flags |= KCP_SF_FLUSH;
   }
@@ -624,10 +734,200 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
     kcp_session_free(s);
-  } else if (ikcp_is_dead(kcp)) {
-    kcp_session_abort(s, ERR_ABRT);
+    return;
+  }
+  kcp_account(s, now);
+  if (ikcp_is_dead(kcp)) {
+    kcp_session_abort(s, ERR_ABRT, &pcb->st.closed_dead);
   } else {
     kcp_schedule(s, now);
+  }
+}
+
+static int
+kcp_active(const struct kcp_session *s)
+{
+  return s->quiet < KCP_ACTIVE_COUNTS;
+}
+
+/* The max-min fair share of the budget among n active sessions, each
+   wanting its receive window: sessions that want less than an equal split
+   get what they want and leave the rest to the others (water-filling; each
+   pass only raises the level, a few passes settle it). At least 1, so no
+   session is ever told to stop. */
+static u32_t
+kcp_share_level(const struct kcp_pcb *pcb, u32_t n)
+{
+  u32_t level, pass, i;
+
+  if (n == 0) {
+    return pcb->budget;
+  }
+  level = pcb->budget / n;
+  for (pass = 0; pass < 8; pass++) {
+    u32_t rest = pcb->budget, left = n, next;
+    for (i = 0; i < pcb->heap_len; i++) {
+      const struct kcp_session *s = pcb->heap[i];
+      if (kcp_active(s) && s->kcp->rcv_wnd < level) {
+        rest -= s->kcp->rcv_wnd;
+        left--;
+      }
+    }
+    if (left == 0) {
+      break;
+    }
+    next = rest / left;
+    if (next <= level) {
+      break;
+    }
+    level = next;
+  }
+  return LWIP_MAX(level, 1);
+}
+
+/* Counts the sessions that received data lately and recomputes their
+   share; every session advertises it from its next flush on. */
+static void
+kcp_share_update(struct kcp_pcb *pcb, u32_t now)
+{
+  u32_t i, n = 0;
+
+  pcb->share_at = now;
+  for (i = 0; i < pcb->heap_len; i++) {
+    struct kcp_session *s = pcb->heap[i];
+    if (s->kcp->stats.data_segs_in != s->seen_data) {
+      s->seen_data = s->kcp->stats.data_segs_in;
+      s->quiet = 0;
+    } else if (kcp_active(s)) {
+      s->quiet++;
+    }
+    n += (u32_t)kcp_active(s);
+  }
+  pcb->st.active = n;
+  pcb->st.share = kcp_share_level(pcb, n);
+}
+
+/* Whether s holds more than other (NULL: nothing), or as much with less
+   recent progress. */
+static int
+kcp_costlier(const struct kcp_session *s, const struct kcp_session *other)
+{
+  return other == NULL || s->held > other->held ||
+         (s->held == other->held && KCP_BEFORE(s->progress_at, other->progress_at));
+}
+
+/* While the pcb holds more than its limit, evicts the session holding
+   most (of equals, the one with the least recent progress) among those
+   that made no progress for KCP_EVICT_MS: a new peer's first window (any
+   sender starts with the default window, before it hears our share) is
+   held only briefly, a pinning peer's is held for good. Beyond twice the
+   limit, the session holding most goes whatever its progress. A search
+   that finds nobody to evict is not repeated within the millisecond. */
+static void
+kcp_budget_enforce(struct kcp_pcb *pcb)
+{
+  u32_t limit = pcb->budget * KCP_HOLD_PER_BUDGET;
+  u32_t now = sys_now();
+
+  if (pcb->busy != 0 || pcb->st.held <= limit || pcb->enforced_at == now) {
+    return;
+  }
+  while (pcb->st.held > limit) {
+    struct kcp_session *stalled = NULL, *worst = NULL;
+    u32_t i;
+    for (i = 0; i < pcb->heap_len; i++) {
+      struct kcp_session *s = pcb->heap[i];
+      if (s->flags & KCP_SF_BUSY) {
+        continue;
+      }
+      if (kcp_costlier(s, worst)) {
+        worst = s;
+      }
+      if ((u32_t)(now - s->progress_at) >= KCP_EVICT_MS && kcp_costlier(s, stalled)) {
+        stalled = s;
+      }
+    }
+    if (stalled == NULL && pcb->st.held > 2 * limit) {
+      stalled = worst;
+    }
+    if (stalled == NULL || stalled->held == 0) {
+      pcb->enforced_at = now;
+      return;
+    }
+    kcp_session_abort(stalled, ERR_MEM, &pcb->st.evicted);
+  }
+}
+
+/* The first in line for eviction (of one source, or of any when ip is
+   NULL) that is not being serviced: the session with the least recent
+   progress, where a session still at its first message counts as
+   KCP_NEW_GRACE_MS older than it is. A flood of newcomers then evicts its
+   own kind before a session that went on and paused, but not before one
+   that has stopped for longer. *n counts that source's sessions (only
+   when ip is given). */
+static struct kcp_session *
+kcp_stalled_most(const struct kcp_pcb *pcb, const ip_addr_t *ip, u32_t *n)
+{
+  struct kcp_session *s, *first[2] = { NULL, NULL };
+  int list;
+
+  *n = 0;
+  for (list = KCP_LIST_NEW; list <= KCP_LIST_GOING; list++) {
+    for (s = pcb->lhead[list]; s != NULL; s = s->lnext) {
+      if (ip != NULL && !ip_addr_cmp(&s->remote_ip, ip)) {
+        continue;
+      }
+      if (first[list] == NULL && !(s->flags & KCP_SF_BUSY)) {
+        first[list] = s;
+        if (ip == NULL) {
+          break;
+        }
+      }
+      (*n)++;
+    }
+  }
+  if (first[KCP_LIST_NEW] == NULL ||
+      (first[KCP_LIST_GOING] != NULL &&
+       KCP_BEFORE(first[KCP_LIST_GOING]->progress_at + KCP_NEW_GRACE_MS,
+                  first[KCP_LIST_NEW]->progress_at))) {
+    return first[KCP_LIST_GOING];
+  }
+  return first[KCP_LIST_NEW];
+}
+
+/* Before a peer opens a session: at the source's cap, or at the pcb's,
+   the session (of that source, or of any) that has made no progress the
+   longest is evicted (see kcp_stalled_most()), so a newcomer always gets
+   in; sessions in use keep progressing and stay at the end of the line. */
+static void
+kcp_make_room(struct kcp_pcb *pcb, const ip_addr_t *ip)
+{
+  struct kcp_session *s;
+  u32_t n;
+
+  if (pcb->source_max < pcb->max_sessions && pcb->st.sessions >= pcb->source_max) {
+    s = kcp_stalled_most(pcb, ip, &n);
+    if (s != NULL && n >= pcb->source_max) {
+      kcp_session_abort(s, ERR_MEM, &pcb->st.evicted);
+    }
+  }
+  if (pcb->st.sessions >= pcb->max_sessions) {
+    s = kcp_stalled_most(pcb, NULL, &n);
+    if (s != NULL) {
+      kcp_session_abort(s, ERR_MEM, &pcb->st.evicted);
+    }
+  }
+}
+
+/* Gives freed memory back to the system, at most once per KCP_RELEASE_MS
+   while sessions remain, at once when the last one is gone. */
+static void
+kcp_release(struct kcp_pcb *pcb, u32_t now)
+{
+  if (pcb->release_due && (pcb->heap_len == 0 || (u32_t)(now - pcb->released_at) >= KCP_RELEASE_MS)) {
+    pcb->release_due = 0;
+    pcb->released_at = now;
+    KCP_MEM_RELEASE();
   }
 }
 
@@ -640,14 +940,20 @@ kcp_tmr(void *arg)
 
   LWIP_ASSERT_CORE_LOCKED();
   pcb->timer_armed = 0;
+  if ((u32_t)(now - pcb->share_at) >= KCP_SHARE_MS) {
+    kcp_share_update(pcb, now);
+  }
   while (budget-- > 0 && pcb->heap_len > 0 && !KCP_BEFORE(now, pcb->heap[0]->wake)) {
     struct kcp_session *s = pcb->heap[0];
-    if ((u32_t)(now - s->last_rx) >= pcb->idle_ms) {
-      kcp_session_abort(s, ERR_TIMEOUT);
+    if (!KCP_BEFORE(now, kcp_deadline(s))) {
+      kcp_session_abort(s, ERR_TIMEOUT, (s->held > 0 && pcb->stall_ms < pcb->idle_ms) ?
+                        &pcb->st.closed_stall : &pcb->st.closed_idle);
     } else {
       kcp_service(s, NULL, 0);
     }
   }
+  kcp_budget_enforce(pcb);
+  kcp_release(pcb, now);
   kcp_timer_arm(pcb);
 }
 
@@ -682,12 +988,15 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
   ikcp_update(s->kcp, now);
   ip_addr_copy(s->remote_ip, *ip);
   s->remote_port = port;
-  s->last_rx = now;
+  s->progress_at = now;
   s->wake = now + pcb->idle_ms;
   pcb->st.sessions++;
+  pcb->st.active++;
+  pcb->st.share = LWIP_MAX(1, LWIP_MIN(pcb->st.share, pcb->budget / pcb->st.active));
   kcp_hash_grow(pcb);
   kcp_hash_insert(pcb, s);
   kcp_heap_insert(pcb, s);
+  kcp_list_append(pcb, s, KCP_LIST_NEW);
   return s;
 }
 
@@ -720,6 +1029,7 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
     pcb->st.dropped++;
     return NULL;
   }
+  kcp_make_room(pcb, ip);
   s = kcp_session_new(pcb, ip, port, ikcp_getconv(d));
   if (s == NULL) {
     pcb->st.refused++;
@@ -736,6 +1046,13 @@ kcp_accept_new(struct kcp_pcb *pcb, const u8_t *d, u16_t len, const ip_addr_t *i
     }
     kcp_session_free(s);
     pcb->st.refused++;
+    return NULL;
+  }
+  if (d[IKCP_FRG_OFFSET] >= s->kcp->rcv_wnd) {
+    /* The engine drops a fragment count beyond its window: such a segment
+       must not hold a session. */
+    pcb->st.malformed++;
+    kcp_session_abort(s, ERR_ABRT, NULL);
     return NULL;
   }
   s->flags |= KCP_SF_OPEN;
@@ -761,8 +1078,6 @@ kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len)
 
   if (r < 0 && r != IKCP_ENOMEM) {
     s->malformed++;
-  } else {
-    s->last_rx = sys_now();
   }
 }
 
@@ -885,6 +1200,7 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
     kcp_service(s, d, len);
   }
   pbuf_free(p);
+  kcp_budget_enforce(pcb);
 }
 
 /**
@@ -924,6 +1240,11 @@ kcp_new(void)
   pcb->max_sessions = KCP_DEFAULT_MAX_SESSIONS;
   pcb->idle_ms = KCP_DEFAULT_IDLE_MS;
   pcb->sndq_max = KCP_DEFAULT_SNDQ_MAX;
+  pcb->budget = KCP_DEFAULT_BUDGET;
+  pcb->st.share = KCP_DEFAULT_BUDGET;
+  pcb->stall_ms = KCP_DEFAULT_STALL_MS;
+  pcb->source_max = 0xffffffffUL;
+  pcb->share_at = sys_now();
   udp_recv(pcb->udp, kcp_udp_recv, pcb);
   return pcb;
 }
@@ -952,7 +1273,7 @@ kcp_remove(struct kcp_pcb *pcb)
   LWIP_ERROR("kcp_remove: invalid pcb", pcb != NULL, return;);
   LWIP_ASSERT("kcp_remove: called from a callback of this pcb", pcb->busy == 0);
   while (pcb->heap_len > 0) {
-    kcp_session_abort(pcb->heap[0], ERR_CLSD);
+    kcp_session_abort(pcb->heap[0], ERR_CLSD, NULL);
   }
   if (pcb->timer_armed) {
     sys_untimeout(kcp_tmr, pcb);
@@ -989,9 +1310,11 @@ kcp_accept(struct kcp_pcb *pcb, kcp_accept_fn accept)
 }
 
 /**
- * Caps live sessions: once reached, datagrams that would open a new one are
- * dropped and counted as refused; existing sessions are not affected.
- * Lowering it below the live count closes nothing.
+ * Caps live sessions. Once reached, a peer opening a new session evicts
+ * the session that has made no progress the longest (err callback:
+ * ERR_MEM): a table filled by sessions that never go on cannot lock new
+ * clients out. kcp_connect() fails at the cap instead. Lowering it below
+ * the live count closes nothing at once.
  */
 void
 kcp_set_max_sessions(struct kcp_pcb *pcb, u32_t max)
@@ -1002,8 +1325,9 @@ kcp_set_max_sessions(struct kcp_pcb *pcb, u32_t max)
 }
 
 /**
- * Sets the idle timeout: a session that received no valid datagram for
- * idle_ms is closed (err callback: ERR_TIMEOUT), even with data in flight,
+ * Sets the idle timeout: a session that made no progress (nothing new
+ * delivered in order, nothing of its own newly acknowledged) for idle_ms
+ * is closed (err callback: ERR_TIMEOUT), even with data in flight,
  * so that a vanished peer does not hold memory for the many minutes a
  * backed-off dead-link detection can take. Keep it well above the largest
  * retransmission timeout expected (seconds on a lossy, loaded link).
@@ -1028,6 +1352,58 @@ kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ERROR("kcp_set_sndq_max: invalid pcb", pcb != NULL, return;);
   pcb->sndq_max = LWIP_MAX(1, segments);
+}
+
+/**
+ * Sets the budget: segments all peers together may have in flight toward
+ * this pcb, about what the path to it can buffer. Every session that
+ * received data lately (an idle one holds no share) advertises a max-min
+ * fair share of it as its window: at least 1 segment, so window probes
+ * keep working, and never more than its own receive window. KCP senders
+ * send no more than they are told, so even unmodified peers share the
+ * path instead of overflowing it; shares are recounted every
+ * KCP_SHARE_MS, and cut at once when a session opens. The same budget
+ * bounds what the pcb holds: beyond KCP_HOLD_PER_BUDGET * segments held
+ * in total (queued, out of order, in flight), the session holding most of
+ * those making no progress is closed (err callback: ERR_MEM), and beyond
+ * twice that the session holding most.
+ */
+void
+kcp_set_budget(struct kcp_pcb *pcb, u32_t segments)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_budget: invalid pcb", pcb != NULL, return;);
+  pcb->budget = LWIP_MAX(1, LWIP_MIN(segments, 1UL << 24));
+  pcb->st.share = kcp_share_level(pcb, pcb->st.active);
+}
+
+/**
+ * Sets the stall limit: a session that holds segments (queued replies it
+ * cannot send, refused messages, a hole in what it received) and makes no
+ * progress for stall_ms is closed (err callback: ERR_TIMEOUT), however
+ * many window probes its peer sends: a peer that advertises a zero window
+ * forever, or never fills a hole, cannot pin memory. Progress is snd_una
+ * or rcv_nxt moving; the idle timeout counts from the same clock.
+ */
+void
+kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_stall: invalid pcb", pcb != NULL, return;);
+  pcb->stall_ms = LWIP_MAX(1, LWIP_MIN(stall_ms, 0x3fffffffUL));
+}
+
+/**
+ * Caps the sessions one source address may hold (default: the pcb's cap).
+ * At it, a new session from that source evicts that source's session with
+ * the least recent progress, so one host cannot push others out.
+ */
+void
+kcp_set_source_max(struct kcp_pcb *pcb, u32_t sessions)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_source_max: invalid pcb", pcb != NULL, return;);
+  pcb->source_max = LWIP_MAX(1, sessions);
 }
 
 /**

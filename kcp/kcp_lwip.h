@@ -18,11 +18,22 @@
  * and keeps only its control blocks (the engine's buffers are trimmed):
  * about 0.8 KB of RSS per idle session (tests/tap_kcp_memory.sh).
  *
+ * Resources are shared, not first come first served (kcp_set_budget()):
+ * each active session advertises a max-min fair share of one budget of
+ * segments in flight toward the pcb, so unmodified senders slow down as
+ * sessions arrive; segments held in total are bounded, beyond which the
+ * session holding most is evicted; a session holding segments that makes
+ * no progress is closed (kcp_set_stall()); and a full table makes room for
+ * a newcomer by closing the session that has made no progress the longest.
+ *
  * What is done with datagrams that match no session:
  * - The first segment must parse (24-byte header, known cmd, len fits) or the
  *   datagram is dropped and counted as malformed.
- * - Only a PUSH with sn == 0 opens a session (and only on a pcb that has an
- *   accept callback, while below the session cap; otherwise "refused").
+ * - Only a PUSH with sn == 0 opens a session, on a pcb that has an accept
+ *   callback; at the session cap (or the source's, kcp_set_source_max())
+ *   the session that has made no progress the longest is evicted for it.
+ *   An opening segment the new engine rejects (a frg beyond its window)
+ *   closes the session at once and counts as malformed.
  * - Anything else (ACK, WASK, WINS, or a PUSH with sn != 0) is dropped and
  *   counted as "dropped", and nothing is sent back.
  * Why sn == 0: a segment with a later sn belongs to a conversation this pcb
@@ -58,6 +69,21 @@ struct kcp_session;
 #define KCP_DEFAULT_IDLE_MS      60000
 /** Default send-queue cap per session, in segments (see kcp_write()). */
 #define KCP_DEFAULT_SNDQ_MAX     256
+/** Default server-wide budget (segments) of what peers may have in flight
+    toward a kcp_pcb, shared among its active sessions (kcp_set_budget()):
+    two default windows, enough for one session to fill the path of
+    ./minimal, and a fifth of what that path buffers (a 256-frame receive
+    ring and the tap's 1000-frame queue), so that many sessions together
+    keep the queue, hence the RTT, about as short as one session does. */
+#define KCP_DEFAULT_BUDGET       256
+/** Segments a kcp_pcb may hold in total (receive and send queues, out of
+    order and unacknowledged) per segment of budget before it evicts
+    sessions that make no progress; at twice that it evicts any. */
+#define KCP_HOLD_PER_BUDGET      32
+/** Default stall limit (ms): a session that holds segments and moved
+    nothing (no new data in order, nothing newly acknowledged) this long is
+    closed, however many window probes or updates its peer sends. */
+#define KCP_DEFAULT_STALL_MS     10000
 /** Largest datagram accepted (bytes of UDP payload); KCP mtu must not exceed it. */
 #define KCP_DGRAM_MAX            1500
 
@@ -99,9 +125,11 @@ typedef void (*kcp_sent_fn)(void *arg, struct kcp_session *s, u32_t space);
 /**
  * The session was closed by this module and is already freed; do not use
  * it. Not called for kcp_close().
- * @param err ERR_TIMEOUT: idle timeout; ERR_ABRT: dead link (a segment was
- *        sent dead_link times unacknowledged); ERR_CLSD: its kcp_pcb was
- *        removed (kcp_remove())
+ * @param err ERR_TIMEOUT: idle timeout, or stalled (kcp_set_stall());
+ *        ERR_ABRT: dead link (a segment was sent dead_link times
+ *        unacknowledged) or its opening segment was invalid; ERR_MEM:
+ *        evicted to make room (see kcp_set_budget()); ERR_CLSD: its kcp_pcb
+ *        was removed (kcp_remove())
  */
 typedef void (*kcp_err_fn)(void *arg, err_t err);
 
@@ -120,7 +148,8 @@ struct kcp_stats {
   u32_t closed;       /**< sessions closed, for any reason */
   u32_t closed_idle;  /**< ... by the idle timeout */
   u32_t closed_dead;  /**< ... by a dead link */
-  u32_t refused;      /**< new sessions refused: cap reached, accept refused, no memory */
+  u32_t refused;      /**< new sessions refused: accept refused, no memory, kcp_connect()
+                           at the cap (a peer at the cap evicts instead) */
   u32_t dgram_in;     /**< datagrams received */
   u32_t dgram_out;    /**< datagrams sent */
   u32_t dropped;      /**< datagrams for no session that could not open one */
@@ -128,6 +157,11 @@ struct kcp_stats {
   u32_t sess_in;      /**< datagrams a session's engine took (dgram_in = malformed
                            + dropped + refused + sess_in, without kcp_connect()) */
   u32_t send_err;     /**< datagrams lost locally (no pbuf, udp_sendto failed) */
+  u32_t closed_stall; /**< sessions closed because they held segments and moved nothing */
+  u32_t evicted;      /**< sessions closed to make room (hold limit, full table, source limit) */
+  u32_t held;         /**< segments held by all live sessions now */
+  u32_t share;        /**< window (segments) each active session is offered now */
+  u32_t active;       /**< sessions that received data lately (at the last count) */
   IKCPSTATS engine;   /**< engine counters summed over live and closed sessions */
 };
 
@@ -139,6 +173,9 @@ void  kcp_accept(struct kcp_pcb *pcb, kcp_accept_fn accept);
 void  kcp_set_max_sessions(struct kcp_pcb *pcb, u32_t max);
 void  kcp_set_idle(struct kcp_pcb *pcb, u32_t idle_ms);
 void  kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments);
+void  kcp_set_budget(struct kcp_pcb *pcb, u32_t segments);
+void  kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms);
+void  kcp_set_source_max(struct kcp_pcb *pcb, u32_t sessions);
 err_t kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
                   IUINT32 conv, struct kcp_session **out);
 void  kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st);

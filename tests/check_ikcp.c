@@ -682,6 +682,39 @@ START_TEST(test_sndq_cap)
 }
 END_TEST
 
+/* The advertised window follows ikcp_setwndcap(); what arrives is still
+   taken up to rcv_wnd. */
+START_TEST(test_wnd_cap)
+{
+  struct outbox box = { 0 };
+  ikcpcb *kcp = make_kcp(5, &box);
+  char seg[IKCP_OVERHEAD + 4];
+  int n;
+
+  ikcp_nodelay(kcp, 0, 10, 0, 1);
+  ikcp_update(kcp, 0);
+  ck_assert_int_eq(ikcp_setwndcap(kcp, -1), -1);
+  ck_assert_int_eq(ikcp_send(kcp, "a", 1), 1);
+  ikcp_flush(kcp);
+  ck_assert_int_eq(box.n, 1);
+  ck_assert_int_eq((unsigned char)box.data[0][6] | ((unsigned char)box.data[0][7] << 8), 128);
+  ck_assert_int_eq(ikcp_setwndcap(kcp, 5), 0);
+  ck_assert_int_eq(ikcp_send(kcp, "b", 1), 1);
+  ikcp_flush(kcp);
+  ck_assert_int_eq(box.n, 2);
+  ck_assert_int_eq((unsigned char)box.data[1][6] | ((unsigned char)box.data[1][7] << 8), 5);
+  n = build_seg(seg, 5, 81, 0, 128, 0, 50, 0, "late", 4);
+  ck_assert_int_eq(ikcp_input(kcp, seg, n), 0);
+  ck_assert_uint_eq(kcp->nrcv_buf, 1);
+  ck_assert_int_eq(ikcp_setwndcap(kcp, 0), 0);
+  ck_assert_int_eq(ikcp_send(kcp, "c", 1), 1);
+  ikcp_flush(kcp);
+  ck_assert_int_eq((unsigned char)box.data[box.n - 1][6] | ((unsigned char)box.data[box.n - 1][7] << 8), 128);
+  outbox_clear(&box);
+  ikcp_release(kcp);
+}
+END_TEST
+
 /*---------------------------------------------------------------------------
  * settings
  *-------------------------------------------------------------------------*/
@@ -2326,6 +2359,7 @@ static Suite *ikcp_suite(void)
   tcase_add_test(codes, test_setmtu_bounds);
   tcase_add_test(codes, test_fragment_limits);
   tcase_add_test(codes, test_sndq_cap);
+  tcase_add_test(codes, test_wnd_cap);
   tcase_add_test(codes, test_nodelay_args);
   tcase_add_test(codes, test_flush_before_update);
   suite_add_tcase(s, codes);

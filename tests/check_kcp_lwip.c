@@ -344,6 +344,25 @@ static int t_cli01_have_all(void) { return t_cli[0].msgs >= t_want && t_cli[1].m
 static int t_cli0_ended(void) { return t_cli[0].ended; }
 static int t_srv_empty(void) { return t_srv_stats().sessions == 0; }
 static int t_wire_idle(void) { return t_wire.len == 0; }
+static int t_cli1_has_two(void) { return t_cli[1].msgs >= 2; }
+static int t_cli1_has_three(void) { return t_cli[1].msgs >= 3; }
+static int t_cli2_has_one(void) { return t_cli[2].msgs >= 1; }
+
+/* Clients 0 and 1 (convs conv, conv + 1) each get one echo, then client
+   1 a second: client 0 is the session with the least recent progress. */
+static void
+t_two_then_one_goes_on(u32_t conv)
+{
+  t_client_open(0, conv, T_PORT, 60000);
+  t_client_open(1, conv + 1, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 0, 100), ERR_OK);
+  t_want = 1;
+  ck_assert(t_until(t_cli01_have_all, 5000));
+  t_run(50);
+  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
+  ck_assert(t_until(t_cli1_has_two, 5000));
+}
 
 /* Client 0 sends messages of these sizes; all come back intact. */
 static void
@@ -431,34 +450,81 @@ END_TEST
 START_TEST(test_cap_and_idle)
 {
   struct kcp_stats st;
-  u32_t k;
 
   t_setup();
   t_server_start(2, 1500, 0);
-  for (k = 0; k < 3; k++) {
-    t_client_open((int)k, 500 + k, T_PORT, 60000);
-    ck_assert_int_eq(t_client_write((int)k, 0, 100), ERR_OK);
-  }
-  t_want = 1;
-  ck_assert(t_until(t_cli01_have_all, 5000));
-  /* The third is never answered, however long it retransmits. */
-  t_run(1000);
-  ck_assert_uint_eq(t_cli[2].msgs, 0);
+  t_two_then_one_goes_on(500);
+  /* Client 0 made no progress since: the third session evicts it. */
+  t_client_open(2, 502, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert_int_eq(t_client_write(1, 2, 300), ERR_OK);
+  ck_assert(t_until(t_cli2_has_one, 5000));
+  ck_assert(t_until(t_cli1_has_three, 5000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.sessions, 2);
-  ck_assert_uint_ge(st.refused, 1);
-  ck_assert_uint_eq(st.opened, 2);
-  /* The two admitted sessions keep working while the third is refused. */
-  ck_assert_int_eq(t_client_write(0, 1, 200), ERR_OK);
-  ck_assert_int_eq(t_client_write(1, 1, 200), ERR_OK);
-  t_want = 2;
-  ck_assert(t_until(t_cli01_have_all, 5000));
-  /* Then clients 0 and 1 go quiet: the server closes them after 1.5 s. */
-  kcp_close(t_cli[2].s);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_uint_eq(st.refused, 0);
+  /* Then all go quiet: the server closes them after 1.5 s. */
+  kcp_close(t_cli[0].s);
   ck_assert(t_until(t_srv_empty, 10000));
   st = t_srv_stats();
   ck_assert_uint_eq(st.closed_idle, 2);
-  ck_assert_uint_eq(st.closed, 2);
+  ck_assert_uint_eq(st.closed, 3);
+  ck_assert_uint_eq(st.held, 0);
+}
+END_TEST
+
+/* At its source's cap a new session evicts that source's session with the
+   least recent progress, far below the pcb's own cap. */
+START_TEST(test_source_max)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_source_max(t_srv, 2);
+  t_two_then_one_goes_on(800);
+  t_client_open(2, 802, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(2, 0, 100), ERR_OK);
+  ck_assert(t_until(t_cli2_has_one, 5000));
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 2);
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_int_eq(t_client_write(1, 2, 100), ERR_OK);
+  ck_assert(t_until(t_cli1_has_three, 5000));
+}
+END_TEST
+
+/* Two sessions sending at once share a budget of 8 segments: each peer is
+   told a window of 4, and both get every echo. */
+START_TEST(test_budget_share)
+{
+  u32_t i;
+  int k;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_budget(t_srv, 8);
+  t_client_open(0, 600, T_PORT, 60000);
+  t_client_open(1, 601, T_PORT, 60000);
+  /* The second round starts with both sessions known to the server. */
+  for (i = 0; i < 40; i++) {
+    for (k = 0; k < 2; k++) {
+      ck_assert_int_eq(t_client_write(k, i, 1000), ERR_OK);
+    }
+    if (i == 19) {
+      t_want = 20;
+      ck_assert(t_until(t_cli01_have_all, 10000));
+    }
+  }
+  t_want = 40;
+  ck_assert(t_until(t_cli01_have_all, 10000));
+  ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
+  for (k = 0; k < 2; k++) {
+    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
+    ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
+  }
+  ck_assert_uint_eq(t_srv_stats().share, 4);
 }
 END_TEST
 
@@ -830,6 +896,69 @@ t_raw_send(const u8_t *d, u16_t len)
   t_run(1);
 }
 
+/* A hand-made segment of conv from the raw peer: cmd, frg, advertised
+   window, sn, and len bytes of data. */
+static void
+t_raw_seg(u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  u8_t d[IKCP_OVERHEAD + 64];
+  int i;
+
+  ck_assert_uint_le(len, 64);
+  memset(d, 0, sizeof(d));
+  for (i = 0; i < 4; i++) {
+    d[IKCP_CONV_OFFSET + i] = (u8_t)(conv >> (8 * i));
+    d[IKCP_SN_OFFSET + i] = (u8_t)(sn >> (8 * i));
+    d[IKCP_LEN_OFFSET + i] = (u8_t)(len >> (8 * i));
+  }
+  d[IKCP_CMD_OFFSET] = cmd;
+  d[IKCP_FRG_OFFSET] = frg;
+  d[IKCP_WND_OFFSET] = (u8_t)wnd;
+  d[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+  t_raw_send(d, (u16_t)(IKCP_OVERHEAD + len));
+}
+
+/* A PUSH sn 0 whose fragment count the engine rejects takes no session. */
+START_TEST(test_bad_frg_no_slot)
+{
+  struct kcp_stats st;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  t_raw_seg(700, IKCP_CMD_PUSH, 255, 128, 0, 10);
+  t_run(10);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.opened, 0);
+  ck_assert_uint_eq(st.malformed, 1);
+}
+END_TEST
+
+/* A peer that advertises a zero window, so its echo can never leave, is
+   closed at the stall limit (300 ms) although it sends a window update
+   every 50 ms. */
+START_TEST(test_stall_despite_wins)
+{
+  struct kcp_stats st;
+  int i;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  kcp_set_stall(t_srv, 300);
+  t_raw_seg(701, IKCP_CMD_PUSH, 0, 0, 0, 10);
+  for (i = 0; i < 30 && t_srv_stats().sessions > 0; i++) {
+    t_run(50);
+    t_raw_seg(701, IKCP_CMD_WINS, 0, 0, 0, 0);
+  }
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.opened, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.closed_stall, 1);
+  ck_assert_uint_eq(st.held, 0);
+  ck_assert_int_le(i, 8);
+}
+END_TEST
+
 /* Seals an FEC shard of the given type carrying a KCP PUSH sn 0 (conv) cut
    to kcplen bytes, with a codec of the server's settings; returns its length. */
 static u16_t
@@ -930,6 +1059,10 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_echo);
   tcase_add_test(tc, test_codec_wrong_key);
   tcase_add_test(tc, test_codec_hostile);
+  tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_source_max);
+  tcase_add_test(tc, test_bad_frg_no_slot);
+  tcase_add_test(tc, test_stall_despite_wins);
   suite_add_tcase(s, tc);
   return s;
 }

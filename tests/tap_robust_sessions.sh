@@ -5,7 +5,8 @@
 # while a legitimate session (opened before the flood) runs a benchmark.
 #
 # Checks: the live session count, sampled every 0.3 s through the flood,
-# never exceeds the cap; the refusals are counted; ./minimal's peak RSS
+# never exceeds the cap; at the cap each newcomer evicts the session that
+# made no progress the longest (counted), never the legitimate one; ./minimal's peak RSS
 # (VmHWM) stays under RSS_BOUND_KB; the legitimate session verifies every
 # message; once the flood stops, the flood's sessions expire by the idle
 # timeout (live count back to 0, closed-by-idle counted) and the freed slots
@@ -33,18 +34,12 @@ nsx timeout 60 ./kcp_client --bench --json --count $LEGIT --interval 10 --conv 0
 LEGIT_PID=$!
 sleep 1
 stats_now
-ref0=$(mstat kcpecho: refused); open0=$(mstat kcpecho: opened); txd0=$(tapdev tx_dropped)
+ref0=$(mstat kcpecho: refused); ev0=$(mstat kcpecho: evicted); open0=$(mstat kcpecho: opened); txd0=$(tapdev tx_dropped)
 nsx timeout 60 "$FLOOD" --mode sessions --count $COUNT --sockets 100 --pps 20000 --seed 7 $S 8000 \
   >"$TAP_TMP/flood.out" 2>&1 &
 FLOOD_PID=$!
-max_live=0
-for ((i = 0; i < 200; i++)); do
-  kill -0 $FLOOD_PID 2>/dev/null || break
-  stats_now || break
-  live=$(mstat kcpecho: sessions)
-  [ "${live:-0}" -gt "$max_live" ] && max_live=$live
-  sleep 0.3
-done
+max_live $FLOOD_PID
+max_live=$MAX_LIVE
 wait $FLOOD_PID; frc=$?
 wait $LEGIT_PID; lrc=$?
 echo "  $(cat "$TAP_TMP/flood.out")"
@@ -62,7 +57,8 @@ check "session flood: live sessions never above the cap (max sampled $max_live <
   test "$max_live" -le $CAP -a "$max_live" -gt 0
 refused=$(( $(mstat kcpecho: refused) - ref0 ))
 opened=$(( $(mstat kcpecho: opened) - open0 )); txd=$(( $(tapdev tx_dropped) - txd0 ))
-check "session flood: refusals counted ($refused)" test "$refused" -gt 0
+evicted=$(( $(mstat kcpecho: evicted) - ev0 ))
+check "session flood: evictions counted ($evicted)" test "$evicted" -gt 0
 check "session flood: every first segment opened a session, was refused or dropped by the kernel (opened $opened + refused $refused + tap drops $txd >= $COUNT)" \
   test $((opened + refused + txd)) -ge $COUNT -a $((opened + refused)) -le $COUNT
 hwm=$(hwm_kb "$MINIMAL_PID")

@@ -35,6 +35,7 @@ kcpecho_config_default(struct kcpecho_config *cfg)
   cfg->mtu = KCPECHO_MTU_DEFAULT;
   cfg->idle_sec = KCPECHO_IDLE_DEFAULT;
   cfg->max_sessions = KCPECHO_SESSIONS_DEFAULT;
+  cfg->budget = KCPECHO_BUDGET_DEFAULT;
   cfg->crypt = NULL;
   cfg->key = "it's a secrect";
   cfg->datashard = 0;
@@ -139,6 +140,9 @@ kcpecho_config_check(const struct kcpecho_config *cfg)
   if (cfg->max_sessions < KCPECHO_SESSIONS_MIN || cfg->max_sessions > KCPECHO_SESSIONS_MAX) {
     return KCPECHO_CFG_SESSIONS;
   }
+  if (cfg->budget < KCPECHO_BUDGET_MIN || cfg->budget > KCPECHO_BUDGET_MAX) {
+    return KCPECHO_CFG_BUDGET;
+  }
   return KCPECHO_CFG_OK;
 }
 
@@ -176,6 +180,7 @@ kcpecho_init(const struct kcpecho_config *cfg)
   kcp_set_codec(pcb, kcpecho_codec);
   kcp_set_max_sessions(pcb, (u32_t)cfg->max_sessions);
   kcp_set_idle(pcb, cfg->idle_sec * 1000);
+  kcp_set_budget(pcb, cfg->budget);
   kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, KCPECHO_SNDQ_WINDOWS * (u32_t)cfg->wnd));
   kcp_accept(pcb, kcpecho_accept);
   kcpecho_pcb = pcb;
@@ -215,6 +220,11 @@ kcpecho_counters(struct counters *c)
   counters_add(c, "fast_retrans", st.engine.retrans_fast);
   counters_add(c, "dup", st.engine.dup_segs);
   counters_add(c, "sess_in", st.sess_in);
+  counters_add(c, "stalled", st.closed_stall);
+  counters_add(c, "evicted", st.evicted);
+  counters_add(c, "held", st.held);
+  counters_add(c, "share", st.share);
+  counters_add(c, "active", st.active);
   if (kcpecho_codec != NULL) {
     struct kcp_codec_stats cs;
     kcp_codec_stats_get(kcpecho_codec, &cs);

@@ -27,6 +27,9 @@
 #define KCPECHO_SESSIONS_DEFAULT KCP_DEFAULT_MAX_SESSIONS
 #define KCPECHO_SESSIONS_MIN     1
 #define KCPECHO_SESSIONS_MAX     65536
+#define KCPECHO_BUDGET_DEFAULT   KCP_DEFAULT_BUDGET
+#define KCPECHO_BUDGET_MIN       1
+#define KCPECHO_BUDGET_MAX       1048576
 
 /** Settings of the service; ./minimal fills them from its command line. */
 struct kcpecho_config {
@@ -36,6 +39,8 @@ struct kcpecho_config {
   int mtu;             /**< KCP mtu, bytes */
   u32_t idle_sec;      /**< close a session silent this long */
   int max_sessions;    /**< session cap */
+  u32_t budget;        /**< segments in flight toward the service, shared
+                            fairly by its active sessions (kcp_set_budget()) */
   /* kcp-go's datagram codec (kcp_codec.h), as kcptun sets it up */
   const char *crypt;   /**< cipher name, or NULL: plain KCP (NULL) */
   const char *key;     /**< passphrase (kcptun's default "it's a secrect") */
@@ -51,7 +56,8 @@ enum kcpecho_cfg_field {
   KCPECHO_CFG_WND,
   KCPECHO_CFG_MTU,
   KCPECHO_CFG_IDLE,
-  KCPECHO_CFG_SESSIONS
+  KCPECHO_CFG_SESSIONS,
+  KCPECHO_CFG_BUDGET
 };
 
 void kcpecho_config_default(struct kcpecho_config *cfg);
@@ -77,17 +83,22 @@ err_t kcpecho_init(const struct kcpecho_config *cfg);
  *   kcpecho: sessions S opened N closed N idle N dead N refused N in N out N
  *   bytes_in N bytes_out N segs_in N segs_out N data_in N data_out N
  *   dropped N malformed N send_err N retrans N fast_retrans N dup N sess_in N
+ *   stalled N evicted N held N share N active N
  *
  * sessions: live now. opened/closed: sessions over the service's life;
  * idle/dead: closed by the idle timeout / by a dead link. refused: new
- * sessions refused (cap reached, no memory). in/out: UDP datagrams received
+ * sessions refused (no memory; at the cap a newcomer evicts instead). in/out: UDP datagrams received
  * and sent. bytes_* segs_* data_* (PUSH segments), retrans (timer),
  * fast_retrans, dup (duplicate PUSH): engine counters, summed over live and
  * closed sessions. dropped: datagrams for no session that cannot open one
  * (not a PUSH with sn 0). malformed: datagrams that do not parse as KCP.
  * send_err: datagrams lost locally (no pbuf, udp_sendto failed).
  * sess_in: datagrams taken by a session's engine, so that
- * in = malformed + dropped + refused + sess_in.
+ * in = malformed + dropped + refused + sess_in. stalled: sessions closed
+ * for holding segments without progress; evicted: closed to make room
+ * (hold limit reached, table full). held: segments the sessions hold now;
+ * share: the window each active session advertises now; active: sessions
+ * that received data lately.
  *
  * With a codec, a second group "kcpcodec" follows (kcp_codec_stats;
  * datagrams that failed to open also count as malformed above):

@@ -55,6 +55,7 @@ struct kcpc_client {
   uint64_t due_us;         /**< --interval: earliest time of the next new message */
   uint64_t wait_us;        /**< since when an answer is awaited */
   uint64_t sent_us[KCPC_BENCH_RING]; /**< send time of message n at n % RING */
+  uint64_t bytes;          /**< payload bytes of its verified echoes */
 };
 
 struct kcpc_bench {
@@ -153,6 +154,7 @@ kcpc_bench_echoed(struct kcpc_bench *b, struct kcpc_client *c, uint32_t size, in
   if (good) {
     b->st.verified++;
     b->st.bytes += size;
+    c->bytes += size;
     kcpc_stats_rtt(&b->st, now_us - c->sent_us[c->next_echo % KCPC_BENCH_RING]);
   } else {
     kcpc_bench_bad_echo(b, c, c->next_echo, "differs from the message");
@@ -519,6 +521,16 @@ kcpc_bench_run(const struct kcpc_config *cfg)
   }
   kcpc_bench_sha256_hex(&b.sha_sent, b.st.sha256_sent);
   kcpc_bench_sha256_hex(&b.sha_echoed, b.st.sha256_echoed);
+  {
+    uint64_t *bytes = calloc(cfg->clients, sizeof(*bytes));
+    if (bytes != NULL) {
+      for (i = 0; i < cfg->clients; i++) {
+        bytes[i] = b.cl[i].bytes;
+      }
+      kcpc_stats_sessions(&b.st, bytes, cfg->clients, duration);
+      free(bytes);
+    }
+  }
   kcpc_stats_report(&b.st, cfg, duration, cfg->json, stdout);
   fflush(stdout);
   ok = !b.st.interrupted && b.st.dead == 0 && b.st.errors == 0 &&

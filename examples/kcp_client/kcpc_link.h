@@ -27,6 +27,7 @@ struct kcpc_link_counters {
   uint64_t retrans_fast;    /**< KCP segments resent after skipped ACKs */
   uint64_t retrans_tcp;     /**< TCP segments the kernel resent (TCP_INFO) */
   uint64_t send_errors;     /**< datagrams or writes the kernel refused */
+  uint64_t data_segs;       /**< KCP data segments sent, resends included */
 };
 
 /**

@@ -33,6 +33,10 @@
 
 /** Largest UDP payload: a datagram from the server cannot be bigger. */
 #define KCPC_KCP_DGRAM_MAX 65536
+/** Segments sent before the server's first answer tells its window: a
+    server shared by many sessions may offer each far less than the
+    default window every KCP sender assumes at first. */
+#define KCPC_KCP_FIRST_WND 1
 /** Datagrams read per service call, so one busy session cannot starve the rest. */
 #define KCPC_KCP_RX_BURST 256
 /** Datagrams read by one recvmmsg(). */
@@ -233,6 +237,7 @@ kcpc_kcp_close(struct kcpc_link *link, struct kcpc_link_counters *acc)
     ikcp_getstats(lk->kcp, &st);
     acc->retrans_timeout += st.retrans_timeout;
     acc->retrans_fast += st.retrans_fast;
+    acc->data_segs += st.data_segs_out;
     acc->send_errors += lk->send_errors;
   }
   ikcp_release(lk->kcp);
@@ -307,13 +312,20 @@ kcpc_kcp_can_send(const struct kcpc_link *link, uint32_t len)
   uint64_t waiting = (uint64_t)ikcp_waitsnd(lk->kcp);
   uint64_t unechoed = lk->queued - lk->received;
 
+  uint64_t wnd = lk->wnd;
+
   /* Two windows queued keep the pipe full; more would only grow memory.
-   * Capping the unechoed bytes as well keeps the echoes from queueing up
-   * at the server, where they would count as RTT. */
+   * The window is the one the server grants (it shares itself among its
+   * sessions), so that messages do not wait in our own queue, where they
+   * would count as RTT. Capping the unechoed bytes as well keeps the
+   * echoes from queueing up at the server. */
+  if (lk->kcp->rmt_wnd < wnd) {
+    wnd = lk->kcp->rmt_wnd > 0 ? lk->kcp->rmt_wnd : 1;
+  }
   if (unechoed > 0 && unechoed + len > lk->echo_cap) {
     return 0;
   }
-  return waiting == 0 || waiting + frags <= 2u * (uint64_t)lk->wnd;
+  return waiting == 0 || waiting + frags <= 2u * wnd;
 }
 
 static int
@@ -455,6 +467,9 @@ kcpc_link_kcp_open(const struct kcpc_config *cfg, uint32_t conv, uint64_t now_us
     return NULL;
   }
   lk->kcp->stream = cfg->stream;
+  if (lk->kcp->rmt_wnd > KCPC_KCP_FIRST_WND) {
+    lk->kcp->rmt_wnd = KCPC_KCP_FIRST_WND;
+  }
   /* The first update starts the engine's clock, so that flush works. */
   ikcp_update(lk->kcp, kcpc_ms(now_us));
   kcpc_kcp_tx_send(lk);

@@ -102,6 +102,34 @@ kcpc_stats_retrans(const struct kcpc_stats *st)
   return st->link.retrans_timeout + st->link.retrans_fast + st->link.retrans_tcp;
 }
 
+static int
+kcpc_stats_cmp64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+void
+kcpc_stats_sessions(struct kcpc_stats *st, uint64_t *bytes, unsigned n, double duration_s)
+{
+  double sum = 0.0, sq = 0.0, scale = duration_s > 0 ? 8.0 / duration_s : 0.0;
+  unsigned i;
+
+  if (n == 0) {
+    return;
+  }
+  qsort(bytes, n, sizeof(*bytes), kcpc_stats_cmp64);
+  for (i = 0; i < n; i++) {
+    sum += (double)bytes[i];
+    sq += (double)bytes[i] * (double)bytes[i];
+  }
+  st->sess_min_bps = (double)bytes[0] * scale;
+  st->sess_median_bps = (n % 2 ? (double)bytes[n / 2] :
+                         ((double)bytes[n / 2 - 1] + (double)bytes[n / 2]) / 2.0) * scale;
+  st->sess_max_bps = (double)bytes[n - 1] * scale;
+  st->jain = sq > 0 ? sum * sum / ((double)n * sq) : 0.0;
+}
+
 void
 kcpc_stats_progress(const struct kcpc_stats *st, double elapsed_s, FILE *out)
 {
@@ -140,7 +168,9 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
             "\"rtt_p99_ms\":%.3f,\"rtt_max_ms\":%.3f,\"retrans\":%" PRIu64 ","
             "\"retrans_timeout\":%" PRIu64 ",\"retrans_fast\":%" PRIu64 ","
             "\"retrans_tcp\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
-            "\"throughput_bps\":%.0f,\"duration_s\":%.3f,\"interrupted\":%s",
+            "\"throughput_bps\":%.0f,\"duration_s\":%.3f,\"interrupted\":%s,"
+            "\"session_bps_min\":%.0f,\"session_bps_median\":%.0f,\"session_bps_max\":%.0f,"
+            "\"jain\":%.4f,\"data_segs\":%" PRIu64,
             mode, (cfg->stream || cfg->tcp) ? "true" : "false",
             cfg->tcp ? "" : cfg->profile, cfg->clients, cfg->wnd, cfg->mtu,
             cfg->size_min, cfg->size_max, cfg->interval_ms,
@@ -148,7 +178,8 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
             st->reconnects, st->resends, rmin, ravg, p50, p99, rmax,
             kcpc_stats_retrans(st), st->link.retrans_timeout, st->link.retrans_fast,
             st->link.retrans_tcp, st->link.send_errors, st->bytes, bps, duration_s,
-            st->interrupted ? "true" : "false");
+            st->interrupted ? "true" : "false", st->sess_min_bps, st->sess_median_bps,
+            st->sess_max_bps, st->jain, st->link.data_segs);
     if (cfg->sha256) {
       fprintf(out, ",\"sha256_sent\":\"%s\",\"sha256_echoed\":\"%s\"",
               st->sha256_sent, st->sha256_echoed);
@@ -179,6 +210,10 @@ kcpc_stats_report(struct kcpc_stats *st, const struct kcpc_config *cfg,
           st->dead, st->reconnects, st->resends);
   fprintf(out, "throughput %.3f Mbit/s (%" PRIu64 " bytes echoed in %.3f s)%s\n",
           bps / 1e6, st->bytes, duration_s, st->interrupted ? ", interrupted" : "");
+  if (cfg->clients > 1) {
+    fprintf(out, "per client Mbit/s min %.3f, median %.3f, max %.3f; Jain's fairness index %.4f\n",
+            st->sess_min_bps / 1e6, st->sess_median_bps / 1e6, st->sess_max_bps / 1e6, st->jain);
+  }
   if (cfg->sha256) {
     fprintf(out, "sha256     sent %s, echoed %s\n", st->sha256_sent, st->sha256_echoed);
   }

@@ -35,12 +35,21 @@ struct kcpc_stats {
   uint32_t *rtt;        /**< samples kept: all of them up to a cap, then a uniform reservoir */
   size_t rtt_len, rtt_cap;
   uint64_t rng;         /**< picks the reservoir slots */
+  /* Per session (kcpc_stats_sessions()): goodput in bit/s and fairness */
+  double sess_min_bps, sess_median_bps, sess_max_bps;
+  double jain;          /**< Jain's index of the sessions' goodputs: 1 = all equal */
 };
 
 void kcpc_stats_init(struct kcpc_stats *st, uint64_t seed);
 void kcpc_stats_free(struct kcpc_stats *st);
 /** Record one round-trip time. */
 void kcpc_stats_rtt(struct kcpc_stats *st, uint64_t rtt_us);
+/**
+ * Record how the sessions shared the run: min, median and max of their
+ * goodputs and Jain's fairness index, (sum x)^2 / (n * sum x^2).
+ * @param bytes verified echo bytes of each of the n sessions (reordered)
+ */
+void kcpc_stats_sessions(struct kcpc_stats *st, uint64_t *bytes, unsigned n, double duration_s);
 /** Rewrite the progress line on a terminal. */
 void kcpc_stats_progress(const struct kcpc_stats *st, double elapsed_s, FILE *out);
 /** Print the final report (sorts the samples, hence not const). */

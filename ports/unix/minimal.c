@@ -99,6 +99,7 @@ enum {
   OPT_KCP_MTU,
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
+  OPT_KCP_BUDGET,
   OPT_KCP_CRYPT,
   OPT_KCP_KEY,
   OPT_KCP_DS,
@@ -139,6 +140,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-mtu", required_argument, NULL, OPT_KCP_MTU},
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
+  {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
   {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
   {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
   {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
@@ -211,6 +213,9 @@ minimal_kcp_expected(enum kcpecho_cfg_field field)
   case KCPECHO_CFG_SESSIONS:
     snprintf(buf, sizeof(buf), "sessions %d..%d", KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
     break;
+  case KCPECHO_CFG_BUDGET:
+    snprintf(buf, sizeof(buf), "segments %d..%d", KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX);
+    break;
   case KCPECHO_CFG_OK:
     break;
   }
@@ -264,6 +269,8 @@ minimal_usage(FILE *out)
     "      --kcp-mtu N      KCP mtu in bytes (%d; %d..%d)\n"
     "      --kcp-idle SEC   close KCP sessions idle this long (%d; %d..%d)\n"
     "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
+    "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
+    "                       the active sessions (%d; %d..%d)\n"
     "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
     "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
     "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
@@ -274,7 +281,8 @@ minimal_usage(FILE *out)
     KCPECHO_PROFILE_DEFAULT, KCPECHO_WND_DEFAULT, KCPECHO_WND_MIN, KCPECHO_WND_MAX,
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
     KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
-    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX);
+    KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX,
+    KCPECHO_BUDGET_DEFAULT, KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX);
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
@@ -456,6 +464,10 @@ minimal_check_kcp(const struct kcpecho_config *c)
   case KCPECHO_CFG_SESSIONS:
     opt = "--kcp-max";
     v = (u32_t)c->max_sessions;
+    break;
+  case KCPECHO_CFG_BUDGET:
+    opt = "--kcp-budget";
+    v = c->budget;
     break;
   }
   snprintf(value, sizeof(value), "%" U32_F, v);
@@ -652,6 +664,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case OPT_KCP_MAX:
       o->kcp.max_sessions = (int)minimal_parse_kcp("--kcp-max", optarg, KCPECHO_CFG_SESSIONS, INT_MAX);
+      break;
+    case OPT_KCP_BUDGET:
+      o->kcp.budget = minimal_parse_kcp("--kcp-budget", optarg, KCPECHO_CFG_BUDGET, UINT32_MAX);
       break;
     case OPT_KCP_CRYPT:
       if (!kcp_crypt_valid_name(optarg)) {

@@ -12,6 +12,8 @@
 #                             ("kcpecho:", "tcpecho:", "tap"): the word after NAME
 #   rss_kb PID / hwm_kb PID   resident set now / its peak, in kB
 #   tapdev FIELD              the namespace side of tap0: tx_packets, tx_dropped, ...
+#   max_live PID              until PID ends (at most 120 s), the live KCP
+#                             sessions every 0.3 s; the largest in $MAX_LIVE
 #   jget KEY FILE             a number from kcp_client's one-line JSON report
 #   json_line FILE            that report, for the log
 #   child_pid                 the ./minimal that scripts/relaunch.sh (its log
@@ -66,6 +68,19 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 tapdev() { nsx cat "/sys/class/net/tap0/statistics/$1"; }
+
+MAX_LIVE=0
+max_live() {
+  local i live
+  MAX_LIVE=0
+  for ((i = 0; i < 400; i++)); do
+    kill -0 "$1" 2>/dev/null || break
+    stats_now || break
+    live=$(mstat kcpecho: sessions)
+    [ "${live:-0}" -gt "$MAX_LIVE" ] && MAX_LIVE=$live
+    sleep 0.3
+  done
+}
 
 jget() { grep -o "\"$1\":[0-9.]*" "$2" | head -n 1 | cut -d: -f2; }
 json_line() { head -c 2000 "$1"; }

@@ -5,7 +5,7 @@
  *
  *   kcp_flood [options] HOST PORT
  *
- * Two modes:
+ * Three modes:
  * - garbage: datagrams no KCP session can take, in six kinds taken in turn
  *   (random bytes, truncated headers, a `len` larger than the datagram,
  *   unknown commands, segments of random conversations that cannot open a
@@ -14,6 +14,13 @@
  * - sessions: valid first segments (PUSH, sn 0, one small message) from
  *   COUNT distinct (source port, conv) pairs, each of which may open a
  *   session: the test of the session cap and the idle timeout.
+ * - pin: sessions that pin memory: each pushes --window full-size segments
+ *   (sn 0, 1, ...; one message each) while advertising a zero window, so
+ *   that its echoes can never leave: COUNT datagrams, COUNT / window
+ *   sessions, each on one socket.
+ * After the datagrams, --hold SEC keeps every session of the sessions and
+ * pin modes alive the way an attacker would try to: a WINS (window 0) to
+ * each, every --hold-every ms, for SEC seconds.
  *
  * Source ports vary because the datagrams rotate over --sockets UDP sockets,
  * each bound to its own ephemeral port; replies (sessions mode) are read
@@ -21,7 +28,7 @@
  *
  * The result is one line on stdout, parsed by the tests:
  *   kcp_flood: mode M sent N errors E sockets S seconds T random R trunc T
- *   hugelen H badcmd B stray S tail T replies R
+ *   hugelen H badcmd B stray S tail T replies R wins W
  * errors: sendto() failures (the datagram did not leave).
  */
 #include <arpa/inet.h>
@@ -42,6 +49,7 @@
 #define KCP_FLOOD_MAX_DGRAM 1472   /* one Ethernet frame: no IP fragments */
 #define KCP_FLOOD_MAX_SOCKS 1024
 #define KCP_FLOOD_PAYLOAD   16     /* message size of a flooded session */
+#define KCP_FLOOD_PIN_LEN   1376   /* pin mode: a full segment at KCP mtu 1400 */
 
 /** Kinds of garbage, sent in turn so every kind gets a fair share. */
 enum kcp_flood_kind {
@@ -58,8 +66,15 @@ static const char *const kcp_flood_kind_names[KCP_FLOOD_NKINDS] = {
   "random", "trunc", "hugelen", "badcmd", "stray", "tail"
 };
 
+enum kcp_flood_mode { KCP_FLOOD_GARBAGE, KCP_FLOOD_SESSIONS, KCP_FLOOD_PIN };
+
+static const char *const kcp_flood_mode_names[] = { "garbage", "sessions", "pin" };
+
 struct kcp_flood_opts {
-  int sessions;        /**< sessions mode instead of garbage */
+  enum kcp_flood_mode mode;
+  unsigned long window;   /**< pin mode: segments per session */
+  unsigned long hold_s;   /**< seconds of WINS keepalives afterwards */
+  unsigned long hold_ms;  /**< between two rounds of them */
   unsigned long count;
   unsigned sockets;
   uint32_t seed;
@@ -182,14 +197,25 @@ kcp_flood_garbage(uint8_t *p, enum kcp_flood_kind kind, uint32_t *rng)
   }
 }
 
-/** A first segment of a new conversation: PUSH, sn 0, one whole message. */
+/** One whole message in one PUSH of conv: sn, advertised window wnd. */
 static size_t
-kcp_flood_first_push(uint8_t *p, uint32_t conv, uint32_t *rng)
+kcp_flood_push(uint8_t *p, uint32_t conv, uint32_t sn, uint16_t wnd, uint32_t len, uint32_t *rng)
 {
-  kcp_flood_header(p, conv, IKCP_CMD_PUSH, 0, 128, kcp_flood_rand(rng), 0, 0,
-                   KCP_FLOOD_PAYLOAD);
-  kcp_flood_fill(p + IKCP_OVERHEAD, KCP_FLOOD_PAYLOAD, rng);
-  return IKCP_OVERHEAD + KCP_FLOOD_PAYLOAD;
+  kcp_flood_header(p, conv, IKCP_CMD_PUSH, 0, wnd, kcp_flood_rand(rng), sn, 0, len);
+  kcp_flood_fill(p + IKCP_OVERHEAD, len, rng);
+  return IKCP_OVERHEAD + len;
+}
+
+/** Datagram i of a sessions or pin flood: its conv, sn and socket. */
+static void
+kcp_flood_slot(const struct kcp_flood_opts *o, unsigned long i, uint32_t *conv, uint32_t *sn,
+               unsigned *sock)
+{
+  unsigned long s = o->mode == KCP_FLOOD_PIN ? i / o->window : i;
+
+  *conv = o->conv_base + (uint32_t)(o->mode == KCP_FLOOD_PIN ? s : s / o->sockets);
+  *sn = o->mode == KCP_FLOOD_PIN ? (uint32_t)(i % o->window) : 0;
+  *sock = (unsigned)(s % o->sockets);
 }
 
 static uint64_t
@@ -222,7 +248,10 @@ kcp_flood_usage(FILE *out)
 {
   fprintf(out,
     "usage: kcp_flood [options] HOST PORT\n"
-    "  --mode garbage|sessions  what to send (garbage)\n"
+    "  --mode garbage|sessions|pin  what to send (garbage)\n"
+    "  --window N      pin mode: segments per session (512; 1..65536)\n"
+    "  --hold SEC      then WINS keepalives to every session for SEC s (0; 0..3600)\n"
+    "  --hold-every MS between two rounds of them (1000; 10..60000)\n"
     "  --count N       datagrams to send (100000; 1..100000000)\n"
     "  --sockets N     source sockets (ports) to rotate over (64; 1..1024)\n"
     "  --seed N        seed of the contents (1)\n"
@@ -256,13 +285,19 @@ kcp_flood_parse(int argc, char **argv, struct kcp_flood_opts *o, struct sockaddr
     {"seed", required_argument, NULL, 'S'},
     {"conv-base", required_argument, NULL, 'b'},
     {"pps", required_argument, NULL, 'p'},
+    {"window", required_argument, NULL, 'w'},
+    {"hold", required_argument, NULL, 'H'},
+    {"hold-every", required_argument, NULL, 'e'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}
   };
   unsigned long v, port;
   int c;
 
-  o->sessions = 0;
+  o->mode = KCP_FLOOD_GARBAGE;
+  o->window = 512;
+  o->hold_s = 0;
+  o->hold_ms = 1000;
   o->count = 100000;
   o->sockets = 64;
   o->seed = 1;
@@ -272,11 +307,31 @@ kcp_flood_parse(int argc, char **argv, struct kcp_flood_opts *o, struct sockaddr
     switch (c) {
     case 'M':
       if (strcmp(optarg, "garbage") == 0) {
-        o->sessions = 0;
+        o->mode = KCP_FLOOD_GARBAGE;
       } else if (strcmp(optarg, "sessions") == 0) {
-        o->sessions = 1;
+        o->mode = KCP_FLOOD_SESSIONS;
+      } else if (strcmp(optarg, "pin") == 0) {
+        o->mode = KCP_FLOOD_PIN;
       } else {
-        fprintf(stderr, "kcp_flood: invalid --mode '%s': expected garbage or sessions\n", optarg);
+        fprintf(stderr, "kcp_flood: invalid --mode '%s': expected garbage, sessions or pin\n", optarg);
+        return -1;
+      }
+      break;
+    case 'w':
+      if (kcp_flood_parse_ulong(optarg, 1, 65536, &o->window) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --window '%s'\n", optarg);
+        return -1;
+      }
+      break;
+    case 'H':
+      if (kcp_flood_parse_ulong(optarg, 0, 3600, &o->hold_s) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --hold '%s'\n", optarg);
+        return -1;
+      }
+      break;
+    case 'e':
+      if (kcp_flood_parse_ulong(optarg, 10, 60000, &o->hold_ms) < 0) {
+        fprintf(stderr, "kcp_flood: invalid --hold-every '%s'\n", optarg);
         return -1;
       }
       break;
@@ -346,7 +401,7 @@ main(int argc, char **argv)
   static int fds[KCP_FLOOD_MAX_SOCKS];
   static uint8_t buf[KCP_FLOOD_MAX_DGRAM];
   unsigned long kinds[KCP_FLOOD_NKINDS] = {0};
-  unsigned long i, sent = 0, errors = 0, replies = 0;
+  unsigned long i, sent = 0, errors = 0, replies = 0, wins = 0;
   uint64_t start;
   uint32_t rng;
   unsigned k;
@@ -372,8 +427,14 @@ main(int argc, char **argv)
     int fd = fds[i % o.sockets];
     size_t n;
 
-    if (o.sessions) {
-      n = kcp_flood_first_push(buf, o.conv_base + (uint32_t)(i / o.sockets), &rng);
+    if (o.mode != KCP_FLOOD_GARBAGE) {
+      uint32_t conv, sn;
+      unsigned sock;
+
+      kcp_flood_slot(&o, i, &conv, &sn, &sock);
+      fd = fds[sock];
+      n = o.mode == KCP_FLOOD_PIN ? kcp_flood_push(buf, conv, sn, 0, KCP_FLOOD_PIN_LEN, &rng) :
+                                    kcp_flood_push(buf, conv, 0, 128, KCP_FLOOD_PAYLOAD, &rng);
     } else {
       enum kcp_flood_kind kind = (enum kcp_flood_kind)(i % KCP_FLOOD_NKINDS);
 
@@ -399,13 +460,38 @@ main(int argc, char **argv)
     }
   }
   replies += kcp_flood_drain(fds, o.sockets);
+  if (o.mode != KCP_FLOOD_GARBAGE && o.hold_s > 0) {
+    uint64_t end = kcp_flood_now_us() + (uint64_t)o.hold_s * 1000000u;
+    unsigned long step = o.mode == KCP_FLOOD_PIN ? o.window : 1;
+
+    while (kcp_flood_now_us() < end) {
+      uint64_t next = kcp_flood_now_us() + (uint64_t)o.hold_ms * 1000u;
+      for (i = 0; i < o.count; i += step) {
+        uint32_t conv, sn;
+        unsigned sock;
+
+        kcp_flood_slot(&o, i, &conv, &sn, &sock);
+        kcp_flood_header(buf, conv, IKCP_CMD_WINS, 0, 0, 0, 0, 0, 0);
+        if (sendto(fds[sock], buf, IKCP_OVERHEAD, 0, (struct sockaddr *)&dst, sizeof(dst)) == IKCP_OVERHEAD) {
+          wins++;
+        }
+        if (i % 256 == 0) {
+          replies += kcp_flood_drain(fds, o.sockets);
+        }
+      }
+      while (kcp_flood_now_us() < next && kcp_flood_now_us() < end) {
+        replies += kcp_flood_drain(fds, o.sockets);
+        usleep(5000);
+      }
+    }
+  }
   printf("kcp_flood: mode %s sent %lu errors %lu sockets %u seconds %.3f",
-         o.sessions ? "sessions" : "garbage", sent, errors, o.sockets,
+         kcp_flood_mode_names[o.mode], sent, errors, o.sockets,
          (double)(kcp_flood_now_us() - start) / 1e6);
   for (k = 0; k < KCP_FLOOD_NKINDS; k++) {
     printf(" %s %lu", kcp_flood_kind_names[k], kinds[k]);
   }
-  printf(" replies %lu\n", replies);
+  printf(" replies %lu wins %lu\n", replies, wins);
   for (k = 0; k < o.sockets; k++) {
     close(fds[k]);
   }

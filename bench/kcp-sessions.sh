@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# kcp-sessions.sh - many clients at once: the sessions sweep and the
+# hostile-host figures of the server-wide budget.
+#
+# Sweep: 1, 10, 100 and 1000 bulk sessions of one kcp_client (fast profile,
+# window 128, messages of 1..1300 bytes, no pause) against ./minimal with
+# its defaults, on a clean link and with --loss 2, SWEEP_SECONDS each
+# (10). Per run: aggregate goodput and its ratio to 1 session of the same
+# link, Jain's fairness index of the sessions' goodputs, p99 RTT and its
+# ratio to 1 session, and client retransmissions per data segment sent.
+#
+# Robustness rows: tests/tap_kcp_pin.sh at full size (1024 pinning
+# sessions: peak RSS and RSS after) and tests/tap_kcp_lockout.sh (slowest
+# first round trip of a new client while the table is full).
+#
+# Results: a table on stdout, bench/results/kcp-sessions.json and .csv, and
+# the plot bench/results/kcp-sessions.png (bench/kcp_sessions.gp).
+# Needs root (network namespace). Exit 1 when a run fails to measure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib/netns.sh
+. tests/lib/tap_helpers.sh
+. tests/lib/robust.sh
+
+S=192.168.0.2
+OUT=bench/results
+SECS=${SWEEP_SECONDS:-10}
+RUNS="1 10 100 1000"
+mkdir -p "$OUT"
+[ -x ./kcp_client ] || { echo "kcp-sessions: build ./kcp_client first"; exit 1; }
+tap_init
+ROBUST_LOG=$TAP_TMP/minimal.log
+rc=0
+rows=()
+printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead
+for loss in 0 2; do
+  base_bps=; base_p99=
+  for n in $RUNS; do
+    # A fresh server per run: the sessions of the run before would still be
+    # open (idle) and take places in the table.
+    if ! start_minimal "$ROBUST_LOG" --stats 0 --loss $loss; then
+      echo "kcp-sessions: ./minimal --loss $loss does not answer"
+      rc=1
+      continue
+    fi
+    j=$TAP_TMP/run-$loss-$n.json
+    nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
+      --interval 0 --duration "$SECS" --timeout 30 $S >"$j" 2>"$TAP_TMP/err"
+    stop_minimal >/dev/null
+    bps=$(jget throughput_bps "$j"); p99=$(jget rtt_p99_ms "$j"); jain=$(jget jain "$j")
+    re=$(jget retrans "$j"); segs=$(jget data_segs "$j")
+    if [ -z "$bps" ] || [ -z "$segs" ] || [ "$segs" = 0 ]; then
+      echo "kcp-sessions: loss $loss, $n sessions: no report ($(head -c 300 "$TAP_TMP/err"))"
+      rc=1
+      continue
+    fi
+    [ -n "$base_bps" ] || { base_bps=$bps; base_p99=$p99; }
+    row=$(awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain \
+      -v r=$re -v s=$segs -v v="$(jget verified "$j")" -v t="$(jget sent "$j")" \
+      -v d="$(jget dead "$j")" -v rc="$(jget reconnects "$j")" 'BEGIN {
+        printf "{\"loss\":%s,\"sessions\":%s,\"goodput_bps\":%.0f,\"goodput_x1\":%.3f,\"jain\":%s,", l, n, b, b / bb, ja
+        printf "\"rtt_p99_ms\":%s,\"rtt_p99_x1\":%.2f,\"retrans\":%s,\"data_segs\":%s,\"retrans_pct\":%.3f,", p, p / pb, r, s, 100 * r / s
+        printf "\"sent\":%s,\"verified\":%s,\"dead\":%s,\"reconnects\":%s}", t, v, d, rc }')
+    rows+=("$row")
+    awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain -v r=$re -v s=$segs \
+      -v d="$(jget dead "$j")" \
+      'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f %5s\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s, d }'
+  done
+done
+
+pin=$(SESSIONS=1024 tests/tap_kcp_pin.sh)
+echo "$pin" | grep -E '^(PASS|FAIL)'
+peak=$(echo "$pin" | sed -n 's/.*peak RSS \([0-9]*\) kB.*/\1/p' | head -n 1)
+after=$(echo "$pin" | sed -n 's/.*RSS back under [0-9]* kB within 60 s of the end (\([0-9]*\) kB.*/\1/p' | head -n 1)
+lock=$(tests/tap_kcp_lockout.sh)
+echo "$lock" | grep -E '^(PASS|FAIL)'
+lockms=$(echo "$lock" | sed -n 's/.*slowest round trip \([0-9.]*\) ms.*/\1/p' | sort -g | tail -n 1)
+fails=$(printf '%s\n%s\n' "$pin" "$lock" | grep -c '^FAIL:')
+printf 'pinning 1024 sessions: peak RSS %s kB, after %s kB; new client in a full table: slowest first round trip %s ms\n' \
+  "${peak:-?}" "${after:-?}" "${lockms:-?}"
+
+{
+  printf '{"seconds":%s,"runs":[' "$SECS"
+  (IFS=,; printf '%s' "${rows[*]}")
+  printf '],"pin_sessions":1024,"pin_peak_rss_kb":%s,"pin_after_rss_kb":%s,"lockout_max_rtt_ms":%s,"robust_failed":%s}\n' \
+    "${peak:-null}" "${after:-null}" "${lockms:-null}" "$fails"
+} >"$OUT/kcp-sessions.json"
+python3 - "$OUT/kcp-sessions.json" "$OUT/kcp-sessions.csv" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as f:
+    f.write("loss,sessions,goodput_bps,goodput_x1,jain,rtt_p99_ms,rtt_p99_x1,retrans_pct\n")
+    for r in d["runs"]:
+        f.write("%s,%s,%s,%s,%s,%s,%s,%s\n" % tuple(r[k] for k in (
+            "loss", "sessions", "goodput_bps", "goodput_x1", "jain", "rtt_p99_ms", "rtt_p99_x1", "retrans_pct")))
+EOF
+gnuplot -e "datafile='$OUT/kcp-sessions.csv'; outfile='$OUT/kcp-sessions.png'" bench/kcp_sessions.gp ||
+  echo "kcp-sessions: no plot (gnuplot failed)"
+[ "$rc" -eq 0 ] && [ "$fails" -eq 0 ]
