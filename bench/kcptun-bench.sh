@@ -9,7 +9,8 @@
 # retransmissions with and without FEC, with the in-process echo as the
 # target (a TCP target would sit behind the same lossy tap, and lwIP's TCP
 # at 5 % loss, not the tunnel, would set the pace), 5 streams of 1 MB from
-# tests/interop/bin/tcpecho_peer.
+# tests/interop/bin/tcpecho_peer, then the p99 RTT of 300 small messages
+# one at a time.
 #
 # Results: a markdown table on stdout and bench/results/kcptun-bench.json.
 # CPU is user+system time of the server process (./minimal whole, or
@@ -59,7 +60,8 @@ read -r ref_mbit ref_cpu < <(run 7002 "$KS")
 stop_minimal >/dev/null
 
 # retrans DS PS: 5 x 1 MB echoed through ./minimal (echo target) with 5 %
-# loss; prints the KCP retransmissions, the datagrams FEC rebuilt, MB/s.
+# loss, then 300 small messages one at a time; prints the KCP
+# retransmissions, the datagrams FEC rebuilt, MB/s and the messages' p99 RTT.
 retrans() {
   local log=$TAP_TMP/loss.$1 kc mbs
   start_minimal "$log" --loss 5 --kcptun-listen 29902 --kcptun-target echo \
@@ -71,15 +73,33 @@ retrans() {
     -timeout 50s 2>/dev/null | sed -n 's/.*(\([0-9.]*\) MB\/s each way)$/\1/p')
   kill -USR1 "$MINIMAL_PID"
   sleep 0.5
+  p99=$(nsx timeout 60 python3 - <<'PY'
+import socket, time
+s = socket.create_connection(("127.0.0.1", 7003), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+rtts = []
+for i in range(300):
+    msg = (b"%063d" % i) + b"\n"
+    t = time.monotonic()
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        got += s.recv(len(msg) - len(got))
+    rtts.append((time.monotonic() - t) * 1000)
+    time.sleep(0.005)
+rtts.sort()
+print("%.1f" % rtts[int(len(rtts) * 0.99) - 1])
+PY
+)
   grep '^kcptun: kcp_sessions' "$log" | tail -n 1 |
-    awk -v m="${mbs:-0}" '{for (i = 2; i < NF; i++) { if ($i == "retrans") r = $(i + 1); if ($i == "fast_retrans") f = $(i + 1); if ($i == "fec_recovered") v = $(i + 1) } print r + f, v + 0, m}'
+    awk -v m="${mbs:-0}" -v p="${p99:-nan}" '{for (i = 2; i < NF; i++) { if ($i == "retrans") r = $(i + 1); if ($i == "fast_retrans") f = $(i + 1); if ($i == "fec_recovered") v = $(i + 1) } print r + f, v + 0, m, p}'
   stop_minimal >/dev/null
   kill -TERM "$kc" 2>/dev/null
   wait "$kc" 2>/dev/null
 }
 make -s --no-print-directory tests/interop/bin/tcpecho_peer >/dev/null 2>&1
-read -r rt_fec rec_fec fec_mbit < <(retrans 10 3)
-read -r rt_nofec _ nofec_mbit < <(retrans 0 0)
+read -r rt_fec rec_fec fec_mbit fec_p99 < <(retrans 10 3)
+read -r rt_nofec _ nofec_mbit nofec_p99 < <(retrans 0 0)
 
 ratio=$(python3 -c "print('%.2f' % ($ours_mbit / $ref_mbit) if $ref_mbit > 0 else 'nan')")
 cpu_ratio=$(python3 -c "
@@ -94,8 +114,9 @@ echo
 echo "| ./minimal (echo target), 5 % loss each way, 5 x 1 MB | FEC 10/3 | FEC 0/0 | |"
 echo "| --- | ---: | ---: | --- |"
 echo "| echo rate (MB/s each way) | $fec_mbit | $nofec_mbit | |"
-echo "| KCP retransmissions | $rt_fec ($rec_fec recovered by FEC) | $rt_nofec | FEC cuts $cut % (target >= 80 %) |"
-printf '{"seconds":%s,"ours_mbit":%s,"kcptun_server_mbit":%s,"ours_cpu_s_per_gb":"%s","kcptun_server_cpu_s_per_gb":"%s","loss5_fec_retrans":%s,"loss5_nofec_retrans":%s,"loss5_fec_recovered":%s,"loss5_fec_mbs":%s,"loss5_nofec_mbs":%s}\n' \
-  "$SECS" "${ours_mbit:-0}" "${ref_mbit:-0}" "$ours_cpu" "$ref_cpu" "${rt_fec:-0}" "${rt_nofec:-0}" "${rec_fec:-0}" "${fec_mbit:-0}" "${nofec_mbit:-0}" \
+echo "| KCP retransmissions (bulk) | $rt_fec ($rec_fec recovered by FEC) | $rt_nofec | FEC cuts $cut % (target >= 80 %) |"
+echo "| p99 RTT of 64-byte messages, 300 (ms) | $fec_p99 | $nofec_p99 | target: lower with FEC |"
+printf '{"seconds":%s,"ours_mbit":%s,"kcptun_server_mbit":%s,"ours_cpu_s_per_gb":"%s","kcptun_server_cpu_s_per_gb":"%s","loss5_fec_retrans":%s,"loss5_nofec_retrans":%s,"loss5_fec_recovered":%s,"loss5_fec_mbs":%s,"loss5_nofec_mbs":%s,"loss5_fec_p99_ms":"%s","loss5_nofec_p99_ms":"%s"}\n' \
+  "$SECS" "${ours_mbit:-0}" "${ref_mbit:-0}" "$ours_cpu" "$ref_cpu" "${rt_fec:-0}" "${rt_nofec:-0}" "${rec_fec:-0}" "${fec_mbit:-0}" "${nofec_mbit:-0}" "${fec_p99:-nan}" "${nofec_p99:-nan}" \
   >"$OUT/kcptun-bench.json"
 netns_finish
