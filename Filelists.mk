@@ -120,6 +120,10 @@ CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
 CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+# The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
+CHECKTESTS += check_synguard
+LWIPCHECKTESTS += check_synguard
+CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)

@@ -151,7 +151,8 @@ fuzz:
 	@fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(foreach t,$(FUZZTARGETS),$(t)$(addprefix :,$(FUZZ_$(t:fuzz_%=%)_SHARE)))
 
 check: deps
-	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS)
+	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS) $(BUILD)/libkcplwip.a $(INSTALL_MAN1) $(INSTALL_MAN8)
+	-@$(MAKE) --no-print-directory -k fuzz-build
 	@tests/run-tests.sh $(CHECKBINS) $(CHECKSANBINS) $(SCRIPTTESTS)
 
 # Benchmarks: each BENCHPROGS entry NAME is bench/NAME.c plus
