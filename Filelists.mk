@@ -29,6 +29,7 @@ KCPTUN_JSON_LIBS := -ljson-c
 APPFILES := apps/common/ipsrc.c \
 	apps/common/ipstr.c \
 	apps/common/counters.c \
+	apps/common/namelist.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \
 	apps/kcpecho/kcpecho.c \
@@ -59,6 +60,7 @@ CLIENTFILES := examples/kcp_client/kcp_client.c \
 	examples/kcp_client/kcpc_link.c \
 	examples/kcp_client/kcpc_link_kcp.c \
 	examples/kcp_client/kcpc_link_tcp.c \
+	apps/common/namelist.c \
 	$(CODECFILES)
 
 # lwIP on virtual time for tests and fuzzers of the binding: in the
@@ -81,7 +83,8 @@ FUZZ_codec_FILES := fuzz/fuzz_codec.c fuzz/fuzz_reader.c $(CODECFILES)
 FUZZ_codec_LIBS := $(CODEC_LIBS)
 FUZZ_codec_SHARE := 3
 FUZZTARGETS += fuzz_kcpc_args
-FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c $(KCPFILES) $(CODECFILES)
+FUZZ_kcpc_args_FILES := fuzz/fuzz_kcpc_args.c examples/kcp_client/kcpc_args.c \
+	apps/common/namelist.c $(KCPFILES) $(CODECFILES)
 FUZZ_kcpc_args_LIBS := $(CODEC_LIBS)
 FUZZ_kcpc_args_SHARE := 3
 # kcptun's smux parser behind the snappy framed stream decoder.
@@ -217,6 +220,11 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
 # memory pinning and session lockout figures.
 BENCHSCRIPTS += bench/kcp-sessions.sh
+# Unmodified kcp-go clients (tests/interop/bin/kcpgo_peer bench), 1 and
+# 100 at once, against ./minimal and against kcp-go's own echo server on
+# the kernel's UDP in the same namespace: aggregate goodput and the ratios.
+BENCHEXTRAS += tests/interop/bin/kcpgo_peer
+BENCHSCRIPTS += bench/kcp-kcpgo.sh
 # Forged sources (ours, loopback, broadcast, multicast; the "land" datagram
 # that made the UDP echo answer itself forever) beside a live KCP session.
 SCRIPTTESTS += tests/tap_robust_land.sh

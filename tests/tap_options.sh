@@ -21,13 +21,13 @@ expect_exit() {
 expect_exit 0 "-h" -h
 check "-h lists every option" bash -c "for o in --ip --netmask --gateway --tap --pcap --loss --delay \
   --jitter --dup --reorder --seed --stats --debug --kcp-port --profile --kcp-wnd --kcp-mtu \
-  --kcp-idle --kcp-max --tcp-idle --link-queue --watchdog; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
+  --kcp-idle --kcp-max --kcp-budget --kcp-cc --tcp-idle --link-queue --watchdog; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
 
 bad=(
   "--bogus" "--loss 101" "--loss -1" "--loss abc" "--loss 5x" "--loss 0x10" "--loss 1e1" "--loss 1.2.3" "--loss ." "--dup nan" "--reorder 100.5"
   "--delay 10001" "--delay -5" "--jitter 1e3" "--seed 4294967296" "--stats x" "--stats 86401"
   "--ip 300.1.1.1" "--ip 192.168.0" "--ip 192.168.0.0" "--ip 224.0.0.1" "--netmask 255.0.255.0"
-  "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo"
+  "--gateway 10.0.0.1" "--kcp-port 0" "--kcp-port 7" "--kcp-port 65536" "--profile turbo" "--kcp-cc cubic"
   "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
   "--tcp-idle 0" "--tcp-idle 86401" "--watchdog x" "--watchdog -1" "--watchdog 3601"
   "--link-queue 0" "--link-queue 65537" "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"

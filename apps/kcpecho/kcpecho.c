@@ -31,6 +31,7 @@ kcpecho_config_default(struct kcpecho_config *cfg)
 {
   cfg->port = KCPECHO_PORT_DEFAULT;
   cfg->profile = KCPECHO_PROFILE_DEFAULT;
+  cfg->cc = KCPECHO_CC_DEFAULT;
   cfg->wnd = KCPECHO_WND_DEFAULT;
   cfg->mtu = KCPECHO_MTU_DEFAULT;
   cfg->idle_sec = KCPECHO_IDLE_DEFAULT;
@@ -97,7 +98,8 @@ kcpecho_accept(void *arg, struct kcp_session *s, err_t err)
   }
   if (ikcp_profile(kcp, kcpecho_cfg.profile) != 0 ||
       ikcp_wndsize(kcp, kcpecho_cfg.wnd, kcpecho_cfg.wnd) != 0 ||
-      ikcp_setmtu(kcp, kcpecho_cfg.mtu) != 0) {
+      ikcp_setmtu(kcp, kcpecho_cfg.mtu) != 0 ||
+      kcp_setcc(s, kcpecho_cfg.cc) != ERR_OK) {
     return ERR_MEM;
   }
   kcp_recv(s, kcpecho_recv);
@@ -127,6 +129,9 @@ kcpecho_config_check(const struct kcpecho_config *cfg)
   }
   if (!kcpecho_profile_valid(cfg->profile)) {
     return KCPECHO_CFG_PROFILE;
+  }
+  if (cfg->cc == NULL || ikcp_cc_find(cfg->cc) == NULL) {
+    return KCPECHO_CFG_CC;
   }
   if (cfg->wnd < KCPECHO_WND_MIN || cfg->wnd > KCPECHO_WND_MAX) {
     return KCPECHO_CFG_WND;

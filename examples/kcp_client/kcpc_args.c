@@ -14,27 +14,10 @@
 
 #include "ikcp.h"
 #include "kcpc_args.h"
+#include "namelist.h"
 #include "kcp_codec.h"
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
-
-/**
- * Names the engine lists through @p name_of (ikcp_profile_name,
- * ikcp_cc_name), ", "-separated into @p list: only the engine knows them.
- */
-static const char *
-kcpc_args_names(const char *(*name_of)(int), char *list, size_t size)
-{
-  const char *name;
-  size_t n = 0;
-  int i;
-
-  list[0] = '\0';
-  for (i = 0; (name = name_of(i)) != NULL && n < size; i++) {
-    n += (size_t)snprintf(list + n, size - n, "%s%s", i > 0 ? ", " : "", name);
-  }
-  return list;
-}
 
 void
 kcpc_args_usage(FILE *out)
@@ -105,8 +88,8 @@ kcpc_args_usage(FILE *out)
 "wrong, 2 bad command line.\n",
           KCPC_DEFAULT_PORT, KCPC_DEFAULT_TCP_PORT, KCPC_DEFAULT_COUNT, KCPC_DEFAULT_SIZE,
           KCPC_ECHO_MTU, KCPC_ECHO_MTU, KCPC_DEFAULT_RECONNECTS,
-          kcpc_args_names(ikcp_profile_name, profiles, sizeof(profiles)),
-          kcpc_args_names(ikcp_cc_name, ccs, sizeof(ccs)), ikcp_cc_classic.name,
+          namelist_join(ikcp_profile_name, profiles, sizeof(profiles)),
+          namelist_join(ikcp_cc_name, ccs, sizeof(ccs)), ikcp_cc_classic.name,
           KCPC_DEFAULT_WND, KCPC_DEFAULT_MTU,
           KCPC_DEFAULT_TIMEOUT);
 }
@@ -224,7 +207,7 @@ kcpc_args_cc(FILE *err, const char *s, struct kcpc_config *cfg)
   if (ops == NULL) {
     char ccs[128];
     return kcpc_args_bad(err, "--cc: unknown congestion control '%s' (%s)", s,
-                         kcpc_args_names(ikcp_cc_name, ccs, sizeof(ccs)));
+                         namelist_join(ikcp_cc_name, ccs, sizeof(ccs)));
   }
   cfg->cc = ops->name;
   return 0;

@@ -21,6 +21,7 @@
 #include "icmpcount.h"
 #include "ipstr.h"
 #include "kcpecho.h"
+#include "namelist.h"
 #include "kcp_codec.h"
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
@@ -100,6 +101,7 @@ enum {
   OPT_KCP_IDLE,
   OPT_KCP_MAX,
   OPT_KCP_BUDGET,
+  OPT_KCP_CC,
   OPT_KCP_CRYPT,
   OPT_KCP_KEY,
   OPT_KCP_DS,
@@ -141,6 +143,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-idle", required_argument, NULL, OPT_KCP_IDLE},
   {"kcp-max", required_argument, NULL, OPT_KCP_MAX},
   {"kcp-budget", required_argument, NULL, OPT_KCP_BUDGET},
+  {"kcp-cc", required_argument, NULL, OPT_KCP_CC},
   {"kcp-crypt", required_argument, NULL, OPT_KCP_CRYPT},
   {"kcp-key", required_argument, NULL, OPT_KCP_KEY},
   {"kcp-ds", required_argument, NULL, OPT_KCP_DS},
@@ -182,21 +185,20 @@ minimal_build_opts(void)
 }
 
 /** What the KCP echo takes for @p field, from its own limits and the
-    engine's list of profiles; the text lives until the next call. */
+    engine's lists of profiles and congestion modules; the text lives until
+    the next call. */
 static const char *
 minimal_kcp_expected(enum kcpecho_cfg_field field)
 {
   static char buf[128];
-  const char *name;
-  size_t n = 0;
-  int i;
 
   buf[0] = '\0';
   switch (field) {
   case KCPECHO_CFG_PROFILE:
-    for (i = 0; (name = ikcp_profile_name(i)) != NULL && n < sizeof(buf); i++) {
-      n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i > 0 ? ", " : "", name);
-    }
+    namelist_join(ikcp_profile_name, buf, sizeof(buf));
+    break;
+  case KCPECHO_CFG_CC:
+    namelist_join(ikcp_cc_name, buf, sizeof(buf));
     break;
   case KCPECHO_CFG_PORT:
     snprintf(buf, sizeof(buf), "a port 1..65535 other than %d (UDP echo)", MINIMAL_ECHO_PORT);
@@ -225,6 +227,9 @@ minimal_kcp_expected(enum kcpecho_cfg_field field)
 static void
 minimal_usage(FILE *out)
 {
+  char ccs[128];
+
+  namelist_join(ikcp_cc_name, ccs, sizeof(ccs));
   fprintf(out,
     "Usage: minimal [options]\n"
     "  lwIP on a tap: ICMP echo, UDP echo :7, TCP echo :7, KCP echo :8000.\n"
@@ -271,6 +276,7 @@ minimal_usage(FILE *out)
     "      --kcp-max N      KCP session cap (%d; %d..%d)\n"
     "      --kcp-budget N   KCP segments in flight toward us, shared fairly by\n"
     "                       the active sessions (%d; %d..%d)\n"
+    "      --kcp-cc NAME    congestion control of each KCP session: %s (%s)\n"
     "      --kcp-crypt NAME kcp-go's datagram codec on the KCP echo, as kcptun's\n"
     "                       --crypt: aes, aes-128, aes-192, salsa20, blowfish,\n"
     "                       twofish, cast5, 3des, tea, xtea, xor, sm4, none (off)\n"
@@ -282,7 +288,7 @@ minimal_usage(FILE *out)
     KCPECHO_MTU_DEFAULT, KCPECHO_MTU_MIN, KCPECHO_MTU_MAX,
     KCPECHO_IDLE_DEFAULT, KCPECHO_IDLE_MIN, KCPECHO_IDLE_MAX,
     KCPECHO_SESSIONS_DEFAULT, KCPECHO_SESSIONS_MIN, KCPECHO_SESSIONS_MAX,
-    KCPECHO_BUDGET_DEFAULT, KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX);
+    KCPECHO_BUDGET_DEFAULT, KCPECHO_BUDGET_MIN, KCPECHO_BUDGET_MAX, ccs, KCPECHO_CC_DEFAULT);
   fprintf(out,
     "      --tcp-idle SEC   close TCP echo connections on which no data moved\n"
     "                       either way for SEC seconds (%d; 1..%d)\n"
@@ -445,6 +451,8 @@ minimal_check_kcp(const struct kcpecho_config *c)
     return;
   case KCPECHO_CFG_PROFILE:
     minimal_bad_value("--profile", c->profile, minimal_kcp_expected(bad));
+  case KCPECHO_CFG_CC:
+    minimal_bad_value("--kcp-cc", c->cc, minimal_kcp_expected(bad));
   case KCPECHO_CFG_PORT:
     opt = "--kcp-port";
     v = c->port;
@@ -667,6 +675,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
       break;
     case OPT_KCP_BUDGET:
       o->kcp.budget = minimal_parse_kcp("--kcp-budget", optarg, KCPECHO_CFG_BUDGET, UINT32_MAX);
+      break;
+    case OPT_KCP_CC:
+      o->kcp.cc = optarg;
       break;
     case OPT_KCP_CRYPT:
       if (!kcp_crypt_valid_name(optarg)) {
@@ -920,8 +931,9 @@ minimal_start_stack(const struct minimal_opts *o)
   if (err != ERR_OK) {
     minimal_die("KCP echo", err);
   }
-  printf("minimal: KCP echo on %s (profile %s)\n", minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
-         o->kcp.profile != NULL ? o->kcp.profile : "default");
+  printf("minimal: KCP echo on %s (profile %s, congestion control %s)\n",
+         minimal_endpoints(o, o->kcp.port, at, sizeof(at)),
+         o->kcp.profile != NULL ? o->kcp.profile : "default", o->kcp.cc);
   if (watchdog_start(o->watchdog_sec) != ERR_OK) {
     minimal_die("watchdog", ERR_MEM);
   }

@@ -5,13 +5,19 @@
 //
 //	kcpgo_peer server [-host H] [-port P] [options]
 //	kcpgo_peer client [-host H] [-port P] [-count N] [-sizes MIN-MAX] [options]
+//	kcpgo_peer bench [-host H] [-port P] [-clients N] [-duration D] [options]
 //
 // Raw KCP by default: exactly the 24-byte header on the wire. With -crypt
 // (and -key, -ds, -ps) kcp-go's datagram codec is on, set up as kcptun sets
 // it up: nonce + CRC32, the cipher, and FEC when -ds and -ps are not 0.
 // The server prints "listening ADDR:PORT" once bound (port 0 picks a free
 // one), so scripts never guess ports. The client exits 0 only when every
-// byte it sent came back unchanged and in order.
+// byte it sent came back unchanged and in order. Bench runs N such clients
+// at once, each sending without pause for the duration, and prints one JSON
+// line: the bytes echoed and verified, the aggregate goodput, each
+// session's goodput (min, median, max, Jain's fairness index) and kcp-go's
+// own segment counters; it exits 0 only when every session verified every
+// byte it got back and got some.
 package main
 
 import (
@@ -22,6 +28,7 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,6 +90,8 @@ type options struct {
 	crypt      string
 	key        string
 	ds, ps     int
+	clients    int
+	duration   time.Duration
 }
 
 // block is the codec's cipher, or nil for raw KCP (no -crypt).
@@ -103,7 +112,7 @@ func validCrypt(name string) bool {
 }
 
 func usage(fs *flag.FlagSet) {
-	fmt.Fprintf(os.Stderr, "usage: kcpgo_peer server|client [options]\n")
+	fmt.Fprintf(os.Stderr, "usage: kcpgo_peer server|client|bench [options]\n")
 	if fs != nil {
 		fs.PrintDefaults()
 	}
@@ -168,9 +177,11 @@ func parseOptions(mode string, args []string) options {
 	fs.StringVar(&o.key, "key", "it's a secrect", "kcptun's --key")
 	fs.IntVar(&o.ds, "ds", 0, "FEC data shards (with -ps; 0: FEC off)")
 	fs.IntVar(&o.ps, "ps", 0, "FEC parity shards")
+	fs.IntVar(&o.clients, "clients", 1, "bench: sessions at once (1..1000)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "bench: how long each session sends")
 	fs.SetOutput(os.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: kcpgo_peer server|client [options]\n")
+		fmt.Fprintf(os.Stderr, "usage: kcpgo_peer server|client|bench [options]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -192,7 +203,7 @@ func parseOptions(mode string, args []string) options {
 	switch {
 	case o.port < 0 || o.port > 65535:
 		err = fmt.Errorf("bad -port %d", o.port)
-	case mode == "client" && o.port == 0:
+	case mode != "server" && o.port == 0:
 		err = errors.New("client needs a -port")
 	case o.count < 1 || o.count > 100000:
 		err = fmt.Errorf("bad -count %d: want 1..100000", o.count)
@@ -210,6 +221,10 @@ func parseOptions(mode string, args []string) options {
 		err = fmt.Errorf("bad -loss %d: want 0..50", o.loss)
 	case o.ds < 0 || o.ps < 0 || o.ds+o.ps > 128:
 		err = fmt.Errorf("bad -ds %d -ps %d", o.ds, o.ps)
+	case o.clients < 1 || o.clients > 1000:
+		err = fmt.Errorf("bad -clients %d: want 1..1000", o.clients)
+	case mode == "bench" && (o.duration <= 0 || o.duration >= o.timeout):
+		err = errors.New("bad -duration: must be positive and under -timeout")
 	case o.crypt != "" && !validCrypt(o.crypt):
 		err = fmt.Errorf("bad -crypt %q", o.crypt)
 	}
@@ -478,7 +493,7 @@ func main() {
 	if mode == "-h" || mode == "--help" || mode == "-help" {
 		usage(nil)
 	}
-	if mode != "server" && mode != "client" {
+	if mode != "server" && mode != "client" && mode != "bench" {
 		fmt.Fprintf(os.Stderr, "kcpgo_peer: unknown mode %q\n", mode)
 		usage(nil)
 	}
@@ -489,8 +504,137 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kcpgo_peer: timed out")
 		os.Exit(exitFail)
 	})
-	if mode == "server" {
+	switch mode {
+	case "server":
 		os.Exit(server(&o))
+	case "bench":
+		os.Exit(bench(&o))
 	}
 	os.Exit(client(&o))
+}
+
+// benchByte is byte off of session idx's stream: both ends of a bench
+// session compute it, however kcp-go cuts the stream into messages.
+func benchByte(idx, off uint64) byte {
+	return byte((off*0x9E3779B97F4A7C15 + idx*0xBF58476D1CE4E5B9) >> 56)
+}
+
+// benchSession sends its stream in messages of o.minSize..o.maxSize bytes
+// until stop, and verifies what comes back; it returns the bytes verified
+// before stop, or an error for a wrong byte or a dead session.
+func benchSession(o *options, idx int, stop <-chan struct{}) (int64, error) {
+	s, err := kcp.DialWithOptions(net.JoinHostPort(o.host, strconv.Itoa(o.port)), o.block(), o.ds, o.ps)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	s.SetReadBuffer(sockBuf)
+	s.SetWriteBuffer(sockBuf)
+	configure(s, o)
+	s.SetDeadline(time.Now().Add(o.timeout))
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() {
+		// stop wakes a Read waiting for an echo
+		select {
+		case <-stop:
+			s.SetReadDeadline(time.Now())
+		case <-ended:
+		}
+	}()
+	go func() {
+		r := rand.New(rand.NewSource(o.seed + int64(idx)))
+		msg := make([]byte, o.maxSize)
+		var off uint64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			n := o.minSize + r.Intn(o.maxSize-o.minSize+1)
+			for i := 0; i < n; i++ {
+				msg[i] = benchByte(uint64(idx), off+uint64(i))
+			}
+			if _, err := s.Write(msg[:n]); err != nil {
+				return
+			}
+			off += uint64(n)
+		}
+	}()
+	buf := make([]byte, readBuf)
+	var got uint64
+	for {
+		n, err := s.Read(buf)
+		select {
+		case <-stop:
+			return int64(got), nil
+		default:
+		}
+		if err != nil {
+			return int64(got), fmt.Errorf("session %d: read after %d bytes: %v", idx, got, err)
+		}
+		for i := 0; i < n; i++ {
+			if buf[i] != benchByte(uint64(idx), got+uint64(i)) {
+				return int64(got), fmt.Errorf("session %d: byte %d is wrong", idx, got+uint64(i))
+			}
+		}
+		got += uint64(n)
+	}
+}
+
+func bench(o *options) int {
+	stop := make(chan struct{})
+	got := make([]int64, o.clients)
+	errs := make([]error, o.clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < o.clients; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got[i], errs[i] = benchSession(o, i, stop)
+		}(i)
+	}
+	time.Sleep(o.duration)
+	close(stop)
+	secs := time.Since(start).Seconds()
+	wg.Wait()
+	failed := 0
+	var total float64
+	bps := make([]float64, o.clients)
+	for i := range got {
+		if errs[i] != nil || got[i] == 0 {
+			failed++
+			if errs[i] != nil {
+				fmt.Fprintln(os.Stderr, "kcpgo_peer:", errs[i])
+			}
+		}
+		bps[i] = float64(got[i]) * 8 / secs
+		total += float64(got[i])
+	}
+	sort.Float64s(bps)
+	var sum, sq float64
+	for _, b := range bps {
+		sum += b
+		sq += b * b
+	}
+	jain := 0.0
+	if sq > 0 {
+		jain = sum * sum / (float64(len(bps)) * sq)
+	}
+	median := bps[len(bps)/2]
+	if len(bps)%2 == 0 {
+		median = (bps[len(bps)/2-1] + bps[len(bps)/2]) / 2
+	}
+	snmp := kcp.DefaultSnmp.Copy()
+	fmt.Printf("{\"clients\":%d,\"bytes\":%.0f,\"throughput_bps\":%.0f,\"duration_s\":%.3f,"+
+		"\"session_bps_min\":%.0f,\"session_bps_median\":%.0f,\"session_bps_max\":%.0f,"+
+		"\"jain\":%.4f,\"out_segs\":%d,\"retrans\":%d,\"failed\":%d}\n",
+		o.clients, total, total*8/secs, secs, bps[0], median, bps[len(bps)-1], jain,
+		snmp.OutSegs, snmp.RetransSegs+snmp.FastRetransSegs+snmp.EarlyRetransSegs, failed)
+	if failed > 0 {
+		return exitFail
+	}
+	return exitOK
 }
