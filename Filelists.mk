@@ -22,6 +22,8 @@ LIBHEADERS := kcp/ikcp.h kcp/kcp_lwip.h codec/kcp_codec.h codec/kcp_crypt.h code
 SMUXFILES := apps/kcptun/smux.c
 SNAPPYFRAMEFILES := apps/kcptun/snappyframe.c
 SNAPPYFRAME_LIBS := -lsnappy -lisal
+# kcptun's JSON configuration file, read with json-c.
+KCPTUN_JSON_LIBS := -ljson-c
 
 # The services, raw API, run in the lwIP core thread.
 APPFILES := apps/common/ipsrc.c \
@@ -33,6 +35,7 @@ APPFILES := apps/common/ipsrc.c \
 	apps/kcpecho/kcpecho.c \
 	apps/kcptun/kcptun.c \
 	apps/kcptun/kcptun_opts.c \
+	apps/kcptun/kcptun_json.c \
 	$(SMUXFILES) $(SNAPPYFRAMEFILES)
 
 # The Unix port: ./minimal on our own PBUF_RAM tap netif.
@@ -120,6 +123,10 @@ CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
 CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+# The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
+CHECKTESTS += check_synguard
+LWIPCHECKTESTS += check_synguard
+CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)
@@ -161,6 +168,12 @@ BENCHSCRIPTS := bench/engine-bench.sh
 # udp_echo_bench loads the UDP echo; results and plots in bench/results/.
 BENCHPROGS += udp_echo_bench
 BENCHSCRIPTS += bench/lwip-bench.sh
+# kcp-go's datagram codec: CPU per datagram sealed and opened, per cipher
+# and FEC setting (codec_bench links the codec and CODEC_LIBS).
+BENCHPROGS += codec_bench
+BENCH_codec_bench_FILES := $(CODECFILES)
+BENCH_codec_bench_LIBS := $(CODEC_LIBS)
+BENCHSCRIPTS += bench/codec-bench.sh
 
 # Interop with kcp-go (tests/interop): ikcp_peer runs our engine alone over
 # POSIX UDP, kcpgo_peer runs Debian's kcp-go; make check builds both first.
@@ -182,11 +195,15 @@ SCRIPTTESTS += tests/wireshark_dissector.sh
 # as client, versions 1 and 2 (windows, keepalive across an idle session).
 TESTEXTRAS += build/tests/smux_peer tests/interop/bin/smuxgo_peer
 SCRIPTTESTS += tests/interop_smux.sh
-# ./minimal as a kcptun server against kcptun's client stack over raw KCP
-# (tests/interop/kcptun_peer): echo and TCP targets, smux 1/2, compression,
-# modes, loss, mismatches, a vanished client under valgrind.
-TESTEXTRAS += tests/interop/bin/kcptun_peer
+# ./minimal as a kcptun server and client against Debian's real kcptun:
+# every cipher, FEC 10/3 and 0/0, compression, smux 1/2, loss, wrong key,
+# mismatches, a vanished client under valgrind (TCP clients:
+# tests/interop/tcpecho_peer).
+TESTEXTRAS += tests/interop/bin/tcpecho_peer
 SCRIPTTESTS += tests/tap_kcptun.sh
+# The Wireshark dissector's smux frames on a live kcptun capture (crypt
+# none, no compression).
+SCRIPTTESTS += tests/wireshark_smux.sh
 # Sanitizers and leaks : each fuzz target replays its past crashes
 # and runs 30 s; ./minimal under valgrind with KCP sessions, then SIGTERM.
 SCRIPTTESTS += tests/fuzz_short.sh tests/tap_valgrind_kcp.sh
@@ -225,6 +242,10 @@ SCRIPTTESTS += tests/tap_robust_watchdog.sh
 TESTEXTRAS += build/tests/tools/syn_flood
 SCRIPTTESTS += tests/tap_robust_synflood.sh
 BENCHSCRIPTS += bench/robust-synflood.sh
+# kcptun: iperf3 through ./minimal's server role beside the real
+# kcptun-server (same kcptun-client settings), then 5 % loss with FEC 10/3
+# against 0/0 on ours.
+BENCHSCRIPTS += bench/kcptun-bench.sh
 # Slowloris on the TCP echo: 200 connections trickling a byte every 0.5 s
 # beside a live KCP session; newcomers evict the slowest.
 SCRIPTTESTS += tests/tap_robust_slowloris.sh
@@ -242,3 +263,12 @@ SCRIPTTESTS += tests/setup_tapif.sh
 # make install / uninstall into scratch DESTDIRs and PREFIXes, and a program
 # built against the installed kcp-lwip.pc (tests/install_user.c).
 SCRIPTTESTS += tests/install.sh
+
+# Debian's real kcptun-client (aes, salsa20, none, twofish; FEC 10/3 and off;
+# a wrong key) sends to
+# build/tests/tools/codec_sink, which opens every datagram with our codec (~25 s).
+TOOLS += codec_sink
+TOOL_codec_sink_FILES := $(CODECFILES) $(KCPFILES)
+TOOL_codec_sink_LIBS := $(CODEC_LIBS)
+TESTEXTRAS += build/tests/tools/codec_sink
+SCRIPTTESTS += tests/interop_kcptun_codec.sh

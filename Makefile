@@ -52,7 +52,7 @@ $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
 	$(call pkg_need,libpcap)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS) $(KCPTUN_JSON_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) -o $@ $^ $(CODEC_LIBS) -lm
@@ -96,9 +96,12 @@ $(BUILD)/tests/compat_cxx: tests/compat_cxx.cpp $(KCPFILES) kcp/ikcp.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(INCLUDES) -o $@ $<
 
-# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only).
+# Host-side test tools (tests/tools/NAME.c, one file each, POSIX only; a
+# tool NAME also links TOOL_NAME_FILES and TOOL_NAME_LIBS).
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): $(call objs,$(BUILD),$(TOOL_$(t)_FILES))))
+$(foreach t,$(TOOLS),$(eval $(BUILD)/tests/tools/$(t): TOOL_LIBS := $(TOOL_$(t)_LIBS)))
 
 # The codec's golden vectors, from the real kcp-go (see tests/codec/golden).
 .PHONY: codec-golden
@@ -148,7 +151,8 @@ fuzz:
 	@fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(foreach t,$(FUZZTARGETS),$(t)$(addprefix :,$(FUZZ_$(t:fuzz_%=%)_SHARE)))
 
 check: deps
-	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS)
+	$(MAKE) all $(CHECKBINS) $(CHECKSANBINS) $(TESTEXTRAS) $(BUILD)/libkcplwip.a $(INSTALL_MAN1) $(INSTALL_MAN8)
+	-@$(MAKE) --no-print-directory -k fuzz-build
 	@tests/run-tests.sh $(CHECKBINS) $(CHECKSANBINS) $(SCRIPTTESTS)
 
 # Benchmarks: each BENCHPROGS entry NAME is bench/NAME.c plus
@@ -157,7 +161,11 @@ BENCHBINS := $(addprefix $(BUILD)/bench/,$(BENCHPROGS))
 $(BUILD)/bench/%.o: INCLUDES += -Itests
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(call objs,$(BUILD),$(BENCHSUPPORTFILES) $(KCPFILES))
-	$(CC) $(CFLAGS) -o $@ $^ -lm
+	$(CC) $(CFLAGS) -o $@ $^ -lm $(BENCH_LIBS)
+
+# A benchmark NAME also links BENCH_NAME_FILES and BENCH_NAME_LIBS.
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): $(call objs,$(BUILD),$(BENCH_$(b)_FILES))))
+$(foreach b,$(BENCHPROGS),$(eval $(BUILD)/bench/$(b): BENCH_LIBS := $(BENCH_$(b)_LIBS)))
 
 bench: deps
 	$(MAKE) all $(BENCHBINS) $(BENCHEXTRAS)

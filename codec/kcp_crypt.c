@@ -5,7 +5,8 @@
  * Where each primitive comes from:
  * - mbedTLS: AES (aes, aes-128, aes-192), Blowfish, 3DES, XTEA, and the
  *   PBKDF2-HMAC-SHA1 of the key derivation and of xor's table;
- * - libgcrypt: Twofish, CAST5, SM4 (mbedTLS 2.28 has none of them);
+ * - libgcrypt: Twofish, CAST5, SM4 (mbedTLS 2.28 has none of them), in
+ *   libgcrypt's own CFB mode, which is kcp-go's;
  * - libsodium: Salsa20 (64-bit nonce, block counter from 0);
  * - by hand: TEA, which no Debian C library offers; kcp-go uses it with 16
  *   rounds (8 cycles) instead of TEA's usual 64.
@@ -194,7 +195,7 @@ kcp_crypt_setup(struct kcp_crypt *c, const uint8_t *key)
   case KCP_CRYPT_GCRY:
     c->bs = gcry_cipher_get_algo_blklen(in->gcry_algo);
     if (kcp_crypt_gcry_init() != 0 ||
-        gcry_cipher_open(&c->u.gcry, in->gcry_algo, GCRY_CIPHER_MODE_ECB, 0) != 0) {
+        gcry_cipher_open(&c->u.gcry, in->gcry_algo, GCRY_CIPHER_MODE_CFB, 0) != 0) {
       return -1;
     }
     if (gcry_cipher_setkey(c->u.gcry, key, in->keylen) != 0) {
@@ -308,9 +309,6 @@ kcp_crypt_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
   case KCP_CRYPT_XTEA:
     mbedtls_xtea_crypt_ecb(&c->u.xtea, MBEDTLS_XTEA_ENCRYPT, in, out);
     break;
-  case KCP_CRYPT_GCRY:
-    gcry_cipher_encrypt(c->u.gcry, out, c->bs, in, c->bs);
-    break;
   case KCP_CRYPT_TEA:
     kcp_crypt_tea_block(c->u.tea, in, out);
     break;
@@ -319,28 +317,61 @@ kcp_crypt_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
   }
 }
 
+/** dst = a ^ b over n bytes (n a multiple of 8, at most 16), word-wise. */
+static void
+kcp_crypt_xor_block(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
+{
+  uint64_t x, y;
+  size_t i;
+
+  for (i = 0; i < n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    x ^= y;
+    memcpy(dst + i, &x, 8);
+  }
+}
+
+/** Blocks whose keystream a decryption computes in one batch: they do not
+    depend on each other, so the cipher's rounds of a batch overlap. */
+#define KCP_CRYPT_BATCH 8
+
 /**
  * kcp-go's CFB: keystream block 0 is E(IV), block i+1 is E(ciphertext
  * block i); a trailing partial block is XORed with the next keystream
- * block. Safe in place (dst == src).
+ * block. Encryption is a chain (each block needs the one before);
+ * decryption takes a batch of keystream blocks from ciphertext it already
+ * has. Safe in place (dst == src).
  */
 static void
 kcp_crypt_cfb(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t len,
               int decrypt)
 {
-  uint8_t ks[16], cblk[16];
-  size_t bs = c->bs, off, i;
+  uint8_t ks[KCP_CRYPT_BATCH][16], prev[16];
+  size_t bs = c->bs, off = 0, i, n;
 
-  kcp_crypt_block(c, kcp_crypt_iv, ks);
-  for (off = 0; off + bs <= len; off += bs) {
-    for (i = 0; i < bs; i++) {
-      cblk[i] = decrypt ? src[off + i] : (uint8_t)(src[off + i] ^ ks[i]);
-      dst[off + i] = (uint8_t)(src[off + i] ^ ks[i]);
+  if (!decrypt) {
+    kcp_crypt_block(c, kcp_crypt_iv, ks[0]);
+    for (; off + bs <= len; off += bs) {
+      kcp_crypt_xor_block(dst + off, src + off, ks[0], bs);
+      kcp_crypt_block(c, dst + off, ks[0]);
     }
-    kcp_crypt_block(c, cblk, ks);
+  } else {
+    memcpy(prev, kcp_crypt_iv, bs);
+    while (off + bs <= len) {
+      for (n = 0; n < KCP_CRYPT_BATCH && off + (n + 1) * bs <= len; n++) {
+        kcp_crypt_block(c, n == 0 ? prev : src + off + (n - 1) * bs, ks[n]);
+      }
+      memcpy(prev, src + off + (n - 1) * bs, bs);
+      for (i = 0; i < n; i++) {
+        kcp_crypt_xor_block(dst + off + i * bs, src + off + i * bs, ks[i], bs);
+      }
+      off += n * bs;
+    }
+    kcp_crypt_block(c, prev, ks[0]);
   }
   for (i = 0; off + i < len; i++) {
-    dst[off + i] = (uint8_t)(src[off + i] ^ ks[i]);
+    dst[off + i] = (uint8_t)(src[off + i] ^ ks[0][i]);
   }
 }
 
@@ -374,6 +405,18 @@ kcp_crypt_apply(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t le
     } else if (dst != src) {
       /* kcp-go never sends such a datagram; left in clear */
       memmove(dst, src, len);
+    }
+    break;
+  case KCP_CRYPT_GCRY:
+    /* libgcrypt's own CFB is kcp-go's: whole datagram, one call */
+    gcry_cipher_setiv(c->u.gcry, kcp_crypt_iv, c->bs);
+    if (dst != src) {
+      memmove(dst, src, len);
+    }
+    if (decrypt) {
+      gcry_cipher_decrypt(c->u.gcry, dst, len, NULL, 0);
+    } else {
+      gcry_cipher_encrypt(c->u.gcry, dst, len, NULL, 0);
     }
     break;
   default:

@@ -1170,26 +1170,18 @@ kcp_set_codec(struct kcp_pcb *pcb, struct kcp_codec *codec)
   return ERR_OK;
 }
 
+/* A datagram on a pcb without a codec: a KCP datagram, to the session of
+   its (address, port, conv), opened here if it may open one. */
 static void
-kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+kcp_plain_recv(struct kcp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
 {
-  struct kcp_pcb *pcb = (struct kcp_pcb *)arg;
   struct kcp_session *s;
   const u8_t *d;
   u16_t len = p->tot_len;
 
-  LWIP_UNUSED_ARG(upcb);
-  LWIP_ASSERT_CORE_LOCKED();
-  pcb->st.dgram_in++;
-  if (pcb->codec != NULL) {
-    kcp_codec_recv(pcb, p, addr, port);
-    pbuf_free(p);
-    return;
-  }
   if (len < IKCP_OVERHEAD || len > KCP_DGRAM_MAX ||
       (d = (const u8_t *)pbuf_get_contiguous(p, pcb->rxbuf, sizeof(pcb->rxbuf), len, 0)) == NULL) {
     pcb->st.malformed++;
-    pbuf_free(p);
     return;
   }
   s = kcp_lookup(pcb, addr, port, ikcp_getconv(d));
@@ -1198,6 +1190,23 @@ kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *a
   }
   if (s != NULL) {
     kcp_service(s, d, len);
+  }
+}
+
+/* Every datagram, with a codec or without, ends with the budget's check:
+   what it made a session hold counts at once. */
+static void
+kcp_udp_recv(void *arg, struct udp_pcb *upcb, struct pbuf *p, const ip_addr_t *addr, u16_t port)
+{
+  struct kcp_pcb *pcb = (struct kcp_pcb *)arg;
+
+  LWIP_UNUSED_ARG(upcb);
+  LWIP_ASSERT_CORE_LOCKED();
+  pcb->st.dgram_in++;
+  if (pcb->codec != NULL) {
+    kcp_codec_recv(pcb, p, addr, port);
+  } else {
+    kcp_plain_recv(pcb, p, addr, port);
   }
   pbuf_free(p);
   kcp_budget_enforce(pcb);

@@ -65,7 +65,8 @@ struct kcp_session;
 
 /** Default session cap of a kcp_pcb. */
 #define KCP_DEFAULT_MAX_SESSIONS 1024
-/** Default idle timeout (ms): a session that received nothing this long is closed. */
+/** Default idle timeout (ms): a session that made no progress (nothing new
+    in order, nothing newly acknowledged) this long is closed. */
 #define KCP_DEFAULT_IDLE_MS      60000
 /** Default send-queue cap per session, in segments (see kcp_write()). */
 #define KCP_DEFAULT_SNDQ_MAX     256

@@ -3,7 +3,8 @@
 #
 #   scripts/relaunch.sh [options] [-- minimal args...]
 #
-#   --bin PATH         program to supervise (default: ./minimal next to scripts/)
+#   --bin PATH         program to supervise (default: minimal beside this
+#                      script, as installed, else ./minimal above scripts/)
 #   --max-restarts N   give up after N restarts within the window (1..1000, default 10)
 #   --window SEC       that window, in seconds (1..86400, default 60)
 #   --stable SEC       a run this long resets the back-off (0..86400, default 10)
@@ -16,31 +17,38 @@
 #
 # SIGTERM, SIGINT or SIGHUP to this script stops it however it was started
 # (a background job of a non-interactive shell, which starts with SIGINT
-# ignored, included): the child gets SIGTERM (SIGINT for SIGINT), the script
-# waits for it and exits with its status, 0 after ./minimal's clean stop,
-# without restarting; during a back-off it exits with the failed child's
-# status. Giving up exits 1. So a non-zero status always means the child
-# failed. Works under `ip netns exec`: it needs nothing but bash and env.
+# ignored, included; under nohup SIGHUP stays ignored): the child gets
+# SIGTERM (SIGINT for SIGINT), the script waits for it and exits with its
+# status, 0 after ./minimal's clean stop, without restarting; during a
+# back-off it exits with the failed child's status. Giving up exits 1. So
+# a non-zero status always means the child failed. Works under
+# `ip netns exec`: it needs nothing but bash and env.
 
 set -u
 
-# Signals ignored when bash starts cannot be trapped: start again with them
-# at their defaults (once; env resets them and execs us in place).
+# Signals ignored when bash starts cannot be trapped: start again with
+# SIGINT and SIGTERM at their defaults (once; env resets them and execs us
+# in place). An ignored SIGHUP stays ignored: that is what nohup asks for.
 sig_ignored() {
   local mask
   mask=$(awk '/^SigIgn:/ { print $2 }' /proc/$$/status 2>/dev/null) || return 1
   [ -n "$mask" ] && (( (16#$mask >> ($1 - 1)) & 1 ))
 }
-if [ -z "${RELAUNCH_SIGNALS_RESET:-}" ] && { sig_ignored 1 || sig_ignored 2 || sig_ignored 15; }; then
-  RELAUNCH_SIGNALS_RESET=1 exec env --default-signal=HUP,INT,TERM bash "$0" "$@"
+if [ -z "${RELAUNCH_SIGNALS_RESET:-}" ] && { sig_ignored 2 || sig_ignored 15; }; then
+  RELAUNCH_SIGNALS_RESET=1 exec env --default-signal=INT,TERM bash "$0" "$@"
 fi
 unset RELAUNCH_SIGNALS_RESET
 
-usage() { sed -n '2,23s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,25s/^# \{0,1\}//p' "$0"; }
 # bad MESSAGE: one line saying what is wrong, one saying where help is; exit 2.
 bad() { echo "relaunch: $*" >&2; echo "relaunch: see relaunch.sh --help" >&2; exit 2; }
 
-bin="$(cd "$(dirname "$0")/.." && pwd)/minimal"
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -x "$here/minimal" ]; then
+  bin=$here/minimal
+else
+  bin="$(cd "$here/.." && pwd)/minimal"
+fi
 max_restarts=10
 window=60
 stable=10

@@ -56,6 +56,8 @@ static struct {
   u32_t head, len;
   struct t_seg log[T_LOG_MAX];
   u32_t nlog;
+  u16_t skip;                 /* bytes in front of the KCP segments: a codec's
+                                 header (crypt none, no FEC), else 0 */
 } t_wire;
 
 static ip_addr_t t_peer4, t_peer6;
@@ -82,7 +84,7 @@ static void
 t_wire_out(void *arg, const ip_addr_t *dst, u16_t dport, u16_t sport, const u8_t *data, u16_t len)
 {
   struct t_dgram *d;
-  u16_t off = 0;
+  u16_t off = t_wire.skip;
 
   LWIP_UNUSED_ARG(arg);
   while (off < len) {
@@ -528,44 +530,6 @@ START_TEST(test_budget_share)
 }
 END_TEST
 
-/* The idle deadline to the millisecond: a session ends idle_ms after the
-   last valid datagram reached it, not a millisecond sooner or later; a
-   malformed datagram for it does not postpone that, a valid one does. */
-START_TEST(test_idle_deadline_exact)
-{
-  u8_t junk[IKCP_OVERHEAD];
-  const struct t_seg *g;
-  u32_t last;
-
-  t_setup();
-  t_server_start(16, 1500, 0);
-  t_client_open(0, 0x1d1e, T_PORT, 60000);
-  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
-  t_want = 1;
-  ck_assert(t_until(t_cli0_has_all, 1000));
-  ck_assert(t_until(t_wire_idle, 1000));
-  g = t_last_to_server();
-  last = g->t - T_START + T_DELAY;
-  ck_assert_uint_lt(t_ms(), last + 1000);
-
-  /* A segment of the session's conv with an unknown cmd, from the same
-     peer: counted malformed, the deadline stays. */
-  t_run(last + 1000 - t_ms());
-  memset(junk, 0, sizeof(junk));
-  junk[IKCP_CONV_OFFSET] = 0x1e;
-  junk[IKCP_CONV_OFFSET + 1] = 0x1d;
-  junk[IKCP_CMD_OFFSET] = 99;
-  vnetif_inject(&t_peer4, g->sport, T_PORT, junk, sizeof(junk));
-  ck_assert_uint_eq(t_srv_stats().malformed, 1);
-  t_run(last + 1499 - t_ms());
-  ck_assert_uint_eq(t_srv_stats().sessions, 1);
-  t_tick();
-  ck_assert_uint_eq(t_ms(), last + 1500);
-  ck_assert_uint_eq(t_srv_stats().sessions, 0);
-  ck_assert_uint_eq(t_srv_stats().closed_idle, 1);
-}
-END_TEST
-
 /* The server forgets the session (restart): the client's next message
    (sn 1) must not open a session; its segments go unacknowledged until the
    client's dead-link detection closes it (ERR_ABRT). */
@@ -834,6 +798,178 @@ t_codecs(struct kcp_codec **srv, struct kcp_codec **cli, const char *crypt,
   ck_assert_int_eq(kcp_set_codec(t_cpcb, *cli), ERR_OK);
 }
 
+/* Fills the KCP header at k: conv, cmd, frg, advertised window, sn, and
+   the len bytes of data that follow it. */
+static void
+t_kcp_header(u8_t *k, u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
+{
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    k[IKCP_CONV_OFFSET + i] = (u8_t)(conv >> (8 * i));
+    k[IKCP_SN_OFFSET + i] = (u8_t)(sn >> (8 * i));
+    k[IKCP_LEN_OFFSET + i] = (u8_t)(len >> (8 * i));
+  }
+  k[IKCP_CMD_OFFSET] = cmd;
+  k[IKCP_FRG_OFFSET] = frg;
+  k[IKCP_WND_OFFSET] = (u8_t)wnd;
+  k[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+}
+
+/* Sends the server one KCP segment of conv with cmd and sn (a PUSH with
+   one byte of data, else none) from the peer address and port, sealed by
+   forger when it is not NULL. */
+static void
+t_forge_seg(struct kcp_codec *forger, u16_t port, u32_t conv, u8_t cmd, u32_t sn)
+{
+  u8_t d[KCP_CODEC_HEADER_LEN + IKCP_OVERHEAD + 1];
+  u8_t *k = forger != NULL ? d + KCP_CODEC_HEADER_LEN : d;
+  u32_t data = cmd == IKCP_CMD_PUSH ? 1 : 0;
+  u16_t len = (u16_t)(k - d + IKCP_OVERHEAD + data);
+
+  memset(d, 0, sizeof(d));
+  t_kcp_header(k, conv, cmd, 0, 128, sn, data);
+  if (forger != NULL) {
+    kcp_codec_seal(forger, d, len);
+  }
+  vnetif_inject(&t_peer4, port, T_PORT, d, len);
+}
+
+/* The idle deadline to the millisecond: a session ends idle_ms after its
+   last progress, not a millisecond sooner or later. Progress is snd_una or
+   rcv_nxt moving (the budget's rule, so that keepalives cannot hold a
+   session): here the client's ACK of the echo, the last segment it sends.
+   A malformed segment for the session, and a valid window update (WINS)
+   that moves nothing, both reach it and postpone nothing. With a codec,
+   what the session's engine takes through the codec counts the same way. */
+static void
+t_idle_deadline(int codec)
+{
+  struct kcp_codec *sc = NULL, *cc = NULL, *forger = NULL;
+  struct kcp_codec_config cfg = { "none", "secret", 0, 0 };
+  const struct t_seg *g;
+  struct kcp_stats st;
+  u32_t last, sess_in;
+
+  t_setup();
+  t_server_start(16, 1500, 0);
+  if (codec) {
+    t_codecs(&sc, &cc, cfg.crypt, cfg.key, cfg.datashard, cfg.parityshard);
+    forger = kcp_codec_new(&cfg);
+    ck_assert_ptr_nonnull(forger);
+    t_wire.skip = KCP_CODEC_HEADER_LEN; /* the wire can read what it carries */
+  }
+  t_client_open(0, 0x1d1e, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 100), ERR_OK);
+  t_want = 1;
+  ck_assert(t_until(t_cli0_has_all, 1000));
+  ck_assert(t_until(t_wire_idle, 1000));
+  g = t_last_to_server();
+  ck_assert_uint_eq(g->cmd, IKCP_CMD_ACK);
+  ck_assert_uint_eq(g->sn, 0);
+  last = g->t - T_START + T_DELAY;
+  ck_assert_uint_lt(t_ms(), last + 1000);
+
+  t_run(last + 1000 - t_ms());
+  if (!codec) {
+    /* An unknown cmd: counted malformed (a codec pcb counts it in the
+       session only). */
+    t_forge_seg(NULL, g->sport, 0x1d1e, 99, 0);
+    ck_assert_uint_eq(t_srv_stats().malformed, 1);
+  }
+  t_run(200);
+  sess_in = t_srv_stats().sess_in;
+  t_forge_seg(forger, g->sport, 0x1d1e, IKCP_CMD_WINS, 0);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sess_in, sess_in + 1);
+  ck_assert_uint_eq(st.malformed, codec ? 0 : 1);
+  t_run(last + 1499 - t_ms());
+  ck_assert_uint_eq(t_srv_stats().sessions, 1);
+  t_tick();
+  ck_assert_uint_eq(t_ms(), last + 1500);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.closed_idle, 1);
+  if (codec) {
+    kcp_remove(t_cpcb);
+    kcp_remove(t_srv);
+    t_cpcb = NULL;
+    kcp_codec_free(sc);
+    kcp_codec_free(cc);
+    kcp_codec_free(forger);
+  }
+}
+
+START_TEST(test_idle_deadline_exact)
+{
+  t_idle_deadline(0);
+}
+END_TEST
+
+START_TEST(test_codec_idle_deadline_exact)
+{
+  t_idle_deadline(1);
+}
+END_TEST
+
+/* The budget's limit on what sessions hold is checked at the end of
+   every datagram, with a codec or without: a peer opens a session, leaves
+   a hole (sn 1 never comes) and fills the window behind it up to the limit
+   (KCP_HOLD_PER_BUDGET segments per segment of budget), never acking the
+   echo. A second later, with no progress since, the one datagram that
+   takes the pcb past its limit evicts the session before anything else
+   runs: no timer, no next datagram. */
+static void
+t_hold_limit(int codec)
+{
+  struct kcp_codec_config cfg = { "none", "secret", 0, 0 };
+  struct kcp_codec *sc = NULL, *forger = NULL;
+  struct kcp_stats st;
+  u32_t sn = 2;
+
+  t_setup();
+  t_server_start(16, 60000, 0);
+  kcp_set_budget(t_srv, 1);
+  if (codec) {
+    sc = kcp_codec_new(&cfg);
+    forger = kcp_codec_new(&cfg);
+    ck_assert(sc != NULL && forger != NULL);
+    ck_assert_int_eq(kcp_set_codec(t_srv, sc), ERR_OK);
+  }
+  t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, 0);
+  while (t_srv_stats().held < KCP_HOLD_PER_BUDGET) {
+    ck_assert_uint_lt(sn, 100);
+    t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, sn++);
+  }
+  t_run(1000);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.sessions, 1);
+  ck_assert_uint_eq(st.held, KCP_HOLD_PER_BUDGET);
+  ck_assert_uint_eq(st.evicted, 0);
+  t_forge_seg(forger, 9997, 0x501d, IKCP_CMD_PUSH, sn);
+  st = t_srv_stats();
+  ck_assert_uint_eq(st.evicted, 1);
+  ck_assert_uint_eq(st.sessions, 0);
+  ck_assert_uint_eq(st.held, 0);
+  if (codec) {
+    kcp_remove(t_srv);
+    kcp_codec_free(sc);
+    kcp_codec_free(forger);
+  }
+}
+
+START_TEST(test_hold_limit_on_input)
+{
+  t_hold_limit(0);
+}
+END_TEST
+
+START_TEST(test_codec_hold_limit_on_input)
+{
+  t_hold_limit(1);
+}
+END_TEST
+
 /* Encrypted, FEC-protected echo through the codec hook of both pcbs. */
 START_TEST(test_codec_echo)
 {
@@ -902,19 +1038,10 @@ static void
 t_raw_seg(u32_t conv, u8_t cmd, u8_t frg, u16_t wnd, u32_t sn, u32_t len)
 {
   u8_t d[IKCP_OVERHEAD + 64];
-  int i;
 
   ck_assert_uint_le(len, 64);
   memset(d, 0, sizeof(d));
-  for (i = 0; i < 4; i++) {
-    d[IKCP_CONV_OFFSET + i] = (u8_t)(conv >> (8 * i));
-    d[IKCP_SN_OFFSET + i] = (u8_t)(sn >> (8 * i));
-    d[IKCP_LEN_OFFSET + i] = (u8_t)(len >> (8 * i));
-  }
-  d[IKCP_CMD_OFFSET] = cmd;
-  d[IKCP_FRG_OFFSET] = frg;
-  d[IKCP_WND_OFFSET] = (u8_t)wnd;
-  d[IKCP_WND_OFFSET + 1] = (u8_t)(wnd >> 8);
+  t_kcp_header(d, conv, cmd, frg, wnd, sn, len);
   t_raw_send(d, (u16_t)(IKCP_OVERHEAD + len));
 }
 
@@ -1059,10 +1186,13 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_echo);
   tcase_add_test(tc, test_codec_wrong_key);
   tcase_add_test(tc, test_codec_hostile);
+  tcase_add_test(tc, test_codec_idle_deadline_exact);
+  tcase_add_test(tc, test_codec_hold_limit_on_input);
   tcase_add_test(tc, test_budget_share);
   tcase_add_test(tc, test_source_max);
   tcase_add_test(tc, test_bad_frg_no_slot);
   tcase_add_test(tc, test_stall_despite_wins);
+  tcase_add_test(tc, test_hold_limit_on_input);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -70,6 +70,9 @@ else
   cat "$T/cc"; fail "a program builds with pkg-config --cflags --libs kcp-lwip alone"
 fi
 check "that program uses the engine and the binding" bash -c "'$T/user' | grep -qx 'install_user: ok'"
+"$T/c/sbin/relaunch.sh" -- --no-such-option >"$T/relaunch" 2>&1
+check "installed relaunch.sh supervises the installed minimal (a bad option: exit 2, not retried)" \
+  bash -c "[ $? -eq 2 ] && grep -q 'started $T/c/sbin/minimal ' '$T/relaunch'"
 "${MK[@]}" uninstall PREFIX="$T/c" >/dev/null 2>&1
 check "make uninstall PREFIX=$T/c: no file left" bash -c "[ -z \"\$(find '$T/c' -type f)\" ]"
 netns_finish

@@ -11,23 +11,14 @@
 # hostile sessions were evicted to make room (counted); the bad-frg
 # segment opened nothing (counted as malformed).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 FLOOD=build/tests/tools/kcp_flood
 COUNT=5000
 CLIENTS=3
 
-[ -x "$FLOOD" ] && [ -x ./kcp_client ] || { echo "FAIL: lockout: build $FLOOD and ./kcp_client first"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "lockout: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init lockout "$FLOOD" ./kcp_client
+robust_start lockout "$TAP_TMP/minimal.log"
 
 # A PUSH sn 0 whose frg (255) no engine accepts: counted, takes no slot.
 stats_now

@@ -10,17 +10,12 @@
 # share of its default budget (256 segments) among 100 sessions (2),
 # Jain's fairness index of the sessions' goodputs at least 0.9.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CLIENTS=${CLIENTS:-100}
 SECONDS_RUN=${SECONDS_RUN:-5}
 
-[ -x ./kcp_client ] || { echo "FAIL: many clients: build ./kcp_client first"; exit 1; }
-tap_init
+robust_init "many clients" ./kcp_client
 ROBUST_LOG=$TAP_TMP/minimal.log
 if ! start_minimal "$ROBUST_LOG" --stats ${STATS_EVERY:-0} "$@"; then
   fail "many clients: ./minimal answers on $S"

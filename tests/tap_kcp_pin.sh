@@ -15,12 +15,8 @@
 # SESSIONS is 256 here to stay quick (unbounded, they would pin ~190 MB);
 # the full-size run (1024) is bench/kcp-sessions.sh's robustness row.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 FLOOD=build/tests/tools/kcp_flood
 SESSIONS=${SESSIONS:-256}
 WINDOW=512
@@ -29,13 +25,8 @@ PEAK_KB=65536
 AFTER_KB=16384
 LEGIT=1500          # messages of the live session, one every 10 ms
 
-[ -x "$FLOOD" ] && [ -x ./kcp_client ] || { echo "FAIL: pinning: build $FLOOD and ./kcp_client first"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "pinning: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init pinning "$FLOOD" ./kcp_client
+robust_start pinning "$TAP_TMP/minimal.log"
 rss0=$(rss_kb "$MINIMAL_PID")
 
 nsx timeout 90 ./kcp_client --bench --json --count $LEGIT --interval 10 --timeout 10 $S \

@@ -1,36 +1,47 @@
 #!/usr/bin/env bash
-# tap_kcptun.sh - ./minimal as a kcptun server (--kcptun-*), in a private
-# network namespace, against tests/interop/bin/kcptun_peer: kcptun's own
-# client stack (kcp-go, smux, kcptun's snappy CompStream from Debian's
-# packages) over raw KCP (kcp-go with no block and no FEC; the datagram
-# codec that real kcptun needs is not part of this test).
-#  - 20 parallel streams of 1 MB random bytes, echoed byte-exact, through
-#    the in-process echo and through lwIP TCP to an echo (socat + cat: a
-#    socat PIPE echo can block on its own pipe under load) on the
-#    namespace's side of the tap; smux 1 and 2, compression on and off;
-#  - the kcptun modes fast3/fast2/normal; 5 % loss at ./minimal;
-#  - mismatched smux version or compression: the session is closed with a
-#    log line and counted, ./minimal keeps serving;
-#  - a client killed mid-stream: its session and streams are freed after
-#    three keepalive periods (valgrind: 0 errors, 0 bytes definitely lost).
+# tap_kcptun.sh - ./minimal as a kcptun server and client (--kcptun-*)
+# against Debian's real kcptun (kcptun-client, kcptun-server), in a private
+# network namespace. TCP traffic comes from tests/interop/bin/tcpecho_peer
+# (parallel connections, random bytes, every echoed byte compared);
+# the echo behind the tunnel is socat + cat on the namespace's side of the
+# tap (socat's PIPE echo can block on its own pipe under load).
+#  - server role: kcptun-client -> ./minimal -> TCP echo: kcptun's defaults
+#    (aes, FEC 10/3, compression, smux 1), none with FEC 0/0, no
+#    compression and smux 2, salsa20, xor, each other cipher briefly; the
+#    in-process echo target with mode fast3; Debian's example JSON configs
+#    at both ends (--kcptun-config, kcptun -c);
+#  - client role: ./minimal --kcptun-remote -> kcptun-server -> TCP echo:
+#    aes defaults, none 0/0 smux 2 without compression, salsa20 with mode
+#    fast3, xor;
+#  - 5 % loss at ./minimal with FEC 10/3 (echo target: a TCP target would
+#    sit behind the same lossy tap): shards recovered, bytes exact;
+#  - 300 streams at once: 256 served, the rest refused, service goes on;
+#  - wrong key: every datagram dropped and counted, no session opens;
+#    smux version mismatch: counted and logged, ./minimal keeps serving;
+#  - a kcptun-client killed mid-stream: its session and streams are freed
+#    after three keepalive periods (valgrind: 0 errors, 0 bytes lost).
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
 
-PEER=tests/interop/bin/kcptun_peer
+PEER=tests/interop/bin/tcpecho_peer
 HOST=192.168.0.2
 PORT=29900
 NSHOST=192.168.0.1
 ECHOPORT=5201
+TARGET=$NSHOST:$ECHOPORT
+for b in kcptun-client kcptun-server socat; do
+  command -v "$b" >/dev/null || { fail "kcptun: $b installed (make deps)"; netns_finish; }
+done
 if ! make -s --no-print-directory "$PEER" >"$TAP_TMP/make.log" 2>&1; then
   cat "$TAP_TMP/make.log"
-  fail "kcptun: kcptun_peer builds (golang-go, kcp-go, smux, kcptun packages)"
+  fail "kcptun: tcpecho_peer builds"
   netns_finish
 fi
-netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=128 EXEC:cat
+netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=512 EXEC:cat
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':$ECHOPORT '"
 
-# kstat FIELD: FIELD of ./minimal's last kcptun counter line (after SIGUSR1).
+# kstat FIELD: FIELD of ./minimal's newest kcptun counters (after SIGUSR1).
 kstat() {
   local before
   before=$(grep -c '^kcptun: kcp_sessions' "$LOG")
@@ -40,88 +51,132 @@ kstat() {
     awk -v f="$1" '{for (i = 2; i < NF; i++) if ($i == f) { print $(i + 1); exit }}'
 }
 
-# run NAME PEER-ARGS...: one kcptun_peer run against the running ./minimal.
-run() {
-  local name=$1
-  shift
-  if nsx timeout 60 "$PEER" -remote "$HOST:$PORT" -timeout 50s "$@" >"$TAP_TMP/peer" 2>&1; then
-    pass "$name: $(tail -n 1 "$TAP_TMP/peer")"
+# tcp NAME ADDR:PORT CONNS BYTES: TCP clients through a tunnel end.
+tcp() {
+  if nsx timeout 60 "$PEER" -addr "$2" -timeout 45s -conns "$3" -bytes "$4" >"$TAP_TMP/peer" 2>&1; then
+    pass "$1: $(tail -n 1 "$TAP_TMP/peer")"
   else
-    fail "$name"
-    sed 's/^/  kcptun_peer: /' "$TAP_TMP/peer"
+    fail "$1"
+    sed 's/^/  tcp clients: /' "$TAP_TMP/peer"
   fi
 }
 
-# server NAME MINIMAL-ARGS...: restart ./minimal with these kcptun settings.
-server() {
+stop_all() {
   [ -z "$MINIMAL_PID" ] || stop_minimal >/dev/null
-  LOG=$TAP_TMP/minimal.$1
-  shift
-  start_minimal "$LOG" --kcptun-listen "$PORT" "$@" || {
-    fail "kcptun: ./minimal starts with $*"
-    cat "$LOG"
-    netns_finish
-  }
+  MINIMAL_PID=
+  [ -z "$KPID" ] || { kill -TERM "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null; }
+  KPID=
 }
 
-TARGET=$NSHOST:$ECHOPORT
-server echo1 --kcptun-target echo
-run "kcptun server, echo, smux 1, compression" -smuxver 1 -conns 20 -bytes 1048576
-server echo2 --kcptun-target echo --kcptun-smuxver 2 --kcptun-nocomp
-run "kcptun server, echo, smux 2, no compression" -smuxver 2 -nocomp -conns 20 -bytes 1048576
-server tcp1 --kcptun-target "$TARGET" --kcptun-nocomp
-run "kcptun server, TCP target, smux 1, no compression" -nocomp -conns 20 -bytes 1048576
-server tcp2 --kcptun-target "$TARGET" --kcptun-smuxver 2
-run "kcptun server, TCP target, smux 2, compression" -smuxver 2 -conns 20 -bytes 1048576
-check "kcptun: TCP target got and gave back 20 MB, all streams closed" \
-  test "$(kstat to_target) $(kstat from_target) $(kstat streams)" = "20971520 20971520 0"
-for m in fast3 fast2 normal; do
-  server "mode$m" --kcptun-target "$TARGET" --kcptun-mode "$m"
-  run "kcptun server, TCP target, mode $m" -mode "$m" -conns 5 -bytes 262144
-done
-server loss --kcptun-target echo --kcptun-smuxver 2 --loss 5
-run "kcptun server, echo, 5 % loss each way at ./minimal" -smuxver 2 -conns 5 -bytes 262144
-rt=$(($(kstat retrans) + $(kstat fast_retrans)))
-check "kcptun: losses were recovered by retransmission ($rt segments resent)" test "$rt" -gt 0
+# server NAME CONNS BYTES "MINIMAL ARGS" "KCPTUN-CLIENT ARGS": ./minimal
+# as the kcptun server, the real kcptun-client in front of it.
+server() {
+  local name=$1 conns=$2 bytes=$3 margs=$4 cargs=$5
+  stop_all
+  LOG=$TAP_TMP/minimal.$RANDOM
+  # shellcheck disable=SC2086
+  start_minimal "$LOG" --kcptun-listen "$PORT" $margs || { fail "$name: ./minimal starts"; cat "$LOG"; return; }
+  # shellcheck disable=SC2086
+  netns_bg kcptun-client -r "$HOST:$PORT" -l "$NSHOST:7000" --quiet $cargs >"$TAP_TMP/kcptun.log" 2>&1
+  KPID=$NETNS_LAST_PID
+  wait_for 5 nsx bash -c "ss -ltn | grep -q ':7000 '"
+  [ "$conns" -eq 0 ] || tcp "server role, $name" "$NSHOST:7000" "$conns" "$bytes"
+}
 
-# Mismatched settings: the session closes with a reason, nothing else.
-server mismatch --kcptun-target echo --kcptun-smuxver 2
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -smuxver 1 -conns 1 -bytes 1000 >/dev/null 2>&1
+# client NAME CONNS BYTES "MINIMAL ARGS" "KCPTUN-SERVER ARGS": ./minimal as
+# the kcptun client, the real kcptun-server behind it.
+client() {
+  local name=$1 conns=$2 bytes=$3 margs=$4 sargs=$5
+  stop_all
+  # shellcheck disable=SC2086
+  netns_bg kcptun-server -l "$NSHOST:29901" -t "$TARGET" --quiet $sargs >"$TAP_TMP/kcptun.log" 2>&1
+  KPID=$NETNS_LAST_PID
+  LOG=$TAP_TMP/minimal.$RANDOM
+  # shellcheck disable=SC2086
+  start_minimal "$LOG" --kcptun-remote "$NSHOST:29901" --kcptun-local 6000 $margs ||
+    { fail "$name: ./minimal starts"; cat "$LOG"; return; }
+  tcp "client role, $name" "$HOST:6000" "$conns" "$bytes"
+}
+
+MB=1048576
+HALF=524288
+server "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "--kcptun-target $TARGET" ""
+check "kcptun: FEC parity went both ways, all streams closed" \
+  test "$(kstat parity_in) -gt 0 -a $(kstat parity_out) -gt 0 -a $(kstat streams) -eq 0"
+# 300 streams at once in one session: 256 are served, the rest refused
+# with FIN (their TCP connections end), and the tunnel serves on.
+nsx timeout 40 "$PEER" -addr "$NSHOST:7000" -timeout 20s -conns 300 -bytes 100000 >/dev/null 2>&1
+ref=$(kstat streams_refused)
+check "kcptun: the stream cap refuses streams beyond 256 in a session ($ref refused)" test "${ref:-0}" -gt 0
+tcp "server role after the stream cap" "$NSHOST:7000" 2 65536
+server "none, FEC 0/0, no compression, smux 2" 10 $HALF \
+  "--kcptun-target $TARGET --kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2" \
+  "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2"
+server "salsa20, smux 2" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt salsa20 --kcptun-smuxver 2" \
+  "--crypt salsa20 --smuxver 2"
+server "xor, no compression" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt xor --kcptun-nocomp" \
+  "--crypt xor --nocomp"
+server "echo target, mode fast3, key" 5 262144 \
+  "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
+# kcptun's own JSON examples (Debian's), each end reading its file.
+python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" <<'PY'
+import json, sys
+d, target, remote, local = sys.argv[1:]
+ex = "/usr/share/doc/kcptun/examples/"
+s = json.load(open(ex + "server.json")); s.update(listen=":29900", target=target)
+c = json.load(open(ex + "local.json")); c.update(localaddr=local, remoteaddr=remote)
+json.dump(s, open(d + "/server.json", "w")); json.dump(c, open(d + "/client.json", "w"))
+PY
+server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 10 $HALF \
+  "--kcptun-config $TAP_TMP/server.json" "-c $TAP_TMP/client.json"
+for c in aes-128 aes-192 blowfish twofish cast5 3des tea xtea sm4; do
+  server "$c" 2 65536 "--kcptun-target $TARGET --kcptun-crypt $c" "--crypt $c"
+done
+
+server "5 % loss at ./minimal, FEC 10/3, echo target" 5 262144 "--kcptun-target echo --loss 5" ""
+rec=$(kstat fec_recovered)
+check "kcptun: FEC recovered lost shards ($rec datagrams rebuilt)" test "${rec:-0}" -gt 0
+
+server "wrong key" 0 0 "--kcptun-target $TARGET" "--key wrong"
+nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
+crc=$(kstat crc_err)
+check "kcptun: a wrong key's datagrams are dropped and counted ($crc), no session opens" \
+  test "${crc:-0}" -gt 0 -a "$(kstat kcp_sessions)" -eq 0 -a "$(kstat sessions)" -eq 0
+server "smux mismatch" 0 0 "--kcptun-target $TARGET --kcptun-smuxver 2" ""
+nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: smux version mismatch closes the session, counted and logged" \
   bash -c "[ $(kstat proto_errors) -ge 1 ] && grep -q 'smux protocol error' '$LOG'"
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -smuxver 2 -nocomp -conns 1 -bytes 1000 >/dev/null 2>&1
-check "kcptun: compression off at the client only: counted as a compression error" \
-  bash -c "[ $(kstat comp_errors) -ge 1 ] && grep -q 'bad compressed stream' '$LOG'"
-server mismatch2 --kcptun-target echo --kcptun-nocomp
-nsx timeout 10 "$PEER" -remote "$HOST:$PORT" -timeout 2s -conns 1 -bytes 1000 >/dev/null 2>&1
-check "kcptun: compression on at the client only: counted, session closed" \
-  bash -c "[ $(kstat proto_errors) -ge 1 ] && [ $(kstat sessions) -eq 0 ]"
-run "kcptun server keeps serving after the mismatches" -nocomp -conns 2 -bytes 100000
-stop_minimal >/dev/null
-MINIMAL_PID=
+stop_all
 
-# A client that vanishes mid-stream, with ./minimal under valgrind.
+client "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "" ""
+client "none, FEC 0/0, no compression, smux 2" 10 $HALF \
+  "--kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2" \
+  "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2"
+client "salsa20, mode fast3" 10 $HALF "--kcptun-crypt salsa20 --kcptun-mode fast3" "--crypt salsa20 --mode fast3"
+client "xor, FEC 0/0" 10 $HALF "--kcptun-crypt xor --kcptun-ds 0 --kcptun-ps 0" "--crypt xor --ds 0 --ps 0"
+stop_all
+
+# A kcptun-client killed mid-stream (SIGKILL: no goodbye), ./minimal under
+# valgrind; keepalive 1 s, so its session ends within about 3 s.
 LOG=$TAP_TMP/minimal.valgrind
-start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" \
-  --kcptun-keepalive 1 || { fail "kcptun: ./minimal starts under valgrind"; cat "$LOG"; netns_finish; }
-# Killed once data flows (SIGTERM ends a Go program without its deferred
-# closes: no FIN, no goodbye), in the middle of 4 streams of 50 MB.
-# (ip netns exec execs timeout, so $! is timeout, which passes SIGTERM on.)
-ip netns exec "$NETNS" timeout -s KILL 40 "$PEER" -remote "$HOST:$PORT" -timeout 35s -conns 4 -bytes 50000000 \
-  >/dev/null 2>&1 &
-vpid=$!
+start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" --kcptun-keepalive 1 ||
+  { fail "kcptun: ./minimal starts under valgrind"; cat "$LOG"; netns_finish; }
+netns_bg kcptun-client -r "$HOST:$PORT" -l "$NSHOST:7000" --quiet >"$TAP_TMP/kcptun.log" 2>&1
+KPID=$NETNS_LAST_PID
+wait_for 5 nsx bash -c "ss -ltn | grep -q ':7000 '"
+nsx timeout 60 "$PEER" -addr "$NSHOST:7000" -timeout 40s -conns 4 -bytes 50000000 >/dev/null 2>&1 &
+tpid=$!
 moved=0
 for ((i = 0; i < 30; i++)); do
-  moved=$(kstat to_target)
+  moved=$(kstat to_tcp)
   [ "${moved:-0}" -gt 300000 ] && break
   sleep 1
 done
-kill -TERM "$vpid" 2>/dev/null
-wait "$vpid" 2>/dev/null
-check "kcptun: the vanished client had moved data ($moved bytes to the target)" \
-  test "${moved:-0}" -gt 300000
-# Three keepalive periods of 1 s, then the binding's idle timeout; valgrind
-# slows everything, so allow 15 s.
+kill -KILL "$KPID" 2>/dev/null
+wait "$KPID" 2>/dev/null
+KPID=
+wait "$tpid" 2>/dev/null
+check "kcptun: the vanished client had moved data ($moved bytes to the target)" test "${moved:-0}" -gt 300000
 for ((i = 0; i < 15; i++)); do
   [ "$(kstat kcp_sessions) $(kstat sessions) $(kstat streams)" = "0 0 0" ] && break
   sleep 1

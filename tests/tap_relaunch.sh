@@ -3,9 +3,10 @@
 # background job of this non-interactive shell (so with SIGINT ignored): a
 # child killed with SIGSEGV is back (UDP echo answers) within 2 s, the crash
 # is logged (without bash's own "Segmentation fault" line or a "/../" path),
-# SIGTERM, SIGINT and SIGHUP each end both with the child's clean stop,
-# SIGTERM during a back-off exits non-zero, repeated failures make it give
-# up, a usage error is not retried, and bad option values exit 2.
+# SIGTERM, SIGINT and SIGHUP each end both with the child's clean stop
+# (SIGHUP stays ignored under nohup), SIGTERM during a back-off exits
+# non-zero, repeated failures make it give up, a usage error is not
+# retried, and bad option values exit 2.
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
@@ -62,6 +63,16 @@ stop_by() {
 }
 stop_by INT
 stop_by HUP
+
+# Under nohup SIGHUP stays ignored (a child that needs no tap will do).
+nohup scripts/relaunch.sh --bin /bin/sleep -- 30 >/dev/null 2>"$LOG" &
+SUP=$!
+wait_for 5 grep -q 'started /bin/sleep' "$LOG"
+kill -HUP "$SUP"
+sleep 0.3
+check "under nohup, SIGHUP is ignored (relaunch.sh still running)" proc_alive "$SUP"
+kill -TERM "$SUP"
+wait "$SUP"
 
 # SIGTERM while it waits to restart a failed child: a non-zero exit.
 netns_bg scripts/relaunch.sh --stable 60 -- --tap nosuchtap0 >"$LOG" 2>&1

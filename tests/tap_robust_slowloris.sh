@@ -11,23 +11,14 @@
 # busy-client case (no eviction of a client at a real rate) stays with
 # tests/tap_robust_tcp.sh.
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 CAP=200
-LEGIT=1500   # messages of the live KCP session, one every 10 ms
+LEGIT=900    # messages of the live KCP session, one every 10 ms
 tstat() { mstat tcpecho: "$1"; }
 
-[ -x ./kcp_client ] || { echo "FAIL: slowloris: ./kcp_client not built"; exit 1; }
-tap_init
-ROBUST_LOG=$TAP_TMP/minimal.log
-if ! start_minimal "$ROBUST_LOG" --stats 0; then
-  fail "slowloris: ./minimal answers on $S"
-  netns_finish
-fi
+robust_init slowloris ./kcp_client
+robust_start slowloris "$TAP_TMP/minimal.log"
 
 nsx timeout 60 ./kcp_client --bench --json --count $LEGIT --interval 10 $S \
   >"$TAP_TMP/legit.json" 2>"$TAP_TMP/legit.err" &

@@ -9,18 +9,13 @@
 # message. Then: without --test-hang SIGUSR2 changes nothing, and with
 # --watchdog 0 a hung ./minimal stays hung (the watchdog is what ends it).
 set -u
-cd "$(dirname "$0")/.." || exit 1
-. tests/lib/netns.sh
-. tests/lib/tap_helpers.sh
-. tests/lib/robust.sh
+. "$(dirname "$0")/lib/robust.sh"
 
-S=192.168.0.2
 COUNT=300
 LIMIT_S=1
 BACK_MS=$((LIMIT_S * 1000 + 2000))
 
-[ -x ./kcp_client ] || { echo "FAIL: watchdog: ./kcp_client not built"; exit 1; }
-tap_init
+robust_init watchdog ./kcp_client
 if ! robust_relaunch --max-restarts 3 -- --stats 0 --watchdog $LIMIT_S --test-hang; then
   fail "watchdog: ./minimal under relaunch.sh answers on $S"
   netns_finish

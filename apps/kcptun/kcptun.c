@@ -1,7 +1,9 @@
 /**
  * @file
- * kcptun server role (see kcptun.h): KCP session -> [snappy framed stream]
- * -> smux -> one TCP connection (or the echo) per stream.
+ * kcptun on lwIP, both roles (see kcptun.h): KCP session (through the
+ * codec) -> [snappy framed stream] -> smux -> one TCP connection per stream:
+ * to the target (or the echo) in the server role, from the local port in
+ * the client role.
  *
  * One close path per object: kcptun_stream_free() for a stream (aborts or
  * closes its TCP side), kcptun_sess_free() for a session (frees its
@@ -13,6 +15,7 @@
 #include "counters.h"
 
 #include "ipsrc.h"
+#include "kcp_codec.h"
 #include "kcp_lwip.h"
 #include "smux.h"
 #include "snappyframe.h"
@@ -41,7 +44,8 @@ struct kcptun_stream {
   u8_t upd_due;      /**< version 2: a window update is owed */
 };
 
-/** One kcptun client: a KCP session with a smux session inside. */
+/** One KCP session with a smux session inside: a kcptun client's (server
+ *  role), or ours to the kcptun server (client role). */
 struct kcptun_sess {
   struct kcptun_sess *next;
   struct kcp_session *ks;
@@ -56,11 +60,17 @@ struct kcptun_sess {
   u8_t idle_ticks;              /**< keepalive periods without a frame */
   u8_t dead;                    /**< protocol error: free when safe */
   u8_t busy;                    /**< inside kcptun_sess_pump() */
+  u32_t next_sid;               /**< client: last stream id opened */
 };
 
 static struct kcptun_config kcptun_cfg;
 static struct kcp_pcb *kcptun_pcb;
+static struct kcp_codec *kcptun_codec;
+/** Bytes the codec adds to every datagram (0 without one). */
+static size_t kcptun_overhead;
 static struct kcptun_sess *kcptun_sessions;
+/** Client role: the session local connections go into (NULL: none yet). */
+static struct kcptun_sess *kcptun_client;
 static u32_t kcptun_nstreams;
 /** Frame being built, and its compressed form. */
 static u8_t kcptun_frame[SMUX_HEADER_SIZE + KCPTUN_FRAME];
@@ -81,14 +91,18 @@ kcptun_config_default(struct kcptun_config *cfg)
   memset(cfg, 0, sizeof(*cfg));
   cfg->listen_port = 29900;
   cfg->target_echo = 1;
+  cfg->crypt = "aes";
+  cfg->key = "it's a secrect";
+  cfg->datashard = 10;
+  cfg->parityshard = 3;
   cfg->mode = "fast";
   cfg->nodelay = 0;
   cfg->interval = 50;
   cfg->resend = 0;
   cfg->nc = 0;
   cfg->mtu = 1350;
-  cfg->sndwnd = 1024;
-  cfg->rcvwnd = 1024;
+  cfg->sndwnd = 0;
+  cfg->rcvwnd = 0;
   cfg->smuxver = 1;
   cfg->smuxbuf = 4194304;
   cfg->streambuf = 2097152;
@@ -194,6 +208,9 @@ kcptun_sess_free(struct kcptun_sess *ts, int close_kcp)
       break;
     }
   }
+  if (ts == kcptun_client) {
+    kcptun_client = NULL;
+  }
   if (close_kcp) {
     kcp_close(ts->ks);
   }
@@ -274,20 +291,17 @@ kcptun_tcp_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- smux events ---- */
 
-/** A SYN: a new stream, refused with FIN at the caps. */
-static void
-kcptun_stream_open(struct kcptun_sess *ts, u32_t sid)
+/** A new stream of @p ts with id @p sid, within the caps.
+ *  @return it, or NULL at a cap or without memory */
+static struct kcptun_stream *
+kcptun_stream_new(struct kcptun_sess *ts, u32_t sid)
 {
   struct kcptun_stream *st;
 
-  if (kcptun_stream_find(ts, sid) != NULL) {
-    return;
-  }
   if (ts->nstreams >= KCPTUN_MAX_STREAMS_PER_SESSION || kcptun_nstreams >= KCPTUN_MAX_STREAMS ||
       (st = (struct kcptun_stream *)mem_calloc(1, sizeof(*st))) == NULL) {
     kcptun_stats.streams_refused++;
-    kcptun_send(ts, SMUX_CMD_FIN, sid, NULL, 0, NULL);
-    return;
+    return NULL;
   }
   st->sess = ts;
   st->sid = sid;
@@ -297,23 +311,49 @@ kcptun_stream_open(struct kcptun_sess *ts, u32_t sid)
   ts->nstreams++;
   kcptun_nstreams++;
   kcptun_stats.streams_opened++;
+  return st;
+}
+
+/** Make @p pcb the TCP side of @p st. */
+static void
+kcptun_stream_attach(struct kcptun_stream *st, struct tcp_pcb *pcb)
+{
+  st->pcb = pcb;
+  tcp_arg(pcb, st);
+  tcp_recv(pcb, kcptun_tcp_recv);
+  tcp_sent(pcb, kcptun_tcp_sent);
+  tcp_err(pcb, kcptun_tcp_err);
+}
+
+/** A SYN: the server opens a stream to its target (or the echo); refused
+ *  with FIN at the caps, and always in the client role. */
+static void
+kcptun_stream_open(struct kcptun_sess *ts, u32_t sid)
+{
+  struct kcptun_stream *st;
+  struct tcp_pcb *pcb;
+
+  if (kcptun_stream_find(ts, sid) != NULL) {
+    return;
+  }
+  if (kcptun_cfg.remote_port != 0 || (st = kcptun_stream_new(ts, sid)) == NULL) {
+    kcptun_send(ts, SMUX_CMD_FIN, sid, NULL, 0, NULL);
+    return;
+  }
   if (kcptun_cfg.target_echo) {
     return;
   }
-  st->pcb = tcp_new_ip_type(IP_GET_TYPE(&kcptun_cfg.target_ip));
-  if (st->pcb == NULL) {
+  pcb = tcp_new_ip_type(IP_GET_TYPE(&kcptun_cfg.target_ip));
+  if (pcb == NULL) {
     st->tcp_eof = 1;
     kcptun_stats.tcp_failed++;
     return;
   }
-  tcp_arg(st->pcb, st);
-  tcp_recv(st->pcb, kcptun_tcp_recv);
-  tcp_sent(st->pcb, kcptun_tcp_sent);
-  tcp_err(st->pcb, kcptun_tcp_err);
-  if (tcp_connect(st->pcb, &kcptun_cfg.target_ip, kcptun_cfg.target_port,
+  kcptun_stream_attach(st, pcb);
+  if (tcp_connect(pcb, &kcptun_cfg.target_ip, kcptun_cfg.target_port,
                   kcptun_tcp_connected) != ERR_OK) {
     kcptun_tcp_detach(st);
-    tcp_abort(st->pcb);
+    tcp_abort(pcb);
     st->pcb = NULL;
     st->tcp_eof = 1;
     kcptun_stats.tcp_failed++;
@@ -486,20 +526,18 @@ kcptun_sess_pump(struct kcptun_sess *ts)
     return;
   }
   ts->busy = 1;
-  do {
-    if (ts->held_len > 0) {
-      size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
-      ts->held_off += n;
-      ts->held_len -= n;
-    } else if (ts->dec != NULL) {
-      kcptun_sess_feed(ts, NULL, 0); /* decoded bytes still waiting */
-    }
-    if (ts->parser.error != SMUX_OK) {
-      kcptun_stats.proto_errors++;
-      ts->dead = 1;
-    }
-    kcptun_sess_output(ts);
-  } while (0);
+  if (ts->held_len > 0) {
+    size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
+    ts->held_off += n;
+    ts->held_len -= n;
+  } else if (ts->dec != NULL) {
+    kcptun_sess_feed(ts, NULL, 0); /* decoded bytes still waiting */
+  }
+  if (ts->parser.error != SMUX_OK) {
+    kcptun_stats.proto_errors++;
+    ts->dead = 1;
+  }
+  kcptun_sess_output(ts);
   for (st = ts->streams; st != NULL; st = st->next) {
     if (st->pcb != NULL) {
       tcp_output(st->pcb);
@@ -564,21 +602,17 @@ kcptun_kcp_err(void *arg, err_t err)
   kcptun_sess_free((struct kcptun_sess *)arg, 0);
 }
 
-static err_t
-kcptun_accept(void *arg, struct kcp_session *s, err_t err)
+/** Set up the engine of @p s as kcptun does and give it a smux session.
+ *  @return the new session, or NULL (ERR_MEM or a refused setting) */
+static struct kcptun_sess *
+kcptun_sess_new(struct kcp_session *s)
 {
   ikcpcb *kcp = kcp_session_ikcp(s);
   struct kcptun_sess *ts;
-  ip_addr_t peer;
   int r;
 
-  LWIP_UNUSED_ARG(arg);
-  if (err != ERR_OK || kcp == NULL) {
-    return ERR_VAL;
-  }
-  kcp_session_peer(s, &peer, NULL);
-  if (ipsrc_is_bogus(&peer)) {
-    return ERR_VAL;
+  if (kcp == NULL) {
+    return NULL;
   }
   if (strcmp(kcptun_cfg.mode, "manual") == 0) {
     r = ikcp_nodelay(kcp, kcptun_cfg.nodelay, kcptun_cfg.interval, kcptun_cfg.resend,
@@ -586,25 +620,28 @@ kcptun_accept(void *arg, struct kcp_session *s, err_t err)
   } else {
     r = ikcp_profile(kcp, kcptun_cfg.mode);
   }
+  /* kcptun's mtu is the datagram's; the codec's headers come off it, as
+     kcp-go's SetMtu does. */
   if (r != 0 || ikcp_wndsize(kcp, kcptun_cfg.sndwnd, kcptun_cfg.rcvwnd) != 0 ||
-      ikcp_setmtu(kcp, kcptun_cfg.mtu) != 0) {
-    return ERR_MEM;
+      ikcp_setmtu(kcp, kcptun_cfg.mtu - (int)kcptun_overhead) != 0) {
+    return NULL;
   }
   kcp->stream = 1;
   ts = (struct kcptun_sess *)mem_calloc(1, sizeof(*ts));
   if (ts == NULL) {
-    return ERR_MEM;
+    return NULL;
   }
   if (!kcptun_cfg.nocomp) {
     ts->dec = (struct snappyframe_dec *)malloc(sizeof(*ts->dec));
     if (ts->dec == NULL) {
       mem_free(ts);
-      return ERR_MEM;
+      return NULL;
     }
     snappyframe_dec_init(ts->dec);
     snappyframe_enc_init(&ts->enc);
   }
   ts->ks = s;
+  ts->next_sid = 1; /* a client's streams are odd, from 3 */
   smux_parser_init(&ts->parser, (u8_t)kcptun_cfg.smuxver);
   ts->next = kcptun_sessions;
   kcptun_sessions = ts;
@@ -613,6 +650,58 @@ kcptun_accept(void *arg, struct kcp_session *s, err_t err)
   kcp_recv(s, kcptun_kcp_recv);
   kcp_sent(s, kcptun_kcp_sent);
   kcp_err(s, kcptun_kcp_err);
+  return ts;
+}
+
+static err_t
+kcptun_accept(void *arg, struct kcp_session *s, err_t err)
+{
+  ip_addr_t peer;
+
+  LWIP_UNUSED_ARG(arg);
+  if (err != ERR_OK) {
+    return ERR_VAL;
+  }
+  kcp_session_peer(s, &peer, NULL);
+  if (ipsrc_is_bogus(&peer)) {
+    return ERR_VAL;
+  }
+  return kcptun_sess_new(s) != NULL ? ERR_OK : ERR_MEM;
+}
+
+/** Client role: a local TCP connection becomes a stream of the session to
+ *  the server, which is opened first when there is none. */
+static err_t
+kcptun_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+  struct kcptun_stream *st;
+  struct kcp_session *s;
+  u32_t sid;
+
+  LWIP_UNUSED_ARG(arg);
+  if (err != ERR_OK || pcb == NULL) {
+    return ERR_VAL;
+  }
+  if (kcptun_client == NULL) {
+    if (kcp_connect(kcptun_pcb, &kcptun_cfg.remote_ip, kcptun_cfg.remote_port, LWIP_RAND(),
+                    &s) != ERR_OK) {
+      return ERR_MEM;
+    }
+    kcptun_client = kcptun_sess_new(s);
+    if (kcptun_client == NULL) {
+      kcp_close(s);
+      return ERR_MEM;
+    }
+  }
+  sid = smux_sid_next(&kcptun_client->next_sid);
+  if (sid == 0 || (st = kcptun_stream_new(kcptun_client, sid)) == NULL) {
+    return ERR_MEM;
+  }
+  if (kcptun_send(kcptun_client, SMUX_CMD_SYN, sid, NULL, 0, NULL) != ERR_OK) {
+    kcptun_stream_free(st, 0);
+    return ERR_MEM;
+  }
+  kcptun_stream_attach(st, pcb);
   return ERR_OK;
 }
 
@@ -640,6 +729,30 @@ kcptun_keepalive(void *arg)
   sys_timeout(kcptun_cfg.keepalive * 1000, kcptun_keepalive, NULL);
 }
 
+/** Client role: listen on TCP @p port of every address. */
+static err_t
+kcptun_listen_tcp(u16_t port)
+{
+  struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_ANY), *lpcb;
+  err_t err;
+
+  if (pcb == NULL) {
+    return ERR_MEM;
+  }
+  err = tcp_bind(pcb, IP_ANY_TYPE, port);
+  if (err != ERR_OK) {
+    tcp_close(pcb);
+    return err;
+  }
+  lpcb = tcp_listen(pcb);
+  if (lpcb == NULL) {
+    tcp_close(pcb);
+    return ERR_MEM;
+  }
+  tcp_accept(lpcb, kcptun_tcp_accept);
+  return ERR_OK;
+}
+
 err_t
 kcptun_init(const struct kcptun_config *cfg)
 {
@@ -650,36 +763,72 @@ kcptun_init(const struct kcptun_config *cfg)
   if (kcptun_pcb != NULL) {
     return ERR_USE;
   }
-  if (cfg == NULL || cfg->listen_port == 0 || (cfg->smuxver != 1 && cfg->smuxver != 2) ||
-      cfg->mtu < 50 || cfg->mtu > KCP_DGRAM_MAX || cfg->sndwnd < 1 || cfg->rcvwnd < 1 ||
+  if (cfg == NULL || (cfg->listen_port == 0) == (cfg->remote_port == 0) ||
+      (cfg->remote_port != 0 && cfg->local_port == 0) ||
+      (cfg->smuxver != 1 && cfg->smuxver != 2) ||
+      cfg->mtu < 50 || cfg->mtu > KCP_DGRAM_MAX || cfg->sndwnd < 0 || cfg->rcvwnd < 0 ||
       cfg->sndwnd > 32768 || cfg->rcvwnd > 32768 || cfg->keepalive < 1 ||
       cfg->keepalive > 3600 || cfg->streambuf < 1 || cfg->smuxbuf < cfg->streambuf ||
       cfg->streambuf > 0x7fffffffUL || cfg->max_sessions < 1 || cfg->mode == NULL ||
-      (!cfg->target_echo && cfg->target_port == 0)) {
+      (cfg->listen_port != 0 && !cfg->target_echo && cfg->target_port == 0)) {
     return ERR_VAL;
   }
   kcptun_cfg = *cfg;
+  if (cfg->remote_port != 0) {
+    kcptun_cfg.target_echo = 0; /* a client's streams end in its local TCP */
+  }
+  if (kcptun_cfg.sndwnd == 0) {
+    kcptun_cfg.sndwnd = cfg->remote_port != 0 ? 128 : 1024;
+  }
+  if (kcptun_cfg.rcvwnd == 0) {
+    kcptun_cfg.rcvwnd = cfg->remote_port != 0 ? 512 : 1024;
+  }
+  if (cfg->crypt != NULL) {
+    struct kcp_codec_config cc;
+    const char *why;
+    cc.crypt = cfg->crypt;
+    cc.key = cfg->key;
+    cc.datashard = cfg->datashard;
+    cc.parityshard = cfg->parityshard;
+    if (kcp_codec_config_check(&cc, &why) != 0 ||
+        (size_t)cfg->mtu < 50 + kcp_codec_config_overhead(&cc)) {
+      return ERR_VAL;
+    }
+    kcptun_overhead = kcp_codec_config_overhead(&cc);
+    kcptun_codec = kcp_codec_new(&cc);
+    if (kcptun_codec == NULL) {
+      return ERR_MEM;
+    }
+  }
   kcptun_comp = (u8_t *)malloc(snappyframe_encode_bound(sizeof(kcptun_frame)));
   pcb = kcp_new();
   if (pcb == NULL || kcptun_comp == NULL) {
     free(kcptun_comp);
     kcptun_comp = NULL;
+    kcp_codec_free(kcptun_codec);
+    kcptun_codec = NULL;
     if (pcb != NULL) {
       kcp_remove(pcb);
     }
     return ERR_MEM;
   }
-  err = kcp_bind(pcb, IP_ANY_TYPE, cfg->listen_port);
+  err = cfg->listen_port != 0 ? kcp_bind(pcb, IP_ANY_TYPE, cfg->listen_port) :
+        kcptun_listen_tcp(cfg->local_port);
   if (err != ERR_OK) {
     kcp_remove(pcb);
     free(kcptun_comp);
     kcptun_comp = NULL;
+    kcp_codec_free(kcptun_codec);
+    kcptun_codec = NULL;
     return err;
   }
+  kcp_set_codec(pcb, kcptun_codec);
   kcp_set_max_sessions(pcb, cfg->max_sessions);
   kcp_set_idle(pcb, 3 * cfg->keepalive * 1000);
-  kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)cfg->sndwnd));
-  kcp_accept(pcb, kcptun_accept);
+  kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)kcptun_cfg.sndwnd));
+  if (cfg->listen_port != 0) {
+    kcp_accept(pcb, kcptun_accept);
+  }
   kcptun_pcb = pcb;
   sys_timeout(cfg->keepalive * 1000, kcptun_keepalive, NULL);
   return ERR_OK;
@@ -711,6 +860,17 @@ kcptun_counters(struct counters *c)
   counters_add(c, "proto_errors", kcptun_stats.proto_errors);
   counters_add(c, "comp_errors", kcptun_stats.comp_errors);
   counters_add(c, "keepalive_closed", kcptun_stats.keepalive_closed);
-  counters_add(c, "to_target", kcptun_stats.bytes_to_target);
-  counters_add(c, "from_target", kcptun_stats.bytes_from_target);
+  counters_add(c, "to_tcp", kcptun_stats.bytes_to_target);
+  counters_add(c, "from_tcp", kcptun_stats.bytes_from_target);
+  if (kcptun_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcptun_codec, &cs);
+    counters_add(c, "codec_opened", cs.opened);
+    counters_add(c, "crc_err", cs.crc_err);
+    counters_add(c, "short", cs.short_in);
+    counters_add(c, "parity_in", cs.fec_parity_in);
+    counters_add(c, "parity_out", cs.fec_parity_out);
+    counters_add(c, "fec_recovered", cs.fec_recovered);
+    counters_add(c, "fec_bad", cs.fec_bad);
+  }
 }

@@ -1,10 +1,13 @@
 /**
  * @file
- * kcptun's server role on lwIP's raw API: KCP sessions from kcptun clients
- * on one UDP port, each carrying a smux session (optionally inside kcptun's
- * snappy framed compression); every smux stream becomes a TCP connection
- * through lwIP to the one target fixed by configuration (a tunnel is never
- * an open proxy), or is served by the in-process echo.
+ * kcptun on lwIP's raw API, either role.
+ * Server: KCP sessions from kcptun clients on one UDP port, each carrying a
+ * smux session (optionally inside kcptun's snappy framed compression);
+ * every smux stream becomes a TCP connection through lwIP to the one target
+ * fixed by configuration (a tunnel is never an open proxy), or is served by
+ * the in-process echo. Client: every TCP connection accepted on a local
+ * port becomes a smux stream of one KCP session to a kcptun server (opened
+ * on demand, again after it died); streams the server opens are refused.
  *
  * Runs in the lwIP core thread. Memory is bounded: a session cap (the
  * binding's), a stream cap per session and in total, and per stream at most
@@ -15,10 +18,9 @@
  * to TCP (tcp_recved) only once it is in the KCP send queue, and version 2
  * sends only within the peer's stream window.
  *
- * Datagram codec: this module uses the binding as it is, raw KCP with no
- * nonce, checksum, cipher or FEC, which is kcp-go with a nil block and
- * 0/0 shards. kcptun itself always frames datagrams (also with --crypt
- * none); that framing belongs to the codec layer below the binding.
+ * Datagrams go through kcp-go's codec (kcp_codec.h: nonce, CRC32, cipher,
+ * FEC) set on the binding's pcb, as kcptun always has one (also with
+ * --crypt none); a NULL crypt leaves raw KCP, kcp-go with no block.
  */
 #ifndef KCPTUN_H
 #define KCPTUN_H
@@ -37,16 +39,25 @@ struct counters;
 /** PSH payload per frame we send (smux allows up to 65535). */
 #define KCPTUN_FRAME 8192
 
-/** Settings, named and defaulted as kcptun's server flags. */
+/** Settings, named and defaulted as kcptun's flags. The role is the
+ *  server's when listen_port is set, the client's when remote_port is. */
 struct kcptun_config {
-  u16_t listen_port;     /**< UDP port to accept kcptun clients on */
-  int target_echo;       /**< 1: serve streams with the in-process echo */
-  ip_addr_t target_ip;   /**< else: TCP target of every stream */
+  u16_t listen_port;     /**< server: UDP port to accept kcptun clients on */
+  int target_echo;       /**< server: 1 serves streams with the echo */
+  ip_addr_t target_ip;   /**< server: else the TCP target of every stream */
   u16_t target_port;
+  ip_addr_t remote_ip;   /**< client: the kcptun server */
+  u16_t remote_port;
+  u16_t local_port;      /**< client: TCP port whose connections become streams */
+  const char *crypt;     /**< kcp-go's cipher (kcp_crypt_names()), "aes"; or
+                              NULL: raw KCP datagrams, no codec (not kcptun's) */
+  const char *key;       /**< "it's a secrect" */
+  int datashard;         /**< FEC data shards, 10 */
+  int parityshard;       /**< FEC parity shards, 3 */
   const char *mode;      /**< fast3, fast2, fast, normal or manual */
   int nodelay, interval, resend, nc; /**< manual mode's engine settings */
   int mtu;               /**< 1350 */
-  int sndwnd, rcvwnd;    /**< 1024, 1024 */
+  int sndwnd, rcvwnd;    /**< server 1024, 1024; client 128, 512 (0: the role's) */
   int nocomp;            /**< 0: snappy framed compression on */
   int smuxver;           /**< 1 or 2 */
   u32_t smuxbuf;         /**< 4194304: session receive buffer (v1 bound) */

@@ -4,6 +4,7 @@
  */
 #include "kcptun_opts.h"
 
+#include "kcp_crypt.h"
 #include "lwip/ip_addr.h"
 
 #include <errno.h>
@@ -23,6 +24,10 @@ struct kcptun_opt_num {
   { n, lo, hi, offsetof(struct kcptun_config, field), u }
 
 static const struct kcptun_opt_num kcptun_nums[] = {
+  KCPTUN_NUM("datashard", 0, 255, datashard, 0),
+  KCPTUN_NUM("ds", 0, 255, datashard, 0),
+  KCPTUN_NUM("parityshard", 0, 255, parityshard, 0),
+  KCPTUN_NUM("ps", 0, 255, parityshard, 0),
   KCPTUN_NUM("nodelay", 0, 1, nodelay, 0),
   KCPTUN_NUM("interval", 1, 5000, interval, 0),
   KCPTUN_NUM("resend", 0, 100, resend, 0),
@@ -38,7 +43,8 @@ static const struct kcptun_opt_num kcptun_nums[] = {
 };
 
 const struct kcptun_opt_name kcptun_opt_names[] = {
-  {"listen", 1}, {"target", 1}, {"mode", 1}, {"nocomp", 0},
+  {"listen", 1}, {"target", 1}, {"remote", 1}, {"local", 1}, {"mode", 1}, {"nocomp", 0},
+  {"crypt", 1}, {"key", 1}, {"datashard", 1}, {"ds", 1}, {"parityshard", 1}, {"ps", 1},
   {"nodelay", 1}, {"interval", 1}, {"resend", 1}, {"nc", 1}, {"mtu", 1},
   {"sndwnd", 1}, {"rcvwnd", 1}, {"smuxver", 1}, {"smuxbuf", 1},
   {"streambuf", 1}, {"keepalive", 1}, {"max-sessions", 1}, {NULL, 0}
@@ -62,20 +68,16 @@ kcptun_opts_num(const char *s, unsigned long min, unsigned long max, unsigned lo
   return 0;
 }
 
-/** "ADDR:PORT" (IPv4 or [IPv6]) or "echo". */
+/** "ADDR:PORT", IPv4 or [IPv6], into @p ip and @p port. */
 static int
-kcptun_opts_target(struct kcptun_config *cfg, const char *s)
+kcptun_opts_addrport(const char *s, ip_addr_t *ip, u16_t *port)
 {
   char host[64];
   const char *colon = strrchr(s, ':');
-  unsigned long port;
+  unsigned long v;
   size_t n;
 
-  if (strcmp(s, "echo") == 0) {
-    cfg->target_echo = 1;
-    return 0;
-  }
-  if (colon == NULL || kcptun_opts_num(colon + 1, 1, 65535, &port) != 0) {
+  if (colon == NULL || kcptun_opts_num(colon + 1, 1, 65535, &v) != 0) {
     return -1;
   }
   n = (size_t)(colon - s);
@@ -88,11 +90,23 @@ kcptun_opts_target(struct kcptun_config *cfg, const char *s)
   }
   memcpy(host, s, n);
   host[n] = '\0';
-  if (!ipaddr_aton(host, &cfg->target_ip) || ip_addr_isany(&cfg->target_ip)) {
+  if (!ipaddr_aton(host, ip) || ip_addr_isany(ip)) {
     return -1;
   }
-  cfg->target_echo = 0;
-  cfg->target_port = (u16_t)port;
+  *port = (u16_t)v;
+  return 0;
+}
+
+/** A port, "PORT" or ":PORT" as kcptun writes its listen addresses. */
+static int
+kcptun_opts_port(const char *s, u16_t *port)
+{
+  unsigned long v;
+
+  if (kcptun_opts_num(s[0] == ':' ? s + 1 : s, 1, 65535, &v) != 0) {
+    return -1;
+  }
+  *port = (u16_t)v;
   return 0;
 }
 
@@ -111,19 +125,41 @@ kcptun_opts_set(struct kcptun_config *cfg, const char *name, const char *value,
     snprintf(why, whylen, "a value");
     return -1;
   }
-  if (strcmp(name, "listen") == 0) {
-    if (kcptun_opts_num(value[0] == ':' ? value + 1 : value, 1, 65535, &v) != 0) {
-      snprintf(why, whylen, "a UDP port 1..65535 (or :PORT)");
+  if (strcmp(name, "listen") == 0 || strcmp(name, "local") == 0) {
+    u16_t *port = name[1] == 'i' ? &cfg->listen_port : &cfg->local_port;
+    if (kcptun_opts_port(value, port) != 0) {
+      snprintf(why, whylen, "a port 1..65535 (or :PORT)");
       return -1;
     }
-    cfg->listen_port = (u16_t)v;
     return 0;
   }
-  if (strcmp(name, "target") == 0) {
-    if (kcptun_opts_target(cfg, value) != 0) {
-      snprintf(why, whylen, "ADDR:PORT (IPv4, or [IPv6]) or echo");
+  if (strcmp(name, "target") == 0 && strcmp(value, "echo") == 0) {
+    cfg->target_echo = 1;
+    return 0;
+  }
+  if (strcmp(name, "target") == 0 || strcmp(name, "remote") == 0) {
+    int target = name[0] == 't';
+    if (kcptun_opts_addrport(value, target ? &cfg->target_ip : &cfg->remote_ip,
+                             target ? &cfg->target_port : &cfg->remote_port) != 0) {
+      snprintf(why, whylen, target ? "ADDR:PORT (IPv4, or [IPv6]) or echo" :
+               "ADDR:PORT (IPv4, or [IPv6])");
       return -1;
     }
+    if (target) {
+      cfg->target_echo = 0;
+    }
+    return 0;
+  }
+  if (strcmp(name, "crypt") == 0) {
+    if (!kcp_crypt_valid_name(value)) {
+      snprintf(why, whylen, "one of: %s", kcp_crypt_names());
+      return -1;
+    }
+    cfg->crypt = value;
+    return 0;
+  }
+  if (strcmp(name, "key") == 0) {
+    cfg->key = value;
     return 0;
   }
   if (strcmp(name, "mode") == 0) {

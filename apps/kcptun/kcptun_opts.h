@@ -19,7 +19,8 @@ struct kcptun_opt_name {
 extern const struct kcptun_opt_name kcptun_opt_names[];
 
 /**
- * Set the setting @p name (without prefix: "listen", "target", "mode",
+ * Set the setting @p name (without prefix: "listen", "target", "remote",
+ * "local", "mode",
  * "mtu", ...) from text @p value (NULL for a flag such as "nocomp").
  * On error nothing changes and @p why says what was expected.
  * @return 0, or -1 with @p why filled

@@ -27,6 +27,7 @@
 #include "kcp_fec.h"
 #include "kcp_lwip.h"
 #include "kcptun.h"
+#include "kcptun_json.h"
 #include "kcptun_opts.h"
 #include "kcplwip_version.h"
 #include "pcapdump.h"
@@ -79,7 +80,7 @@ struct minimal_opts {
   u32_t watchdog_sec; /**< --watchdog; 0: off */
   int test_hang;      /**< --test-hang: SIGUSR2 hangs the core thread */
   struct kcpecho_config kcp;
-  struct kcptun_config tun; /**< listen_port 0: no kcptun server */
+  struct kcptun_config tun; /**< listen_port and remote_port 0: no kcptun */
 };
 
 enum {
@@ -111,7 +112,8 @@ enum {
   OPT_WATCHDOG,
   OPT_TEST_HANG,
   OPT_VERSION,
-  OPT_KCPTUN
+  OPT_KCPTUN,
+  OPT_KCPTUN_CONFIG
 };
 
 static const struct option minimal_longopts[] = {
@@ -148,6 +150,7 @@ static const struct option minimal_longopts[] = {
   {"kcp-ps", required_argument, NULL, OPT_KCP_PS},
   {"tcp-idle", required_argument, NULL, OPT_TCP_IDLE},
   {"link-queue", required_argument, NULL, OPT_LINK_QUEUE},
+  {"kcptun-config", required_argument, NULL, OPT_KCPTUN_CONFIG},
   {"watchdog", required_argument, NULL, OPT_WATCHDOG},
   {"test-hang", no_argument, NULL, OPT_TEST_HANG},
   {NULL, 0, NULL, 0}
@@ -294,19 +297,28 @@ minimal_usage(FILE *out)
     "                       scripts/relaunch.sh restarts us (%d; 0 = off; ..%d)\n"
     "      --test-hang      for testing the watchdog only: SIGUSR2 then hangs\n"
     "                       the core thread forever, holding the core lock\n"
-    "  kcptun server (off unless --kcptun-listen is given; kcptun's defaults):\n"
-    "      --kcptun-listen PORT     UDP port for kcptun clients\n"
-    "      --kcptun-target T        ADDR:PORT every stream connects to, or echo (echo)\n"
+    "  kcptun (off unless --kcptun-listen or --kcptun-remote is given):\n"
+    "      --kcptun-listen PORT     server: UDP port for kcptun clients\n"
+    "      --kcptun-target T        server: ADDR:PORT every stream connects to,\n"
+    "                               or echo (echo)\n"
+    "      --kcptun-remote A:PORT   client: the kcptun server\n"
+    "      --kcptun-local PORT      client: TCP port whose connections it carries\n"
+    "      --kcptun-config FILE     kcptun's JSON config (its -c), applied where it\n"
+    "                               stands among these options\n"
+    "      --kcptun-crypt C --kcptun-key K   kcp-go's cipher and passphrase (aes,\n"
+    "                               \"it's a secrect\"); see --kcp-crypt for the list\n"
+    "      --kcptun-ds N --kcptun-ps N       FEC shards, also --kcptun-datashard,\n"
+    "                               --kcptun-parityshard (10 3; 0 0: off)\n"
     "      --kcptun-mode M          fast3, fast2, fast, normal, manual (fast)\n"
     "      --kcptun-nodelay N --kcptun-interval MS --kcptun-resend N --kcptun-nc N\n"
     "                               engine settings of mode manual (0 50 0 0)\n"
-    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N (1024) --kcptun-rcvwnd N (1024)\n"
+    "      --kcptun-mtu N           (1350) --kcptun-sndwnd N --kcptun-rcvwnd N\n"
+    "                               (server 1024 1024, client 128 512)\n"
     "      --kcptun-nocomp          no snappy compression (on by default)\n"
     "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
     "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
     "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
     "      --kcptun-max-sessions N  (1024)\n"
-    "      Datagrams are raw KCP (kcp-go with no crypt block and no FEC).\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
@@ -548,6 +560,13 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   opterr = 0; /* our own messages, with our own prefix */
   while ((c = getopt_long(argc, argv, ":hi:m:g:t:dk:", minimal_allopts, &idx)) != -1) {
     switch (c) {
+    case OPT_KCPTUN_CONFIG: {
+      char why[256];
+      if (kcptun_json_load(&o->tun, optarg, why, sizeof(why)) != 0) {
+        minimal_fail_usage("--kcptun-config: %s", why);
+      }
+      break;
+    }
     case OPT_KCPTUN: {
       char why[96];
       const char *name = minimal_allopts[idx].name + strlen(MINIMAL_KCPTUN_PREFIX);
@@ -698,6 +717,12 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   }
   minimal_check_codec(o);
   minimal_check_addrs(o);
+  if (o->tun.listen_port != 0 && o->tun.remote_port != 0) {
+    minimal_fail_usage("--kcptun-listen (server) and --kcptun-remote (client) exclude each other");
+  }
+  if ((o->tun.remote_port != 0) != (o->tun.local_port != 0)) {
+    minimal_fail_usage("--kcptun-remote and --kcptun-local go together (the client role)");
+  }
   minimal_check_kcp(&o->kcp);
 }
 
@@ -916,14 +941,20 @@ minimal_start_stack(const struct minimal_opts *o)
     printf("minimal: watchdog: abort after %u s without progress of the core thread\n",
            (unsigned)o->watchdog_sec);
   }
-  if (o->tun.listen_port != 0) {
+  if (o->tun.listen_port != 0 || o->tun.remote_port != 0) {
     err = kcptun_init(&o->tun);
     if (err != ERR_OK) {
-      minimal_die("kcptun server", err);
+      minimal_die("kcptun", err);
     }
-    printf("minimal: kcptun server on %s:%u, smux %d, compression %s, target %s\n", ip,
-           (unsigned)o->tun.listen_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on",
-           o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+    if (o->tun.listen_port != 0) {
+      printf("minimal: kcptun server on %s, smux %d, compression %s, target %s\n",
+             minimal_endpoints(o, o->tun.listen_port, at, sizeof(at)), o->tun.smuxver, o->tun.nocomp ? "off" : "on",
+             o->tun.target_echo ? "echo" : ipaddr_ntoa(&o->tun.target_ip));
+    } else {
+      printf("minimal: kcptun client on TCP %s to %s:%u, smux %d, compression %s\n",
+             minimal_endpoints(o, o->tun.local_port, at, sizeof(at)), ipaddr_ntoa(&o->tun.remote_ip),
+             (unsigned)o->tun.remote_port, o->tun.smuxver, o->tun.nocomp ? "off" : "on");
+    }
   }
   fflush(stdout);
 }

@@ -18,7 +18,7 @@
 #   json_line FILE            that report, for the log
 #   child_pid                 the ./minimal that scripts/relaunch.sh (its log
 #                             in $ROBUST_LOG) started last
-#   ping_up / kcp_up          192.168.0.2 answers one ping / one KCP echo
+#   ping_up / kcp_up          $S answers one ping / one KCP echo
 #   robust_relaunch ARGS...   scripts/relaunch.sh ARGS in the namespace, its log
 #                             in $ROBUST_LOG (set here), until ./minimal answers
 #                             ping and KCP; sets RELAUNCH_PID and MINIMAL_PID
@@ -86,8 +86,8 @@ jget() { grep -o "\"$1\":[0-9.]*" "$2" | head -n 1 | cut -d: -f2; }
 json_line() { head -c 2000 "$1"; }
 
 child_pid() { grep 'started .* (pid ' "$ROBUST_LOG" | tail -n 1 | sed 's/.*(pid \([0-9]*\)).*/\1/'; }
-kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 192.168.0.2 2>/dev/null | grep -q up; }
-ping_up() { nsx ping -c 1 -W 1 192.168.0.2 >/dev/null 2>&1; }
+kcp_up() { echo up | nsx timeout 3 ./kcp_client --timeout 1 "$S" 2>/dev/null | grep -q up; }
+ping_up() { nsx ping -c 1 -W 1 "$S" >/dev/null 2>&1; }
 robust_relaunch() {
   ROBUST_LOG=$TAP_TMP/relaunch.log
   netns_bg scripts/relaunch.sh "$@" >"$ROBUST_LOG" 2>&1

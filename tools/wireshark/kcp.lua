@@ -113,6 +113,9 @@ end
 -- when the rest of the datagram cannot be split further, plus its summary.
 -- Malformed means against the datagram's real (reported) length; bytes a
 -- short snap length left out of the capture are only marked as missing.
+-- Set below, once the smux dissector is defined.
+local dissect_smux_in
+
 local function dissect_segment(tvb, tree, off, index)
     local left = tvb:reported_len() - off
     local cap_left = math.max(tvb:len() - off, 0)
@@ -175,9 +178,86 @@ local function dissect_segment(tvb, tree, off, index)
         if captured_body < len then
             data_item:append_text(string.format(" [%u of %u bytes captured]", captured_body, len))
         end
+        if cmd == CMD_PUSH then
+            dissect_smux_in(tvb, sub, off + HEADER_LEN, captured_body)
+        end
     end
     return off + HEADER_LEN + len, summary
 end
+
+-- ---- smux frames in PUSH data (kcptun without compression) ----------------
+
+-- kcptun runs KCP in stream mode, so a PUSH segment's data is a piece of
+-- the smux byte stream. When a segment starts at a frame boundary (it
+-- usually does: kcptun writes a frame at a time) its frames are shown: a
+-- heuristic, tried only when the first header is plausible (version 1 or
+-- 2, a known command, a length the command allows). With kcptun's
+-- compression on, the data is a snappy stream and nothing is shown. (The
+-- protocol is "ksmux": Wireshark has an unrelated "smux", SNMP's.)
+local smux = Proto("ksmux", "smux (kcptun's stream multiplexer)")
+local SMUX_HEADER_LEN = 8
+local smux_cmd_names = { [0] = "SYN", [1] = "FIN", [2] = "PSH", [3] = "NOP", [4] = "UPD" }
+local sf = {
+    ver      = ProtoField.uint8("ksmux.ver", "Version", base.DEC),
+    cmd      = ProtoField.uint8("ksmux.cmd", "Command", base.DEC, smux_cmd_names),
+    len      = ProtoField.uint16("ksmux.len", "Length", base.DEC),
+    sid      = ProtoField.uint32("ksmux.sid", "Stream id", base.DEC),
+    consumed = ProtoField.uint32("ksmux.upd.consumed", "Consumed", base.DEC,
+                                 nil, nil, "Bytes of the stream the sender has read"),
+    window   = ProtoField.uint32("ksmux.upd.window", "Window", base.DEC,
+                                 nil, nil, "The sender's stream buffer"),
+    data     = ProtoField.bytes("ksmux.data", "Data"),
+}
+smux.fields = { sf.ver, sf.cmd, sf.len, sf.sid, sf.consumed, sf.window, sf.data }
+
+-- A plausible smux header at off with avail bytes from there on?
+local function smux_header_ok(tvb, off, avail)
+    if avail < SMUX_HEADER_LEN then
+        return false
+    end
+    local ver, cmd = tvb(off, 1):uint(), tvb(off + 1, 1):uint()
+    local len = tvb(off + 2, 2):le_uint()
+    if (ver ~= 1 and ver ~= 2) or cmd > 4 or (cmd == 4 and ver ~= 2) then
+        return false
+    end
+    if cmd == 0 or cmd == 1 or cmd == 3 then
+        return len == 0
+    end
+    if cmd == 4 then
+        return len == 8
+    end
+    return true
+end
+
+-- The smux frames in bytes [off, off + n) of tvb, under tree.
+local function dissect_smux(tvb, tree, off, n)
+    local stop = off + n
+    if not smux_header_ok(tvb, off, n) then
+        return
+    end
+    while stop - off >= SMUX_HEADER_LEN and smux_header_ok(tvb, off, stop - off) do
+        local cmd = tvb(off + 1, 1):uint()
+        local len = tvb(off + 2, 2):le_uint()
+        local body = math.min(len, stop - off - SMUX_HEADER_LEN)
+        local item = tree:add(smux, tvb(off, SMUX_HEADER_LEN + body),
+                              string.format("smux %s sid=%u len=%u%s", smux_cmd_names[cmd],
+                                            tvb(off + 4, 4):le_uint(), len,
+                                            body < len and " (continues in the next segment)" or ""))
+        item:add(sf.ver, tvb(off, 1))
+        item:add(sf.cmd, tvb(off + 1, 1))
+        item:add_le(sf.len, tvb(off + 2, 2))
+        item:add_le(sf.sid, tvb(off + 4, 4))
+        if cmd == 4 then
+            item:add_le(sf.consumed, tvb(off + 8, 4))
+            item:add_le(sf.window, tvb(off + 12, 4))
+        elseif body > 0 then
+            item:add(sf.data, tvb(off + SMUX_HEADER_LEN, body))
+        end
+        off = off + SMUX_HEADER_LEN + body
+    end
+end
+
+dissect_smux_in = dissect_smux
 
 -- The KCP segments of tvb under tree; returns the Info text.
 local function dissect_segments(tvb, tree)

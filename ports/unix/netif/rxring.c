@@ -142,8 +142,11 @@ rxring_kick(struct rxring *ring)
 
 /**
  * Queue one frame for the core thread; producer thread. A drain is
- * scheduled unless one is pending (if the mailbox is full, the next
- * rxring_kick() does it).
+ * scheduled (unless one is pending) once RXRING_BUDGET frames wait; for
+ * fewer, the producer calls rxring_kick() when it has no more frames at
+ * hand, so that a burst read from the device costs the core thread one
+ * wake-up, not one per frame (if the mailbox is full, the next
+ * rxring_kick() schedules it).
  * @return ERR_OK (the ring owns p now), or ERR_MEM when the ring is full
  *         (p still the caller's: rxring_wait_room(), then try again)
  */
@@ -158,7 +161,9 @@ rxring_put(struct rxring *ring, struct pbuf *p)
   }
   ring->slot[head & RXRING_MASK] = p;
   RXRING_STORE(ring->head, head + 1);
-  rxring_kick(ring);
+  if (head + 1 - RXRING_LOAD(ring->tail) >= RXRING_BUDGET) {
+    rxring_kick(ring);
+  }
   return ERR_OK;
 }
 

@@ -13,8 +13,6 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/sys.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 /** Offsets: Ethernet type; IPv4 flags/fragment, protocol, addresses;
@@ -74,12 +72,18 @@ synguard_put32(u8_t *p, u32_t v)
   synguard_put16(p + 2, (u16_t)v);
 }
 
+static int
+synguard_ip6_is_ext(u8_t next)
+{
+  return next == IP6_NEXTH_HOPBYHOP || next == IP6_NEXTH_ROUTING || next == IP6_NEXTH_DESTOPTS;
+}
+
 /**
  * Where the TCP header of an IPv6 packet starts, past hop-by-hop, routing,
  * destination options and fragment headers (a SYN may hide behind them).
  * @return its offset from ip, 0 when it is not TCP or is not in this frame
  *         (a later fragment), -1 for a first fragment too short to hold
- *         the TCP header
+ *         the TCP header or a chain of more than SG_IP6_MAX_EXT headers
  */
 static int
 synguard_ip6_tcp(const u8_t *ip, u16_t avail)
@@ -99,7 +103,7 @@ synguard_ip6_tcp(const u8_t *ip, u16_t avail)
       frag = 1;
       next = ip[off];
       off = (u16_t)(off + 8);
-    } else if (next == IP6_NEXTH_HOPBYHOP || next == IP6_NEXTH_ROUTING || next == IP6_NEXTH_DESTOPTS) {
+    } else if (synguard_ip6_is_ext(next)) {
       next = ip[off];
       off = (u16_t)(off + (ip[off + 1] + 1) * 8);
     } else {
@@ -107,7 +111,8 @@ synguard_ip6_tcp(const u8_t *ip, u16_t avail)
     }
   }
   if (next != IP_PROTO_TCP) {
-    return 0;
+    /* a longer chain than any real stack sends: it might hide a SYN */
+    return next == IP6_NEXTH_FRAGMENT || synguard_ip6_is_ext(next) ? -1 : 0;
   }
   return off + TCP_HLEN <= avail ? off : (frag ? -1 : 0);
 }
@@ -364,7 +369,7 @@ synguard_input(struct synguard *g, const u8_t *frame, u16_t len)
   case 0:
     return 1;
   case -1:
-    g->stats.tiny++;
+    g->stats.hidden++;
     return 0;
   default:
     break;
@@ -395,5 +400,5 @@ synguard_counters(const struct synguard *g, struct counters *c)
   counters_add(c, "dropped", g->stats.dropped);
   counters_add(c, "expired", g->stats.expired);
   counters_add(c, "full", g->stats.full);
-  counters_add(c, "tiny", g->stats.tiny);
+  counters_add(c, "hidden", g->stats.hidden);
 }

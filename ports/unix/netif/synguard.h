@@ -33,9 +33,11 @@
 #define SYNGUARD_H
 
 #include "counters.h"
+
 #include "lwip/pbuf.h"
 
-/** Half-open handshakes at most, in total. */
+/** Half-open handshakes at most, in total (SYNGUARD_PER_SRC from one
+ *  source address). */
 #define SYNGUARD_MAX 256
 /** Half-open handshakes at most from one source address. */
 #define SYNGUARD_PER_SRC 32
@@ -72,7 +74,7 @@ struct synguard {
     u32_t evicted;    /**< oldest evicted for a new SYN (RST to lwIP) */
     u32_t dropped;    /**< SYNs dropped: their source had too many */
     u32_t full;       /**< SYNs dropped: all half-open ones younger than SYNGUARD_EVICT_MIN_MS */
-    u32_t tiny;       /**< first fragments too short for the TCP header, dropped */
+    u32_t hidden;     /**< dropped: a first fragment too short for the TCP flags, or too many IPv6 extension headers */
     u32_t expired;    /**< forgotten after SYNGUARD_HALFOPEN_MS */
   } stats;
 };

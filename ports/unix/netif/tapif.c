@@ -30,6 +30,10 @@
  *  as too long instead of being silently cut to a plausible length. */
 #define TAPIF_READ_BUF 2048
 
+/** Most frames the reader takes from the tap (non-blocking) between two
+ *  poll()s; the core thread is kicked once for all of them. */
+#define TAPIF_READ_BURST 64
+
 /** Pause of the reader (ms) before it retries telling the core thread
  *  about queued frames, after tcpip_thread's mailbox was full. */
 #define TAPIF_KICK_RETRY_MS 1
@@ -100,7 +104,7 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
   memset(&ifr, 0, sizeof(ifr));
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   memcpy(ifr.ifr_name, tap->name, strlen(tap->name));
-  if ((tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0 ||
+  if ((tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0 ||
       ioctl(tap->fd, TUNSETIFF, &ifr) < 0 ||
       (tap->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
       (tap->fail_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
@@ -320,6 +324,7 @@ tapif_reader(void *arg)
   for (;;) {
     struct pbuf *p;
     ssize_t n;
+    int burst;
     int timeout = rxring_kick(&tap->rx) == ERR_OK ? -1 : TAPIF_KICK_RETRY_MS;
 
     if (poll(fds, 2, timeout) < 0) {
@@ -339,33 +344,36 @@ tapif_reader(void *arg)
       tapif_fail(tap, EIO);
       break;
     }
-    n = read(tap->fd, frame_buf, sizeof(frame_buf));
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) {
+    /* every frame already queued (at most a burst), then one kick */
+    for (burst = 0; burst < TAPIF_READ_BURST; burst++) {
+      n = read(tap->fd, frame_buf, sizeof(frame_buf));
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+          break;
+        }
+        tapif_fail(tap, errno);
+        return NULL;
+      }
+      if (n < SIZEOF_ETH_HDR || n > TAPIF_FRAME_MAX) {
+        tapif_count(&tap->rx_oversize);
         continue;
       }
-      tapif_fail(tap, errno);
-      break;
-    }
-    if (n < SIZEOF_ETH_HDR || n > TAPIF_FRAME_MAX) {
-      tapif_count(&tap->rx_oversize);
-      continue;
-    }
-    p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-    if (p == NULL) {
-      tapif_count(&tap->rx_dropped);
-      continue;
-    }
-    pbuf_take(p, frame_buf, (u16_t)n);
-    while (rxring_put(&tap->rx, p) != ERR_OK) {
-      int err = rxring_wait_room(&tap->rx, tap->stop_fd);
+      p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
+      if (p == NULL) {
+        tapif_count(&tap->rx_dropped);
+        continue;
+      }
+      pbuf_take(p, frame_buf, (u16_t)n);
+      while (rxring_put(&tap->rx, p) != ERR_OK) {
+        int err = rxring_wait_room(&tap->rx, tap->stop_fd);
 
-      if (err != 0) {
-        pbuf_free(p);
-        if (err != ECANCELED) {
-          tapif_fail(tap, err);
+        if (err != 0) {
+          pbuf_free(p);
+          if (err != ECANCELED) {
+            tapif_fail(tap, err);
+          }
+          return NULL;
         }
-        return NULL;
       }
     }
   }
