@@ -2,7 +2,8 @@
 # tap_kcp_client.sh - ./kcp_client against ./minimal through a tap in a
 # private network namespace: interactive mode through a pipe, the benchmark
 # with big messages and with 100 parallel clients (every echo verified), the
-# TCP comparison, a lossy/delayed/reordering/duplicating link, --reconnect
+# TCP comparison, a lossy/delayed/reordering/duplicating link, the server
+# on the bbr congestion module (--kcp-cc), --reconnect
 # across a server restart, and a dead server. Needs root (ip netns).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -92,6 +93,17 @@ if ! start_minimal --kcp-mtu 1500; then
   fail "./minimal with --kcp-mtu 1500 answers KCP"
 else
   bench "mtu 1500 (no GSO, IP fragments): 300 messages of 1..60000 bytes" 60 --mtu 1500 --count 300 --size 1-60000
+fi
+
+# --kcp-cc bbr: every session of the echo on the bbr module (named at
+# start), against clients on either module.
+stop_minimal
+if ! start_minimal --kcp-cc bbr; then
+  fail "./minimal with --kcp-cc bbr answers KCP"
+else
+  check "--kcp-cc bbr: named at start" grep -q 'KCP echo on .*congestion control bbr' "$TMP/minimal.log"
+  bench "server on bbr: 10 clients x 100 messages of 1..65536 bytes" 60 --clients 10 --count 100 --size 1-65536
+  bench "server and client on bbr: 10 clients x 100 messages of 1..65536 bytes" 60 --cc bbr --clients 10 --count 100 --size 1-65536
 fi
 
 # --reconnect: the server restarts mid-run (its sessions are gone); the
