@@ -219,6 +219,7 @@ BENCHSCRIPTS += bench/robust-integrity.sh
 # Many clients at once: 1 to 1000 bulk sessions, clean and 2 % loss
 # (goodput, Jain's index, p99 RTT, retransmissions), and the full-size
 # memory pinning and session lockout figures.
+BENCHEXTRAS += build/tests/tools/kcp_flood
 BENCHSCRIPTS += bench/kcp-sessions.sh
 # Unmodified kcp-go clients (tests/interop/bin/kcpgo_peer bench), 1 and
 # 100 at once, against ./minimal and against kcp-go's own echo server on

@@ -8,6 +8,11 @@
 # (10). Per run: aggregate goodput and its ratio to 1 session of the same
 # link, Jain's fairness index of the sessions' goodputs, p99 RTT and its
 # ratio to 1 session, and client retransmissions per data segment sent.
+# (SWEEP_RUNS overrides the list of session counts.)
+#
+# Congestion module of the server: 10 sessions on each link against
+# ./minimal --kcp-cc classic (the default) and --kcp-cc bbr, back to back;
+# bbr's aggregate goodput as a ratio of classic's.
 #
 # Robustness rows: tests/tap_kcp_pin.sh at full size (1024 pinning
 # sessions: peak RSS and RSS after) and tests/tap_kcp_lockout.sh (slowest
@@ -25,35 +30,42 @@ cd "$(dirname "$0")/.." || exit 1
 S=192.168.0.2
 OUT=bench/results
 SECS=${SWEEP_SECONDS:-10}
-RUNS="1 10 100 1000"
+RUNS=${SWEEP_RUNS:-"1 10 100 1000"}
 mkdir -p "$OUT"
 [ -x ./kcp_client ] || { echo "kcp-sessions: build ./kcp_client first"; exit 1; }
 tap_init
 ROBUST_LOG=$TAP_TMP/minimal.log
 rc=0
 rows=()
+
+# sweep_run LOSS N JSON [ARGS...]: N bulk sessions of kcp_client against a
+# fresh ./minimal --loss LOSS ARGS (the sessions of the run before would
+# still be open, idle, and take places in the table); its report in JSON.
+# Fails, saying so, when there is no report.
+sweep_run() {
+  local loss=$1 n=$2 j=$3
+  shift 3
+  if ! start_minimal "$ROBUST_LOG" --stats 0 --loss "$loss" "$@"; then
+    echo "kcp-sessions: ./minimal --loss $loss $* does not answer"
+    return 1
+  fi
+  nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
+    --interval 0 --duration "$SECS" --timeout 30 $S >"$j" 2>"$TAP_TMP/err"
+  stop_minimal >/dev/null
+  if [ -z "$(jget throughput_bps "$j")" ] || [ "$(jget data_segs "$j")" = 0 ]; then
+    echo "kcp-sessions: loss $loss, $n sessions $*: no report ($(head -c 300 "$TAP_TMP/err"))"
+    return 1
+  fi
+}
+
 printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead
 for loss in 0 2; do
   base_bps=; base_p99=
   for n in $RUNS; do
-    # A fresh server per run: the sessions of the run before would still be
-    # open (idle) and take places in the table.
-    if ! start_minimal "$ROBUST_LOG" --stats 0 --loss $loss; then
-      echo "kcp-sessions: ./minimal --loss $loss does not answer"
-      rc=1
-      continue
-    fi
     j=$TAP_TMP/run-$loss-$n.json
-    nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
-      --interval 0 --duration "$SECS" --timeout 30 $S >"$j" 2>"$TAP_TMP/err"
-    stop_minimal >/dev/null
+    sweep_run "$loss" "$n" "$j" || { rc=1; continue; }
     bps=$(jget throughput_bps "$j"); p99=$(jget rtt_p99_ms "$j"); jain=$(jget jain "$j")
     re=$(jget retrans "$j"); segs=$(jget data_segs "$j")
-    if [ -z "$bps" ] || [ -z "$segs" ] || [ "$segs" = 0 ]; then
-      echo "kcp-sessions: loss $loss, $n sessions: no report ($(head -c 300 "$TAP_TMP/err"))"
-      rc=1
-      continue
-    fi
     [ -n "$base_bps" ] || { base_bps=$bps; base_p99=$p99; }
     row=$(awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain \
       -v r=$re -v s=$segs -v v="$(jget verified "$j")" -v t="$(jget sent "$j")" \
@@ -67,6 +79,27 @@ for loss in 0 2; do
       'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f %5s\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s, d }'
   done
 done
+
+# The server's congestion module (./minimal --kcp-cc), side by side: 10
+# sessions on each link, the server on classic (its default) and on bbr,
+# back to back; bbr's goodput as a ratio of classic's.
+printf '\n%-5s %-9s %10s %6s %9s\n' loss% server_cc Mbit/s Jain p99_ms
+cc_rows=()
+declare -A ccbps
+for loss in 0 2; do
+  for cc in classic bbr; do
+    j=$TAP_TMP/cc-$loss-$cc.json
+    sweep_run "$loss" 10 "$j" --kcp-cc "$cc" || { rc=1; continue; }
+    ccbps[$loss-$cc]=$(jget throughput_bps "$j")
+    awk -v l="$loss" -v c="$cc" -v b="${ccbps[$loss-$cc]}" -v ja="$(jget jain "$j")" -v p="$(jget rtt_p99_ms "$j")" \
+      'BEGIN { printf "%-5s %-9s %10.1f %6.3f %9.1f\n", l, c, b / 1e6, ja, p }'
+    cc_rows+=("$(printf '{"loss":%s,"server_cc":"%s","sessions":10,"goodput_bps":%s,"jain":%s,"rtt_p99_ms":%s}' \
+      "$loss" "$cc" "${ccbps[$loss-$cc]}" "$(jget jain "$j")" "$(jget rtt_p99_ms "$j")")")
+  done
+done
+ccx() { awk -v a="${ccbps[$1-bbr]:-}" -v b="${ccbps[$1-classic]:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "null"; else printf "%.3f", a / b }'; }
+ccx0=$(ccx 0); ccx2=$(ccx 2)
+printf 'server on bbr / on classic, 10 sessions: clean %sx, 2 %% loss %sx\n\n' "$ccx0" "$ccx2"
 
 pin=$(SESSIONS=1024 tests/tap_kcp_pin.sh)
 echo "$pin" | grep -E '^(PASS|FAIL)'
@@ -82,7 +115,10 @@ printf 'pinning 1024 sessions: peak RSS %s kB, after %s kB; new client in a full
 {
   printf '{"seconds":%s,"runs":[' "$SECS"
   (IFS=,; printf '%s' "${rows[*]}")
-  printf '],"pin_sessions":1024,"pin_peak_rss_kb":%s,"pin_after_rss_kb":%s,"lockout_max_rtt_ms":%s,"robust_failed":%s}\n' \
+  printf '],"cc_runs":['
+  (IFS=,; printf '%s' "${cc_rows[*]}")
+  printf '],"cc_bbr_x_classic_clean":%s,"cc_bbr_x_classic_loss2":%s' "$ccx0" "$ccx2"
+  printf ',"pin_sessions":1024,"pin_peak_rss_kb":%s,"pin_after_rss_kb":%s,"lockout_max_rtt_ms":%s,"robust_failed":%s}\n' \
     "${peak:-null}" "${after:-null}" "${lockms:-null}" "$fails"
 } >"$OUT/kcp-sessions.json"
 python3 - "$OUT/kcp-sessions.json" "$OUT/kcp-sessions.csv" <<'EOF'
