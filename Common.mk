@@ -7,7 +7,7 @@ CC      ?= gcc
 CXX     ?= g++
 PREFIX  ?= /usr/local
 # pkg-config packages, each with the Debian package that provides it.
-PKGS    := lwip libpcap check libgcrypt libsodium libisal snappy
+PKGS    := lwip libpcap check libgcrypt libsodium libisal snappy json-c
 PKG_DEB_lwip      := liblwip-dev
 PKG_DEB_libpcap   := libpcap-dev
 PKG_DEB_check     := check
@@ -15,8 +15,10 @@ PKG_DEB_libgcrypt := libgcrypt20-dev
 PKG_DEB_libsodium := libsodium-dev
 PKG_DEB_libisal   := libisal-dev
 PKG_DEB_snappy    := libsnappy-dev
-# Every object of the tree may include these (the codec, the tunnel's snappy).
-PKGS_BUILD := lwip mbedtls libgcrypt libsodium libisal snappy
+PKG_DEB_json-c    := libjson-c-dev
+# Every object of the tree may include these (the codec, the tunnel's snappy
+# and its JSON configuration).
+PKGS_BUILD := lwip mbedtls libgcrypt libsodium libisal snappy json-c
 
 WARNFLAGS := -Wall -Wextra -Werror
 OPTFLAGS  ?= -O2 -g
