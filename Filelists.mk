@@ -243,6 +243,9 @@ SCRIPTTESTS += tests/tap_robust_watchdog.sh
 TESTEXTRAS += build/tests/tools/syn_flood
 SCRIPTTESTS += tests/tap_robust_synflood.sh
 BENCHSCRIPTS += bench/robust-synflood.sh
+# The forged-source (land) and hung-core (watchdog) rows of the robustness
+# table, from the two tests make check also runs.
+BENCHSCRIPTS += bench/robust-host.sh
 # kcptun: iperf3 through ./minimal's server role beside the real
 # kcptun-server (same kcptun-client settings), then 5 % loss with FEC 10/3
 # against 0/0 on ours.
