@@ -6,6 +6,7 @@
 # A script contributes one result per "PASS: name" / "FAIL: name" line it
 # prints, or, if it prints none, one result from its exit status. A script
 # that printed results but exited non-zero adds one failure for itself.
+# The failures of every failing test are repeated before the summary.
 set -u
 
 # The tap tests need root (ip netns): a user runs the whole list through
@@ -18,12 +19,16 @@ fi
 passed=0
 failed=0
 failures=()
+details=$(mktemp)
+trap 'rm -f "$details"' EXIT
 
 for t in "$@"; do
   echo "=== $t"
   out=$(mktemp)
+  t0=$SECONDS
   "./$t" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
+  echo "=== $t: $((SECONDS - t0)) s"
   line=$(grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$out" | tail -n 1)
   if [ -n "$line" ]; then
     n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
@@ -45,9 +50,16 @@ for t in "$@"; do
     failed=$((failed + f))
     [ "$f" -eq 0 ] || failures+=("$t")
   fi
+  if [ "$rc" -ne 0 ] || grep -qE '^FAIL: |Failures: [1-9]|Errors: [1-9]' "$out"; then
+    { echo "--- $t (exit $rc): its failures and last lines"
+      grep -E '^FAIL: |:[0-9]+:[EF]:' "$out" | head -n 20
+      tail -n 15 "$out"; } >>"$details"
+  fi
   rm -f "$out"
 done
 
+# Repeated here, so the end of a long log (all CI keeps) says what failed.
+cat "$details"
 for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
