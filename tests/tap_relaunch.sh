@@ -74,10 +74,11 @@ check "under nohup, SIGHUP is ignored (relaunch.sh still running)" proc_alive "$
 kill -TERM "$SUP"
 wait "$SUP"
 
-# SIGTERM while it waits to restart a failed child: a non-zero exit.
+# SIGTERM while it waits to restart a failed child: a non-zero exit. The
+# fourth back-off (1.6 s) is long enough to hit on a loaded machine.
 netns_bg scripts/relaunch.sh --stable 60 -- --tap nosuchtap0 >"$LOG" 2>&1
 SUP=$NETNS_LAST_PID
-wait_for 10 grep -q 'restart 1 in' "$LOG"
+wait_for 20 grep -q 'restart 4 in' "$LOG"
 kill -TERM "$SUP"
 wait "$SUP"
 rc=$?
