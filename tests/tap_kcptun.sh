@@ -140,13 +140,16 @@ server "xor, no compression" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt xo
 server "echo target, mode fast3, key" 5 262144 \
   "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
 # kcptun's own JSON examples (Debian's), each end reading its file.
-python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" <<'PY'
+# Also for the client role (server3.json, client3.json: conn 3).
+python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" "$NSHOST:29901" <<'PY'
 import json, sys
-d, target, remote, local = sys.argv[1:]
+d, target, remote, local, remote3 = sys.argv[1:]
 ex = "/usr/share/doc/kcptun/examples/"
 s = json.load(open(ex + "server.json")); s.update(listen=":29900", target=target)
 c = json.load(open(ex + "local.json")); c.update(localaddr=local, remoteaddr=remote)
 json.dump(s, open(d + "/server.json", "w")); json.dump(c, open(d + "/client.json", "w"))
+s.update(listen=remote3); c.update(localaddr=":6000", remoteaddr=remote3, conn=3)
+json.dump(s, open(d + "/server3.json", "w")); json.dump(c, open(d + "/client3.json", "w"))
 PY
 server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 10 $HALF \
   "--kcptun-config $TAP_TMP/server.json" "-c $TAP_TMP/client.json"
@@ -183,8 +186,10 @@ client "mode manual (nodelay 1, interval 20, resend 2, nc 1), smux 2" 4 65536 \
   "--kcptun-mode manual --kcptun-nodelay 1 --kcptun-interval 20 --kcptun-resend 2 --kcptun-nc 1 --kcptun-smuxver 2" \
   "--mode manual --nodelay 1 --interval 20 --resend 2 --nc 1 --smuxver 2"
 # conn 3: three KCP sessions, each from a UDP port of its own (kcp-go's
-# server tells clients apart by address), take the 12 streams in turn.
-client "conn 3, 12 connections" 12 262144 "--kcptun-conn 3" ""
+# server tells clients apart by address), take the 12 streams in turn;
+# Debian's example JSON configs at both ends, with "conn": 3 in ours.
+client "conn 3, Debian's example JSON configs at both ends (aes-128, fast3, no compression)" \
+  12 262144 "--kcptun-config $TAP_TMP/client3.json" "-c $TAP_TMP/server3.json"
 check "kcptun: conn 3: kcptun-server saw 4 streams from each of 3 UDP ports ($(sources))" \
   test "$(sources)" = "4 4 4 "
 check "kcptun: conn 3: 3 sessions, 3 pcbs, 12 streams opened" \
@@ -192,7 +197,7 @@ check "kcptun: conn 3: 3 sessions, 3 pcbs, 12 streams opened" \
 # autoexpire 1: streams after the first second go to new sessions; the
 # expired ones close scavengettl 1 later, as kcptun's scavenger does.
 client "conn 2, autoexpire 1, scavengettl 1" 2 65536 "--kcptun-conn 2 --kcptun-autoexpire 1 --kcptun-scavengettl 1" ""
-sleep 1.2
+sleep 1
 tcp "client role, after autoexpire" "$HOST:6000" 2 65536
 for ((i = 0; i < 30; i++)); do [ "$(kstat scavenged)" -ge 2 ] && break; sleep 0.2; done
 check "kcptun: autoexpire: new sessions from new ports ($(sources)), the expired ones scavenged" \
@@ -249,7 +254,7 @@ LOG=$TAP_TMP/minimal.valgrind.client
 kserver --quiet
 start_valgrind_minimal "$LOG" --kcptun-remote "$NSHOST:29901" --kcptun-local 6000 --kcptun-conn 3 \
   --kcptun-keepalive 1 || { fail "kcptun: ./minimal starts under valgrind (client)"; cat "$LOG"; netns_finish; }
-bulk "$HOST:6000" 6 from_tcp
+bulk "$HOST:6000" 3 from_tcp
 check "kcptun: conn 3 under valgrind: 3 sessions had moved data ($moved bytes from TCP)" \
   test "${moved:-0}" -gt 300000 -a "$(kstat sessions)" -eq 3
 check "kcptun: a vanished server's 3 sessions, their streams and pcbs are freed" \
