@@ -33,7 +33,7 @@ bad=(
   "--tcp-idle 0" "--tcp-idle 86401" "--watchdog x" "--watchdog -1" "--watchdog 3601"
   "--link-queue 0" "--link-queue 65537" "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
   "--kcptun-conn 0" "--kcptun-conn 65" "--kcptun-conn x" "--kcptun-conn" "--kcptun-autoexpire -1"
-  "--kcptun-scavengettl 1000001"
+  "--kcptun-scavengettl 1000001" "--kcptun-listen 29900 --kcptun-conn 2"
 )
 for args in "${bad[@]}"; do
   # shellcheck disable=SC2086

@@ -729,6 +729,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   if ((o->tun.remote_port != 0) != (o->tun.local_port != 0)) {
     minimal_fail_usage("--kcptun-remote and --kcptun-local go together (the client role)");
   }
+  if (o->tun.listen_port != 0 && (o->tun.conn != 1 || o->tun.autoexpire != 0)) {
+    minimal_fail_usage("--kcptun-conn and --kcptun-autoexpire are client settings (--kcptun-remote)");
+  }
   minimal_check_kcp(&o->kcp);
 }
 
