@@ -11,15 +11,20 @@
 #    in-process echo target with mode fast3; Debian's example JSON configs
 #    at both ends (--kcptun-config, kcptun -c);
 #  - client role: ./minimal --kcptun-remote -> kcptun-server -> TCP echo:
-#    aes defaults, none 0/0 smux 2 without compression, salsa20 with mode
-#    fast3, xor;
+#    aes defaults (mode fast), none 0/0 smux 2 without compression (fast2),
+#    salsa20 (fast3), xor 0/0 (normal), manual with its four settings;
 #  - 5 % loss at ./minimal with FEC 10/3 (echo target: a TCP target would
 #    sit behind the same lossy tap): shards recovered, bytes exact;
 #  - 300 streams at once: 256 served, the rest refused, service goes on;
 #  - wrong key: every datagram dropped and counted, no session opens;
 #    smux version mismatch: counted and logged, ./minimal keeps serving;
+#  - client role, conn 3 (Debian's example JSON at both ends): 12 streams
+#    in turn over 3 sessions, each from its own UDP port (kcptun-server's
+#    log); autoexpire and scavengettl;
 #  - a kcptun-client killed mid-stream: its session and streams are freed
-#    after three keepalive periods (valgrind: 0 errors, 0 bytes lost).
+#    after three keepalive periods; a kcptun-server killed mid-stream with
+#    conn 3: all 3 sessions, streams and pcbs freed, new ones once it is
+#    back (valgrind both times: 0 errors, 0 bytes lost).
 . "$(dirname "$0")/lib/netns.sh"
 . "$(dirname "$0")/lib/tap_helpers.sh"
 tap_init
@@ -61,11 +66,14 @@ tcp() {
   fi
 }
 
+# stop_all: ./minimal and the kcptun peer; the status is ./minimal's.
 stop_all() {
-  [ -z "$MINIMAL_PID" ] || stop_minimal >/dev/null
+  local rc=0
+  [ -z "$MINIMAL_PID" ] || { stop_minimal >/dev/null; rc=$?; }
   MINIMAL_PID=
   [ -z "$KPID" ] || { kill -TERM "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null; }
   KPID=
+  return $rc
 }
 
 # server NAME CONNS BYTES "MINIMAL ARGS" "KCPTUN-CLIENT ARGS": ./minimal
@@ -83,19 +91,32 @@ server() {
   [ "$conns" -eq 0 ] || tcp "server role, $name" "$NSHOST:7000" "$conns" "$bytes"
 }
 
+# kserver "KCPTUN-SERVER ARGS": the real kcptun-server behind ./minimal's
+# client role, logging every stream it opens (its log: $TAP_TMP/kcptun.log).
+kserver() {
+  # shellcheck disable=SC2086
+  netns_bg kcptun-server -l "$NSHOST:29901" -t "$TARGET" $1 >"$TAP_TMP/kcptun.log" 2>&1
+  KPID=$NETNS_LAST_PID
+}
+
 # client NAME CONNS BYTES "MINIMAL ARGS" "KCPTUN-SERVER ARGS": ./minimal as
 # the kcptun client, the real kcptun-server behind it.
 client() {
   local name=$1 conns=$2 bytes=$3 margs=$4 sargs=$5
   stop_all
-  # shellcheck disable=SC2086
-  netns_bg kcptun-server -l "$NSHOST:29901" -t "$TARGET" --quiet $sargs >"$TAP_TMP/kcptun.log" 2>&1
-  KPID=$NETNS_LAST_PID
+  kserver "$sargs"
   LOG=$TAP_TMP/minimal.$RANDOM
   # shellcheck disable=SC2086
   start_minimal "$LOG" --kcptun-remote "$NSHOST:29901" --kcptun-local 6000 $margs ||
     { fail "$name: ./minimal starts"; cat "$LOG"; return; }
   tcp "client role, $name" "$HOST:6000" "$conns" "$bytes"
+}
+
+# sources: how many streams kcptun-server opened from each of ./minimal's
+# UDP ports, one count a line, in increasing order.
+sources() {
+  grep -o 'stream opened in: [^ ]*' "$TAP_TMP/kcptun.log" | sed 's/ *(.*//; s/.* //' |
+    sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' '
 }
 
 MB=1048576
@@ -119,13 +140,16 @@ server "xor, no compression" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt xo
 server "echo target, mode fast3, key" 5 262144 \
   "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
 # kcptun's own JSON examples (Debian's), each end reading its file.
-python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" <<'PY'
+# Also for the client role (server3.json, client3.json: conn 3).
+python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" "$NSHOST:29901" <<'PY'
 import json, sys
-d, target, remote, local = sys.argv[1:]
+d, target, remote, local, remote3 = sys.argv[1:]
 ex = "/usr/share/doc/kcptun/examples/"
 s = json.load(open(ex + "server.json")); s.update(listen=":29900", target=target)
 c = json.load(open(ex + "local.json")); c.update(localaddr=local, remoteaddr=remote)
 json.dump(s, open(d + "/server.json", "w")); json.dump(c, open(d + "/client.json", "w"))
+s.update(listen=remote3); c.update(localaddr=":6000", remoteaddr=remote3, conn=3)
+json.dump(s, open(d + "/server3.json", "w")); json.dump(c, open(d + "/client3.json", "w"))
 PY
 server "Debian's example JSON configs at both ends (aes-128, fast3, no compression)" 10 $HALF \
   "--kcptun-config $TAP_TMP/server.json" "-c $TAP_TMP/client.json"
@@ -149,40 +173,92 @@ check "kcptun: smux version mismatch closes the session, counted and logged" \
 stop_all
 
 client "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "" ""
-client "none, FEC 0/0, no compression, smux 2" 10 $HALF \
-  "--kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2" \
-  "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2"
+client "none, FEC 0/0, no compression, smux 2, mode fast2" 10 $HALF \
+  "--kcptun-crypt none --kcptun-ds 0 --kcptun-ps 0 --kcptun-nocomp --kcptun-smuxver 2 --kcptun-mode fast2" \
+  "--crypt none --ds 0 --ps 0 --nocomp --smuxver 2 --mode fast2"
 client "salsa20, mode fast3" 10 $HALF "--kcptun-crypt salsa20 --kcptun-mode fast3" "--crypt salsa20 --mode fast3"
-client "xor, FEC 0/0" 10 $HALF "--kcptun-crypt xor --kcptun-ds 0 --kcptun-ps 0" "--crypt xor --ds 0 --ps 0"
+client "xor, FEC 0/0, mode normal" 10 $HALF "--kcptun-crypt xor --kcptun-ds 0 --kcptun-ps 0 --kcptun-mode normal" \
+  "--crypt xor --ds 0 --ps 0 --mode normal"
+client "mode manual (nodelay 1, interval 20, resend 2, nc 1), smux 2" 4 65536 \
+  "--kcptun-mode manual --kcptun-nodelay 1 --kcptun-interval 20 --kcptun-resend 2 --kcptun-nc 1 --kcptun-smuxver 2" \
+  "--mode manual --nodelay 1 --interval 20 --resend 2 --nc 1 --smuxver 2"
+# conn 3: three KCP sessions, each from a UDP port of its own (kcp-go's
+# server tells clients apart by address), take the 12 streams in turn;
+# Debian's example JSON configs at both ends, with "conn": 3 in ours.
+client "conn 3, Debian's example JSON configs at both ends (aes-128, fast3, no compression)" \
+  12 131072 "--kcptun-config $TAP_TMP/client3.json" "-c $TAP_TMP/server3.json"
+check "kcptun: conn 3: kcptun-server saw 4 streams from each of 3 UDP ports ($(sources))" \
+  test "$(sources)" = "4 4 4 "
+check "kcptun: conn 3: 3 sessions, 3 pcbs, 12 streams opened" \
+  test "$(kstat sessions) $(kstat pcbs) $(kstat opened)" = "3 3 12"
+# autoexpire 1: streams after the first second go to new sessions; the
+# expired ones close scavengettl 1 later, as kcptun's scavenger does.
+client "conn 2, autoexpire 1, scavengettl 1" 2 65536 "--kcptun-conn 2 --kcptun-autoexpire 1 --kcptun-scavengettl 1" ""
+sleep 1
+tcp "client role, after autoexpire" "$HOST:6000" 2 65536
+for ((i = 0; i < 30; i++)); do [ "$(kstat scavenged)" -ge 2 ] && break; sleep 0.2; done
+check "kcptun: autoexpire: new sessions from new ports ($(sources)), the expired ones scavenged" \
+  test "$(sources)" = "1 1 1 1 " -a "$(kstat scavenged)" -ge 2
 stop_all
 
-# A kcptun-client killed mid-stream (SIGKILL: no goodbye), ./minimal under
-# valgrind; keepalive 1 s, so its session ends within about 3 s.
+# bulk ADDR:PORT CONNS COUNTER: TCP clients sending 50 MB each through
+# the tunnel in the background (pid $BULK), until COUNTER passes 300 000
+# bytes (its value in $moved).
+bulk() {
+  nsx timeout 60 "$PEER" -addr "$1" -timeout 40s -conns "$2" -bytes 50000000 >/dev/null 2>&1 &
+  BULK=$!
+  for ((i = 0; i < 30; i++)); do
+    moved=$(kstat "$3")
+    [ "${moved:-0}" -gt 300000 ] && break
+    sleep 1
+  done
+}
+
+# vanish COUNTER...: the kcptun peer killed (SIGKILL: no goodbye) under the
+# bulk clients, then up to 15 s for every COUNTER to be 0 ($i: seconds).
+vanish() {
+  local want
+  want=$(printf '0 %.0s' "$@")
+  kill -KILL "$KPID" 2>/dev/null
+  wait "$KPID" 2>/dev/null
+  KPID=
+  wait "$BULK" 2>/dev/null
+  for ((i = 0; i < 15; i++)); do
+    [ "$(for c in "$@"; do printf '%s ' "$(kstat "$c")"; done)" = "$want" ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+# A kcptun-client killed mid-stream, ./minimal under valgrind; keepalive
+# 1 s, so its session ends within about 3 s.
 LOG=$TAP_TMP/minimal.valgrind
 start_valgrind_minimal "$LOG" --kcptun-listen "$PORT" --kcptun-target "$TARGET" --kcptun-keepalive 1 ||
   { fail "kcptun: ./minimal starts under valgrind"; cat "$LOG"; netns_finish; }
 netns_bg kcptun-client -r "$HOST:$PORT" -l "$NSHOST:7000" --quiet >"$TAP_TMP/kcptun.log" 2>&1
 KPID=$NETNS_LAST_PID
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':7000 '"
-nsx timeout 60 "$PEER" -addr "$NSHOST:7000" -timeout 40s -conns 4 -bytes 50000000 >/dev/null 2>&1 &
-tpid=$!
-moved=0
-for ((i = 0; i < 30; i++)); do
-  moved=$(kstat to_tcp)
-  [ "${moved:-0}" -gt 300000 ] && break
-  sleep 1
-done
-kill -KILL "$KPID" 2>/dev/null
-wait "$KPID" 2>/dev/null
-KPID=
-wait "$tpid" 2>/dev/null
+bulk "$NSHOST:7000" 4 to_tcp
 check "kcptun: the vanished client had moved data ($moved bytes to the target)" test "${moved:-0}" -gt 300000
-for ((i = 0; i < 15; i++)); do
-  [ "$(kstat kcp_sessions) $(kstat sessions) $(kstat streams)" = "0 0 0" ] && break
-  sleep 1
-done
-check "kcptun: a vanished client's session and streams are freed ($i s after it vanished)" \
-  test "$(kstat kcp_sessions) $(kstat sessions) $(kstat streams)" = "0 0 0"
+check "kcptun: a vanished client's session and streams are freed" vanish kcp_sessions sessions streams
 stop_minimal >/dev/null
+valgrind_verdict "$LOG" $?
+
+# The same in the client role with conn 3: kcptun-server killed mid-stream;
+# every session, stream and pcb is freed, and new sessions open once a
+# server is back.
+LOG=$TAP_TMP/minimal.valgrind.client
+kserver --quiet
+start_valgrind_minimal "$LOG" --kcptun-remote "$NSHOST:29901" --kcptun-local 6000 --kcptun-conn 3 \
+  --kcptun-keepalive 1 || { fail "kcptun: ./minimal starts under valgrind (client)"; cat "$LOG"; netns_finish; }
+bulk "$HOST:6000" 3 from_tcp
+check "kcptun: conn 3 under valgrind: 3 sessions had moved data ($moved bytes from TCP)" \
+  test "${moved:-0}" -gt 300000 -a "$(kstat sessions)" -eq 3
+check "kcptun: a vanished server's 3 sessions, their streams and pcbs are freed" \
+  vanish kcp_sessions sessions streams pcbs
+kserver ""
+tcp "client role, conn 3, new sessions once the server is back" "$HOST:6000" 3 65536
+check "kcptun: the server saw the new streams from 3 new UDP ports ($(sources))" test "$(sources)" = "1 1 1 "
+stop_all
 valgrind_verdict "$LOG" $?
 netns_finish

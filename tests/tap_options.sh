@@ -21,7 +21,8 @@ expect_exit() {
 expect_exit 0 "-h" -h
 check "-h lists every option" bash -c "for o in --ip --netmask --gateway --tap --pcap --loss --delay \
   --jitter --dup --reorder --seed --stats --debug --kcp-port --profile --kcp-wnd --kcp-mtu \
-  --kcp-idle --kcp-max --kcp-budget --kcp-cc --tcp-idle --link-queue --watchdog; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
+  --kcp-idle --kcp-max --kcp-budget --kcp-cc --tcp-idle --link-queue --watchdog --kcptun-conn \
+  --kcptun-autoexpire --kcptun-scavengettl; do grep -q -- \"\$o\" '$TAP_TMP/out' || exit 1; done"
 
 bad=(
   "--bogus" "--loss 101" "--loss -1" "--loss abc" "--loss 5x" "--loss 0x10" "--loss 1e1" "--loss 1.2.3" "--loss ." "--dup nan" "--reorder 100.5"
@@ -31,6 +32,8 @@ bad=(
   "--kcp-wnd 0" "--kcp-mtu 49" "--kcp-mtu 1501" "--kcp-idle 0" "--kcp-max 0" "stray-argument"
   "--tcp-idle 0" "--tcp-idle 86401" "--watchdog x" "--watchdog -1" "--watchdog 3601"
   "--link-queue 0" "--link-queue 65537" "--tap waytoolongtapname0" "--ip" "-i" "-x" "--help=1"
+  "--kcptun-conn 0" "--kcptun-conn 65" "--kcptun-conn x" "--kcptun-conn" "--kcptun-autoexpire -1"
+  "--kcptun-scavengettl 1000001" "--kcptun-listen 29900 --kcptun-conn 2"
 )
 for args in "${bad[@]}"; do
   # shellcheck disable=SC2086
@@ -40,6 +43,9 @@ for args in "${bad[@]}"; do
     fail "bad: $args prints one error and the hint: $(cat "$TAP_TMP/err")"
 done
 expect_exit 2 "bad: empty --tap" --tap ""
+echo '{"remoteaddr": "192.168.0.1:29900", "localaddr": ":6000", "conn": 0}' >"$TAP_TMP/conn0.json"
+expect_exit 2 "bad: kcptun JSON config with conn 0" --kcptun-config "$TAP_TMP/conn0.json"
+check "  names the key and the range" grep -q '"conn".*1\.\.64' "$TAP_TMP/err"
 
 expect_exit 1 "missing tap" --tap nosuchtap0
 check "missing tap: one line naming scripts/setup-tapif" \

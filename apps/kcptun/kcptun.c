@@ -8,7 +8,9 @@
  * One close path per object: kcptun_stream_free() for a stream (aborts or
  * closes its TCP side), kcptun_sess_free() for a session (frees its
  * streams). A session found broken inside a callback is only marked dead
- * and freed once the callback's work is done.
+ * and freed once the callback's work is done. A client session's own
+ * kcp_pcb is removed, with the rest of the session, by kcptun_reap() from a
+ * timeout of its own, as the binding's callbacks may still be using it.
  */
 #include "kcptun.h"
 
@@ -61,16 +63,28 @@ struct kcptun_sess {
   u8_t dead;                    /**< protocol error: free when safe */
   u8_t busy;                    /**< inside kcptun_sess_pump() */
   u32_t next_sid;               /**< client: last stream id opened */
+  struct kcp_pcb *own_pcb;      /**< client: the pcb (UDP port) of this session */
+  u32_t expire_at;              /**< client, autoexpire: takes no new stream from then */
 };
 
 static struct kcptun_config kcptun_cfg;
+/** The server's pcb (NULL in the client role: kcptun_sess.own_pcb). */
 static struct kcp_pcb *kcptun_pcb;
+static u8_t kcptun_started;
 static struct kcp_codec *kcptun_codec;
 /** Bytes the codec adds to every datagram (0 without one). */
 static size_t kcptun_overhead;
 static struct kcptun_sess *kcptun_sessions;
-/** Client role: the session local connections go into (NULL: none yet). */
-static struct kcptun_sess *kcptun_client;
+/** Client role: the sessions local connections go into in turn, as
+ *  kcptun's client does (NULL: none yet, or it died), and whose turn it is. */
+static struct kcptun_sess *kcptun_slots[KCPTUN_MAX_CONN];
+static u32_t kcptun_turn;
+/** Client role: freed sessions whose pcb kcptun_reap() is to remove. */
+static struct kcptun_sess *kcptun_reaped;
+/** kcp_pcbs held: the server's, or one per client session (live or reaped). */
+static u32_t kcptun_npcbs;
+/** Binding counters of the client pcbs already removed. */
+static struct kcp_stats kcptun_kstats_gone;
 static u32_t kcptun_nstreams;
 /** Frame being built, and its compressed form. */
 static u8_t kcptun_frame[SMUX_HEADER_SIZE + KCPTUN_FRAME];
@@ -81,7 +95,7 @@ static struct tcp_pcb *kcptun_aborted;
 
 static struct {
   u32_t sessions, streams_opened, streams_refused, tcp_failed;
-  u32_t proto_errors, comp_errors, keepalive_closed;
+  u32_t proto_errors, comp_errors, keepalive_closed, scavenged;
   u64_t bytes_to_target, bytes_from_target;
 } kcptun_stats;
 
@@ -108,6 +122,9 @@ kcptun_config_default(struct kcptun_config *cfg)
   cfg->streambuf = 2097152;
   cfg->keepalive = 10;
   cfg->max_sessions = 1024;
+  cfg->conn = 1;
+  cfg->autoexpire = 0;
+  cfg->scavengettl = 600;
 }
 
 /**
@@ -193,11 +210,45 @@ kcptun_stream_free(struct kcptun_stream *st, int abort)
   mem_free(st);
 }
 
-/** The one close path of a session: its streams, its buffers, itself. */
+/** Add the binding counters kcptun_counters() shows of @p pcb to @p sum. */
+static void
+kcptun_kstats_add(struct kcp_stats *sum, const struct kcp_pcb *pcb)
+{
+  struct kcp_stats ks;
+
+  kcp_stats_get(pcb, &ks);
+  sum->sessions += ks.sessions;
+  sum->dgram_in += ks.dgram_in;
+  sum->dgram_out += ks.dgram_out;
+  sum->refused += ks.refused;
+  sum->malformed += ks.malformed;
+  sum->engine.retrans_timeout += ks.engine.retrans_timeout;
+  sum->engine.retrans_fast += ks.engine.retrans_fast;
+}
+
+/** Client role: remove the pcbs of the sessions freed since the last call,
+ *  and the rest of those sessions (outside every callback of the binding). */
+static void
+kcptun_reap(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  while (kcptun_reaped != NULL) {
+    struct kcptun_sess *ts = kcptun_reaped;
+    kcptun_reaped = ts->next;
+    kcptun_kstats_add(&kcptun_kstats_gone, ts->own_pcb);
+    kcp_remove(ts->own_pcb);
+    kcptun_npcbs--;
+    mem_free(ts);
+  }
+}
+
+/** The one close path of a session: its streams, its buffers, itself (a
+ *  client session's pcb and memory a moment later, by kcptun_reap()). */
 static void
 kcptun_sess_free(struct kcptun_sess *ts, int close_kcp)
 {
   struct kcptun_sess **pp;
+  int i;
 
   while (ts->streams != NULL) {
     kcptun_stream_free(ts->streams, 1);
@@ -208,8 +259,10 @@ kcptun_sess_free(struct kcptun_sess *ts, int close_kcp)
       break;
     }
   }
-  if (ts == kcptun_client) {
-    kcptun_client = NULL;
+  for (i = 0; i < KCPTUN_MAX_CONN; i++) {
+    if (kcptun_slots[i] == ts) {
+      kcptun_slots[i] = NULL;
+    }
   }
   if (close_kcp) {
     kcp_close(ts->ks);
@@ -217,6 +270,14 @@ kcptun_sess_free(struct kcptun_sess *ts, int close_kcp)
   free(ts->dec);
   free(ts->held);
   kcptun_stats.sessions--;
+  if (ts->own_pcb != NULL) {
+    if (kcptun_reaped == NULL) {
+      sys_timeout(0, kcptun_reap, NULL);
+    }
+    ts->next = kcptun_reaped;
+    kcptun_reaped = ts;
+    return;
+  }
   mem_free(ts);
 }
 
@@ -669,40 +730,107 @@ kcptun_accept(void *arg, struct kcp_session *s, err_t err)
   return kcptun_sess_new(s) != NULL ? ERR_OK : ERR_MEM;
 }
 
-/** Client role: a local TCP connection becomes a stream of the session to
- *  the server, which is opened first when there is none. */
+/** A kcp_pcb with our settings: the codec, the session cap, an idle timeout
+ *  of three keepalive periods, and room for two send windows.
+ *  @return it, or NULL without memory */
+static struct kcp_pcb *
+kcptun_pcb_new(void)
+{
+  struct kcp_pcb *pcb = kcp_new();
+
+  if (pcb != NULL) {
+    kcp_set_codec(pcb, kcptun_codec);
+    kcp_set_max_sessions(pcb, kcptun_cfg.max_sessions);
+    kcp_set_idle(pcb, 3 * kcptun_cfg.keepalive * 1000);
+    kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)kcptun_cfg.sndwnd));
+  }
+  return pcb;
+}
+
+/** Client role: a new KCP session to the server, on a kcp_pcb (a UDP port)
+ *  of its own: kcp-go's server tells its clients apart by address alone, and
+ *  kcptun's client dials a new socket for each session.
+ *  @return the session, or NULL (no memory, or max_sessions reached) */
+static struct kcptun_sess *
+kcptun_client_open(void)
+{
+  struct kcp_pcb *pcb;
+  struct kcp_session *s;
+  struct kcptun_sess *ts;
+
+  if (kcptun_stats.sessions >= kcptun_cfg.max_sessions || (pcb = kcptun_pcb_new()) == NULL) {
+    return NULL;
+  }
+  if (kcp_connect(pcb, &kcptun_cfg.remote_ip, kcptun_cfg.remote_port, LWIP_RAND(), &s) != ERR_OK) {
+    kcp_remove(pcb);
+    return NULL;
+  }
+  ts = kcptun_sess_new(s);
+  if (ts == NULL) {
+    kcp_close(s);
+    kcp_remove(pcb);
+    return NULL;
+  }
+  ts->own_pcb = pcb;
+  kcptun_npcbs++;
+  ts->expire_at = sys_now() + kcptun_cfg.autoexpire * 1000;
+  return ts;
+}
+
+/** Client role: a local TCP connection becomes a stream of the session
+ *  whose turn it is, as in kcptun's client: that session is opened first
+ *  when there is none, it died, or (autoexpire) it expired; an expired one
+ *  keeps its streams until kcptun_scavenge() closes it. */
 static err_t
 kcptun_tcp_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
+  struct kcptun_sess **slot;
   struct kcptun_stream *st;
-  struct kcp_session *s;
   u32_t sid;
 
   LWIP_UNUSED_ARG(arg);
   if (err != ERR_OK || pcb == NULL) {
     return ERR_VAL;
   }
-  if (kcptun_client == NULL) {
-    if (kcp_connect(kcptun_pcb, &kcptun_cfg.remote_ip, kcptun_cfg.remote_port, LWIP_RAND(),
-                    &s) != ERR_OK) {
+  slot = &kcptun_slots[kcptun_turn++ % (u32_t)kcptun_cfg.conn];
+  if (*slot == NULL ||
+      (kcptun_cfg.autoexpire > 0 && (s32_t)(sys_now() - (*slot)->expire_at) >= 0)) {
+    struct kcptun_sess *ts = kcptun_client_open();
+    if (ts != NULL) {
+      *slot = ts;
+    } else if (*slot == NULL) {
       return ERR_MEM;
-    }
-    kcptun_client = kcptun_sess_new(s);
-    if (kcptun_client == NULL) {
-      kcp_close(s);
-      return ERR_MEM;
-    }
+    } /* else at the cap: the expired session takes this stream too */
   }
-  sid = smux_sid_next(&kcptun_client->next_sid);
-  if (sid == 0 || (st = kcptun_stream_new(kcptun_client, sid)) == NULL) {
+  sid = smux_sid_next(&(*slot)->next_sid);
+  if (sid == 0 || (st = kcptun_stream_new(*slot, sid)) == NULL) {
     return ERR_MEM;
   }
-  if (kcptun_send(kcptun_client, SMUX_CMD_SYN, sid, NULL, 0, NULL) != ERR_OK) {
+  if (kcptun_send(*slot, SMUX_CMD_SYN, sid, NULL, 0, NULL) != ERR_OK) {
     kcptun_stream_free(st, 0);
     return ERR_MEM;
   }
   kcptun_stream_attach(st, pcb);
   return ERR_OK;
+}
+
+/** Client role with autoexpire: close every session scavengettl seconds
+ *  after it expired, as kcptun's scavenger does, checked every second. */
+static void
+kcptun_scavenge(void *arg)
+{
+  struct kcptun_sess *ts, *next;
+  u32_t now = sys_now();
+
+  LWIP_UNUSED_ARG(arg);
+  for (ts = kcptun_sessions; ts != NULL; ts = next) {
+    next = ts->next;
+    if ((s32_t)(now - ts->expire_at) >= (s32_t)(kcptun_cfg.scavengettl * 1000)) {
+      kcptun_stats.scavenged++;
+      kcptun_sess_free(ts, 1);
+    }
+  }
+  sys_timeout(1000, kcptun_scavenge, NULL);
 }
 
 /** Keepalive: a NOP to every session each period; a session that sent no
@@ -760,7 +888,7 @@ kcptun_init(const struct kcptun_config *cfg)
   err_t err;
 
   LWIP_ASSERT_CORE_LOCKED();
-  if (kcptun_pcb != NULL) {
+  if (kcptun_started) {
     return ERR_USE;
   }
   if (cfg == NULL || (cfg->listen_port == 0) == (cfg->remote_port == 0) ||
@@ -770,6 +898,8 @@ kcptun_init(const struct kcptun_config *cfg)
       cfg->sndwnd > 32768 || cfg->rcvwnd > 32768 || cfg->keepalive < 1 ||
       cfg->keepalive > 3600 || cfg->streambuf < 1 || cfg->smuxbuf < cfg->streambuf ||
       cfg->streambuf > 0x7fffffffUL || cfg->max_sessions < 1 || cfg->mode == NULL ||
+      cfg->conn < 1 || cfg->conn > KCPTUN_MAX_CONN || cfg->autoexpire > KCPTUN_MAX_EXPIRE ||
+      cfg->scavengettl > KCPTUN_MAX_EXPIRE ||
       (cfg->listen_port != 0 && !cfg->target_echo && cfg->target_port == 0)) {
     return ERR_VAL;
   }
@@ -801,49 +931,60 @@ kcptun_init(const struct kcptun_config *cfg)
     }
   }
   kcptun_comp = (u8_t *)malloc(snappyframe_encode_bound(sizeof(kcptun_frame)));
-  pcb = kcp_new();
-  if (pcb == NULL || kcptun_comp == NULL) {
-    free(kcptun_comp);
-    kcptun_comp = NULL;
-    kcp_codec_free(kcptun_codec);
-    kcptun_codec = NULL;
+  pcb = NULL;
+  if (kcptun_comp == NULL) {
+    err = ERR_MEM;
+  } else if (cfg->listen_port != 0) {
+    /* the server's one pcb; a client has one per session */
+    pcb = kcptun_pcb_new();
+    err = pcb == NULL ? ERR_MEM : kcp_bind(pcb, IP_ANY_TYPE, cfg->listen_port);
+  } else {
+    err = kcptun_listen_tcp(cfg->local_port);
+  }
+  if (err != ERR_OK) {
     if (pcb != NULL) {
       kcp_remove(pcb);
     }
-    return ERR_MEM;
-  }
-  err = cfg->listen_port != 0 ? kcp_bind(pcb, IP_ANY_TYPE, cfg->listen_port) :
-        kcptun_listen_tcp(cfg->local_port);
-  if (err != ERR_OK) {
-    kcp_remove(pcb);
     free(kcptun_comp);
     kcptun_comp = NULL;
     kcp_codec_free(kcptun_codec);
     kcptun_codec = NULL;
     return err;
   }
-  kcp_set_codec(pcb, kcptun_codec);
-  kcp_set_max_sessions(pcb, cfg->max_sessions);
-  kcp_set_idle(pcb, 3 * cfg->keepalive * 1000);
-  kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)kcptun_cfg.sndwnd));
-  if (cfg->listen_port != 0) {
+  if (pcb != NULL) {
     kcp_accept(pcb, kcptun_accept);
+    kcptun_npcbs = 1;
   }
   kcptun_pcb = pcb;
+  kcptun_started = 1;
   sys_timeout(cfg->keepalive * 1000, kcptun_keepalive, NULL);
+  if (cfg->remote_port != 0 && cfg->autoexpire > 0) {
+    sys_timeout(1000, kcptun_scavenge, NULL);
+  }
   return ERR_OK;
 }
 
 void
 kcptun_counters(struct counters *c)
 {
-  struct kcp_stats ks;
+  struct kcp_stats ks = kcptun_kstats_gone;
+  struct kcptun_sess *ts;
 
   LWIP_ASSERT_CORE_LOCKED();
-  if (kcptun_pcb == NULL) {
+  if (!kcptun_started) {
     return;
   }
-  kcp_stats_get(kcptun_pcb, &ks);
+  if (kcptun_pcb != NULL) {
+    kcptun_kstats_add(&ks, kcptun_pcb);
+  }
+  for (ts = kcptun_sessions; ts != NULL; ts = ts->next) {
+    if (ts->own_pcb != NULL) {
+      kcptun_kstats_add(&ks, ts->own_pcb);
+    }
+  }
+  for (ts = kcptun_reaped; ts != NULL; ts = ts->next) {
+    kcptun_kstats_add(&ks, ts->own_pcb);
+  }
   counters_group(c, "kcptun");
   counters_add(c, "kcp_sessions", ks.sessions);
   counters_add(c, "dgram_in", ks.dgram_in);
@@ -860,6 +1001,8 @@ kcptun_counters(struct counters *c)
   counters_add(c, "proto_errors", kcptun_stats.proto_errors);
   counters_add(c, "comp_errors", kcptun_stats.comp_errors);
   counters_add(c, "keepalive_closed", kcptun_stats.keepalive_closed);
+  counters_add(c, "scavenged", kcptun_stats.scavenged);
+  counters_add(c, "pcbs", kcptun_npcbs);
   counters_add(c, "to_tcp", kcptun_stats.bytes_to_target);
   counters_add(c, "from_tcp", kcptun_stats.bytes_from_target);
   if (kcptun_codec != NULL) {

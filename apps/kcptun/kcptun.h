@@ -7,7 +7,8 @@
  * fixed by configuration (a tunnel is never an open proxy), or is served by
  * the in-process echo. Client: every TCP connection accepted on a local
  * port becomes a smux stream of one KCP session to a kcptun server (opened
- * on demand, again after it died); streams the server opens are refused.
+ * on demand, again after it died; with conn N, N sessions take new streams
+ * in turn); streams the server opens are refused.
  *
  * Runs in the lwIP core thread. Memory is bounded: a session cap (the
  * binding's), a stream cap per session and in total, and per stream at most
@@ -38,6 +39,11 @@ struct counters;
 #define KCPTUN_ECHO_BUF 65536
 /** PSH payload per frame we send (smux allows up to 65535). */
 #define KCPTUN_FRAME 8192
+/** Client role: most KCP sessions kept open to the server (--conn). */
+#define KCPTUN_MAX_CONN 64
+/** Client role: longest autoexpire and scavengettl (s), so that their sum
+ *  in milliseconds stays within sys_now()'s half range. */
+#define KCPTUN_MAX_EXPIRE 1000000
 
 /** Settings, named and defaulted as kcptun's flags. The role is the
  *  server's when listen_port is set, the client's when remote_port is. */
@@ -63,7 +69,13 @@ struct kcptun_config {
   u32_t smuxbuf;         /**< 4194304: session receive buffer (v1 bound) */
   u32_t streambuf;       /**< 2097152: version 2 stream window */
   u32_t keepalive;       /**< 10 s between NOPs; 3 missed close a session */
-  u32_t max_sessions;    /**< 1024 */
+  u32_t max_sessions;    /**< 1024 (client role: its own sessions in all) */
+  int conn;              /**< client: KCP sessions new streams are spread
+                              over in turn, each from a UDP port of its own, 1 */
+  u32_t autoexpire;      /**< client: s after which a session takes no new
+                              stream (a new one takes its turn), 0: never */
+  u32_t scavengettl;     /**< client, with autoexpire: s an expired session
+                              still serves its streams before it closes, 600 */
 };
 
 void  kcptun_config_default(struct kcptun_config *cfg);

@@ -13,8 +13,7 @@
 
 /** Keys kcptun knows that change nothing kcptun's peers can see. */
 static const char *const kcptun_json_ignored[] = {
-  "dscp", "sockbuf", "acknodelay", "pprof", "quiet", "log", "snmplog", "snmpperiod",
-  "autoexpire", "scavengettl", NULL
+  "dscp", "sockbuf", "acknodelay", "pprof", "quiet", "log", "snmplog", "snmpperiod", NULL
 };
 
 static int
@@ -61,13 +60,6 @@ kcptun_json_set(struct kcptun_config *cfg, const char *key, struct json_object *
              "not a true/false setting");
     return -1;
   case json_type_int:
-    if (strcmp(key, "conn") == 0) {
-      if (json_object_get_int64(val) == 1) {
-        return 0;
-      }
-      snprintf(why, whylen, "\"conn\": only 1 connection per client is supported");
-      return -1;
-    }
     snprintf(num, sizeof(num), "%lld", (long long)json_object_get_int64(val));
     text = num;
     break;

@@ -16,9 +16,8 @@
  * Apply every setting of the JSON object in @p path to @p cfg. kcptun's
  * client keys localaddr and remoteaddr are our local and remote; settings
  * that only tune kcptun's Go runtime or its logging (dscp, sockbuf,
- * acknodelay, pprof, quiet, log, snmplog, snmpperiod, autoexpire,
- * scavengettl) are accepted and ignored; "tcp": true, "conn" above 1 and
- * unknown keys are refused. On error @p why says which key and why;
+ * acknodelay, pprof, quiet, log, snmplog, snmpperiod) are accepted and
+ * ignored; "tcp": true and unknown keys are refused. On error @p why says which key and why;
  * settings before it may have been applied.
  * @return 0, or -1
  */

@@ -40,6 +40,9 @@ static const struct kcptun_opt_num kcptun_nums[] = {
   KCPTUN_NUM("streambuf", 1024, 0x7fffffffUL, streambuf, 1),
   KCPTUN_NUM("keepalive", 1, 3600, keepalive, 1),
   KCPTUN_NUM("max-sessions", 1, 65536, max_sessions, 1),
+  KCPTUN_NUM("conn", 1, KCPTUN_MAX_CONN, conn, 0),
+  KCPTUN_NUM("autoexpire", 0, KCPTUN_MAX_EXPIRE, autoexpire, 1),
+  KCPTUN_NUM("scavengettl", 0, KCPTUN_MAX_EXPIRE, scavengettl, 1),
 };
 
 const struct kcptun_opt_name kcptun_opt_names[] = {
@@ -47,7 +50,8 @@ const struct kcptun_opt_name kcptun_opt_names[] = {
   {"crypt", 1}, {"key", 1}, {"datashard", 1}, {"ds", 1}, {"parityshard", 1}, {"ps", 1},
   {"nodelay", 1}, {"interval", 1}, {"resend", 1}, {"nc", 1}, {"mtu", 1},
   {"sndwnd", 1}, {"rcvwnd", 1}, {"smuxver", 1}, {"smuxbuf", 1},
-  {"streambuf", 1}, {"keepalive", 1}, {"max-sessions", 1}, {NULL, 0}
+  {"streambuf", 1}, {"keepalive", 1}, {"max-sessions", 1}, {"conn", 1}, {"autoexpire", 1},
+  {"scavengettl", 1}, {NULL, 0}
 };
 
 static int

@@ -319,12 +319,18 @@ minimal_usage(FILE *out)
     "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
     "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
     "      --kcptun-max-sessions N  (1024)\n"
+    "      --kcptun-conn N          client: KCP sessions (UDP ports) new streams\n"
+    "                               take in turn (1; ..%d)\n"
+    "      --kcptun-autoexpire SEC  client: a session takes no new stream after\n"
+    "                               SEC (0: never) and closes --kcptun-scavengettl\n"
+    "                               SEC later (600)\n"
     "  -h, --help           this text\n"
     "      --version        print the version and exit\n"
     "\n"
     "  SIGUSR1 prints the counters; SIGINT/SIGTERM stop cleanly (exit 0).\n"
     "  Exit 1: tap missing or not permitted, or a service failed; 2: bad option.\n",
-    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC);
+    TCPECHO_RAW_IDLE_DEFAULT, TCPECHO_RAW_IDLE_MAX, WATCHDOG_DEFAULT_SEC, WATCHDOG_MAX_SEC,
+    KCPTUN_MAX_CONN);
 }
 
 /** Report a command line error, with where the usage is, and exit 2. */
@@ -722,6 +728,9 @@ minimal_parse(int argc, char **argv, struct minimal_opts *o)
   }
   if ((o->tun.remote_port != 0) != (o->tun.local_port != 0)) {
     minimal_fail_usage("--kcptun-remote and --kcptun-local go together (the client role)");
+  }
+  if (o->tun.listen_port != 0 && (o->tun.conn != 1 || o->tun.autoexpire != 0)) {
+    minimal_fail_usage("--kcptun-conn and --kcptun-autoexpire are client settings (--kcptun-remote)");
   }
   minimal_check_kcp(&o->kcp);
 }
