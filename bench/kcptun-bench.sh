@@ -25,7 +25,10 @@
 # (192.168.0.1:5301): idle, then one kcptun-client session with 1 and with
 # MEM_STREAMS idle streams (64 bytes each, from tests/lib/tcp_hold.py), then
 # MEM_SESSIONS more sessions (a kcptun-client with --conn MEM_SESSIONS) of
-# one stream each; the differences per stream and per session.
+# one stream each, then one more stream on each of those that carries
+# MEM_BYTES random bytes to the target (buffers that only traffic fills, such
+# as the snappy decoder's and FEC's, are resident from then on); the
+# differences per stream and per session.
 #
 # Results: markdown tables on stdout and bench/results/kcptun-bench.json.
 # Needs root.
@@ -39,6 +42,7 @@ SECS=${KCPTUN_BENCH_SECONDS:-5}
 PACED_SECS=$((2 * SECS))
 MEM_STREAMS=${KCPTUN_BENCH_STREAMS:-100}
 MEM_SESSIONS=${KCPTUN_BENCH_SESSIONS:-50}
+MEM_BYTES=${KCPTUN_BENCH_BYTES:-262144}
 OUT=bench/results
 mkdir -p "$OUT"
 NSHOST=192.168.0.1
@@ -110,8 +114,26 @@ hold() {
   wait_for 30 grep -q '^holding' "$TAP_TMP/hold.$1.$2"
   sleep 1
 }
-# memory PID ADDR PORT0: prints "IDLE_KB ONE_KB STREAMS_KB SESSIONS_KB" for
-# the server PID listening at ADDR; kcptun-clients on PORT0 and PORT0+1.
+# carry PORT N: N connections through the kcptun-client on PORT that each
+# send MEM_BYTES random bytes and are then held; returns 3 s after the last
+# byte was handed to the kernel, for it to reach the target.
+carry() {
+  netns_bg python3 -c '
+import os, socket, sys, time
+port, n, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
+data = os.urandom(size)
+for s in socks:
+    s.sendall(data)
+print("holding", flush=True)
+time.sleep(120)' "$1" "$2" "$MEM_BYTES" >"$TAP_TMP/carry.$1" 2>&1
+  MEM_PIDS+=("$NETNS_LAST_PID")
+  wait_for 60 grep -q '^holding' "$TAP_TMP/carry.$1"
+  sleep 3
+}
+# memory PID ADDR PORT0: prints "IDLE_KB ONE_KB STREAMS_KB SESSIONS_KB
+# CARRIED_KB" for the server PID listening at ADDR; kcptun-clients on PORT0
+# and PORT0+1.
 memory() {
   local pid=$1 addr=$2 p=$3 idle one many sess
   sleep 1
@@ -128,7 +150,8 @@ memory() {
   many=$(rss_kb "$pid")
   hold $((p + 1)) "$MEM_SESSIONS"
   sess=$(rss_kb "$pid")
-  echo "$idle $one $many $sess"
+  carry $((p + 1)) "$MEM_SESSIONS"
+  echo "$idle $one $many $sess $(rss_kb "$pid")"
 }
 # mem_done: ends what memory() started.
 mem_done() {
@@ -139,7 +162,7 @@ mem_done() {
 start_minimal "$TAP_TMP/minimal.mem.log" --kcptun-listen 29903 --kcptun-target "$NSHOST:5301" ||
   echo "kcptun-bench: ./minimal did not start"
 memory "$MINIMAL_PID" "$HOST:29903" 7011 >"$TAP_TMP/mem.ours"
-read -r om0 om1 omm oms <"$TAP_TMP/mem.ours"
+read -r om0 om1 omm oms omc <"$TAP_TMP/mem.ours"
 kill -USR1 "$MINIMAL_PID"
 sleep 0.5
 om_counts=$(grep '^kcptun: kcp_sessions' "$TAP_TMP/minimal.mem.log" | tail -n 1 |
@@ -150,7 +173,7 @@ netns_bg kcptun-server -l "$NSHOST:29904" -t "$NSHOST:5301" --quiet >/dev/null 2
 KS=$NETNS_LAST_PID
 wait_for 5 nsx bash -c "ss -lun | grep -q ':29904 '"
 memory "$KS" "$NSHOST:29904" 7021 >"$TAP_TMP/mem.ref"
-read -r rm0 rm1 rmm rms <"$TAP_TMP/mem.ref"
+read -r rm0 rm1 rmm rms rmc <"$TAP_TMP/mem.ref"
 mem_done
 kill -TERM "$KS" "$TARGET" 2>/dev/null
 wait "$KS" "$TARGET" 2>/dev/null
@@ -159,6 +182,8 @@ om_stream=$(per "$om1" "$omm" $((MEM_STREAMS - 1)))
 rm_stream=$(per "$rm1" "$rmm" $((MEM_STREAMS - 1)))
 om_sess=$(per "$omm" "$oms" "$MEM_SESSIONS")
 rm_sess=$(per "$rmm" "$rms" "$MEM_SESSIONS")
+om_carry=$(per "$omm" "$omc" "$MEM_SESSIONS")
+rm_carry=$(per "$rmm" "$rmc" "$MEM_SESSIONS")
 
 # retrans DS PS: 5 x 1 MB echoed through ./minimal (echo target) with 5 %
 # loss, then 300 small messages one at a time; prints the KCP
@@ -228,6 +253,8 @@ echo "| 1 session, $MEM_STREAMS streams | $omm | $rmm |"
 echo "| + $MEM_SESSIONS sessions of 1 stream | $oms | $rms |"
 echo "| per stream (kB) | $om_stream | $rm_stream |"
 echo "| per session with its stream (kB) | $om_sess | $rm_sess |"
+echo "| then one more stream each, $MEM_BYTES bytes carried | $omc | $rmc |"
+echo "| per session with its 2 streams, after that (kB) | $om_carry | $rm_carry |"
 echo "(./minimal counted at the end: sessions, streams: ${om_counts:-?})"
 echo
 echo "| ./minimal (echo target), 5 % loss each way, 5 x 1 MB | FEC 10/3 | FEC 0/0 | |"
@@ -235,10 +262,11 @@ echo "| --- | ---: | ---: | --- |"
 echo "| echo rate (MB/s each way) | $fec_mbit | $nofec_mbit | |"
 echo "| KCP retransmissions (bulk) | $rt_fec ($rec_fec recovered by FEC) | $rt_nofec | FEC cuts $cut % (target >= 80 %) |"
 echo "| p99 RTT of 64-byte messages, 300 (ms) | $fec_p99 | $nofec_p99 | target: lower with FEC |"
-printf '{"seconds":%s,"ours_mbit":%s,"kcptun_server_mbit":%s,"ours_cpu_s_per_gb":"%s","kcptun_server_cpu_s_per_gb":"%s","loss5_fec_retrans":%s,"loss5_nofec_retrans":%s,"loss5_fec_recovered":%s,"loss5_fec_mbs":%s,"loss5_nofec_mbs":%s,"loss5_fec_p99_ms":"%s","loss5_nofec_p99_ms":"%s","paced_mbit":%s,"paced_seconds":%s,"ours_paced_mbit":%s,"kcptun_server_paced_mbit":%s,"ours_paced_cpu_s_per_gb":"%s","kcptun_server_paced_cpu_s_per_gb":"%s","mem_streams":%s,"mem_sessions":%s,"ours_rss_kb":[%s,%s,%s,%s],"kcptun_server_rss_kb":[%s,%s,%s,%s],"ours_kb_per_stream":"%s","kcptun_server_kb_per_stream":"%s","ours_kb_per_session":"%s","kcptun_server_kb_per_session":"%s"}\n' \
+printf '{"seconds":%s,"ours_mbit":%s,"kcptun_server_mbit":%s,"ours_cpu_s_per_gb":"%s","kcptun_server_cpu_s_per_gb":"%s","loss5_fec_retrans":%s,"loss5_nofec_retrans":%s,"loss5_fec_recovered":%s,"loss5_fec_mbs":%s,"loss5_nofec_mbs":%s,"loss5_fec_p99_ms":"%s","loss5_nofec_p99_ms":"%s","paced_mbit":%s,"paced_seconds":%s,"ours_paced_mbit":%s,"kcptun_server_paced_mbit":%s,"ours_paced_cpu_s_per_gb":"%s","kcptun_server_paced_cpu_s_per_gb":"%s","mem_streams":%s,"mem_sessions":%s,"mem_bytes":%s,"ours_rss_kb":[%s,%s,%s,%s,%s],"kcptun_server_rss_kb":[%s,%s,%s,%s,%s],"ours_kb_per_stream":"%s","kcptun_server_kb_per_stream":"%s","ours_kb_per_session":"%s","kcptun_server_kb_per_session":"%s","ours_kb_per_session_carried":"%s","kcptun_server_kb_per_session_carried":"%s"}\n' \
   "$SECS" "${ours_mbit:-0}" "${ref_mbit:-0}" "$ours_cpu" "$ref_cpu" "${rt_fec:-0}" "${rt_nofec:-0}" "${rec_fec:-0}" "${fec_mbit:-0}" "${nofec_mbit:-0}" "${fec_p99:-nan}" "${nofec_p99:-nan}" \
-  "$pace" "$PACED_SECS" "${ours_pmbit:-0}" "${ref_pmbit:-0}" "$ours_pcpu" "$ref_pcpu" "$MEM_STREAMS" "$MEM_SESSIONS" \
-  "${om0:-0}" "${om1:-0}" "${omm:-0}" "${oms:-0}" "${rm0:-0}" "${rm1:-0}" "${rmm:-0}" "${rms:-0}" \
-  "$om_stream" "$rm_stream" "$om_sess" "$rm_sess" \
+  "$pace" "$PACED_SECS" "${ours_pmbit:-0}" "${ref_pmbit:-0}" "$ours_pcpu" "$ref_pcpu" "$MEM_STREAMS" "$MEM_SESSIONS" "$MEM_BYTES" \
+  "${om0:-0}" "${om1:-0}" "${omm:-0}" "${oms:-0}" "${omc:-0}" \
+  "${rm0:-0}" "${rm1:-0}" "${rmm:-0}" "${rms:-0}" "${rmc:-0}" \
+  "$om_stream" "$rm_stream" "$om_sess" "$rm_sess" "$om_carry" "$rm_carry" \
   >"$OUT/kcptun-bench.json"
 netns_finish
