@@ -292,14 +292,22 @@ kcp_crypt_tea_block(const uint32_t k[4], const uint8_t in[8], uint8_t out[8])
   }
 }
 
-/** The block cipher's forward direction on one block (CFB needs only it). */
+/** One block of a cipher's forward direction (CFB needs only it). */
+typedef void (*kcp_crypt_block_fn)(struct kcp_crypt *c, const uint8_t *in, uint8_t *out);
+
+/** AES's forward direction on one block (mbedTLS takes AES-NI when the CPU
+    has it). */
+static void
+kcp_crypt_aes_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
+{
+  mbedtls_aes_crypt_ecb(&c->u.aes, MBEDTLS_AES_ENCRYPT, in, out);
+}
+
+/** The other CFB ciphers' forward direction on one block. */
 static void
 kcp_crypt_block(struct kcp_crypt *c, const uint8_t *in, uint8_t *out)
 {
   switch (c->info->kind) {
-  case KCP_CRYPT_AES:
-    mbedtls_aes_crypt_ecb(&c->u.aes, MBEDTLS_AES_ENCRYPT, in, out);
-    break;
   case KCP_CRYPT_BLOWFISH:
     mbedtls_blowfish_crypt_ecb(&c->u.blowfish, MBEDTLS_BLOWFISH_ENCRYPT, in, out);
     break;
@@ -341,26 +349,28 @@ kcp_crypt_xor_block(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
  * block i); a trailing partial block is XORed with the next keystream
  * block. Encryption is a chain (each block needs the one before);
  * decryption takes a batch of keystream blocks from ciphertext it already
- * has. Safe in place (dst == src).
+ * has. Safe in place (dst == src). Inline, so that a caller passing a
+ * constant @p block and @p bs (AES, kcptun's default) gets a direct call
+ * and an unrolled XOR per block.
  */
-static void
-kcp_crypt_cfb(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t len,
-              int decrypt)
+static inline void
+kcp_crypt_cfb(struct kcp_crypt *c, kcp_crypt_block_fn block, size_t bs, uint8_t *dst,
+              const uint8_t *src, size_t len, int decrypt)
 {
   uint8_t ks[KCP_CRYPT_BATCH][16], prev[16];
-  size_t bs = c->bs, off = 0, i, n;
+  size_t off = 0, i, n;
 
   if (!decrypt) {
-    kcp_crypt_block(c, kcp_crypt_iv, ks[0]);
+    block(c, kcp_crypt_iv, ks[0]);
     for (; off + bs <= len; off += bs) {
       kcp_crypt_xor_block(dst + off, src + off, ks[0], bs);
-      kcp_crypt_block(c, dst + off, ks[0]);
+      block(c, dst + off, ks[0]);
     }
   } else {
     memcpy(prev, kcp_crypt_iv, bs);
     while (off + bs <= len) {
       for (n = 0; n < KCP_CRYPT_BATCH && off + (n + 1) * bs <= len; n++) {
-        kcp_crypt_block(c, n == 0 ? prev : src + off + (n - 1) * bs, ks[n]);
+        block(c, n == 0 ? prev : src + off + (n - 1) * bs, ks[n]);
       }
       memcpy(prev, src + off + (n - 1) * bs, bs);
       for (i = 0; i < n; i++) {
@@ -368,7 +378,7 @@ kcp_crypt_cfb(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t len,
       }
       off += n * bs;
     }
-    kcp_crypt_block(c, prev, ks[0]);
+    block(c, prev, ks[0]);
   }
   for (i = 0; off + i < len; i++) {
     dst[off + i] = (uint8_t)(src[off + i] ^ ks[0][i]);
@@ -419,8 +429,11 @@ kcp_crypt_apply(struct kcp_crypt *c, uint8_t *dst, const uint8_t *src, size_t le
       gcry_cipher_encrypt(c->u.gcry, dst, len, NULL, 0);
     }
     break;
+  case KCP_CRYPT_AES:
+    kcp_crypt_cfb(c, kcp_crypt_aes_block, 16, dst, src, len, decrypt);
+    break;
   default:
-    kcp_crypt_cfb(c, dst, src, len, decrypt);
+    kcp_crypt_cfb(c, kcp_crypt_block, c->bs, dst, src, len, decrypt);
     break;
   }
 }
