@@ -72,6 +72,7 @@
 #define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
 #define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
 #define KCP_SF_ACKS     0x20 /* ACKs kept back since acks_at: all sent next ms */
+#define KCP_SF_ACKWAIT  0x40 /* ACKs kept back since acks_at: sent within an interval */
 
 /** Wrap-safe "a is earlier than b" for sys_now() times. */
 #define KCP_BEFORE(a, b) ((s32_t)((u32_t)(a) - (u32_t)(b)) < 0)
@@ -130,6 +131,7 @@ struct kcp_pcb {
   u32_t timer_due;
   u8_t timer_armed;
   u8_t busy;                  /* inside one of its callbacks */
+  u8_t ack_nodelay;           /* kcp_set_ack_nodelay() */
   u8_t *msgbuf;
   u32_t msgbuf_len;
   struct kcp_stats st;        /* st.engine holds closed sessions only */
@@ -616,13 +618,17 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   struct kcp_pcb *pcb = s->pcb;
   u32_t wake = kcp_deadline(s);
 
-  if (ikcp_waitsnd(s->kcp) > 0 || (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS))) {
+  if (ikcp_waitsnd(s->kcp) > 0 ||
+      (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS | KCP_SF_ACKWAIT))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
     if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
       t = now + 1;
     }
     if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
       t = s->acks_at + 1;
+    }
+    if ((s->flags & KCP_SF_ACKWAIT) && KCP_BEFORE(s->acks_at + s->kcp->interval, t)) {
+      t = s->acks_at + s->kcp->interval;
     }
     if (KCP_BEFORE(t, wake)) {
       wake = t;
@@ -637,7 +643,11 @@ kcp_schedule(struct kcp_session *s, u32_t now)
 /* Flushes the engine when input, a consumed message or a write left
    something to send (ACKs, a window update, data). After input (batch) it
    may keep ACKs back, but none for longer than until the next millisecond:
-   then, or on a flush without batch, they all go. */
+   then, or on a flush without batch, they all go. Without ack_nodelay, an
+   input that freed no send space and left no new data to send flushes
+   nothing: its ACKs go with the next flush, at the latest one engine
+   interval after the first was kept, as kcp-go's go with its interval
+   flush, many to a datagram. */
 static void
 kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
@@ -645,6 +655,16 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
     return;
   }
   s->flags &= (u8_t)~KCP_SF_FLUSH;
+  if (batch && !s->pcb->ack_nodelay && !(s->flags & KCP_SF_ACKS) &&
+      s->kcp->snd_una == s->seen_una && ikcp_sndqlen(s->kcp) == 0 &&
+      !((s->flags & KCP_SF_ACKWAIT) && !KCP_BEFORE(now, s->acks_at + s->kcp->interval))) {
+    if (!(s->flags & KCP_SF_ACKWAIT)) {
+      s->flags |= KCP_SF_ACKWAIT;
+      s->acks_at = now;
+    }
+    return;
+  }
+  s->flags &= (u8_t)~KCP_SF_ACKWAIT;
   if (!batch || ((s->flags & KCP_SF_ACKS) && s->acks_at != now)) {
     s->flags &= (u8_t)~KCP_SF_ACKS;
     ikcp_flush(s->kcp);
@@ -694,7 +714,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
-  if (s->flags & KCP_SF_ACKS) {
+  if (s->flags & (KCP_SF_ACKS | KCP_SF_ACKWAIT)) {
     s->flags |= KCP_SF_FLUSH;
   }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
@@ -1253,6 +1273,7 @@ kcp_new(void)
   pcb->st.share = KCP_DEFAULT_BUDGET;
   pcb->stall_ms = KCP_DEFAULT_STALL_MS;
   pcb->source_max = 0xffffffffUL;
+  pcb->ack_nodelay = 1;
   pcb->share_at = sys_now();
   udp_recv(pcb->udp, kcp_udp_recv, pcb);
   return pcb;
@@ -1400,6 +1421,21 @@ kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms)
   LWIP_ASSERT_CORE_LOCKED();
   LWIP_ERROR("kcp_set_stall: invalid pcb", pcb != NULL, return;);
   pcb->stall_ms = LWIP_MAX(1, LWIP_MIN(stall_ms, 0x3fffffffUL));
+}
+
+/**
+ * Whether an input that only calls for ACKs flushes them at once (1, the
+ * default: lowest latency) or leaves them to the engine's next interval
+ * flush (0: kcp-go's and kcptun's default, acknodelay off), which sends a
+ * fraction of the datagrams when the data flows one way. Input that frees
+ * send space, or finds data to send, flushes either way.
+ */
+void
+kcp_set_ack_nodelay(struct kcp_pcb *pcb, int nodelay)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  LWIP_ERROR("kcp_set_ack_nodelay: invalid pcb", pcb != NULL, return;);
+  pcb->ack_nodelay = nodelay != 0;
 }
 
 /**

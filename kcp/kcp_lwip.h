@@ -177,6 +177,7 @@ void  kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments);
 void  kcp_set_budget(struct kcp_pcb *pcb, u32_t segments);
 void  kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms);
 void  kcp_set_source_max(struct kcp_pcb *pcb, u32_t sessions);
+void  kcp_set_ack_nodelay(struct kcp_pcb *pcb, int nodelay);
 err_t kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
                   IUINT32 conv, struct kcp_session **out);
 void  kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st);

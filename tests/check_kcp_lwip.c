@@ -729,6 +729,87 @@ START_TEST(test_ack_hold_bound)
 }
 END_TEST
 
+/* A sink: takes every message, answers nothing. */
+static u32_t t_sink_msgs;
+
+static err_t
+t_sink_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(s);
+  LWIP_UNUSED_ARG(data);
+  LWIP_UNUSED_ARG(len);
+  t_sink_msgs++;
+  return ERR_OK;
+}
+
+static err_t
+t_sink_accept(void *arg, struct kcp_session *s, err_t err)
+{
+  LWIP_UNUSED_ARG(arg);
+  LWIP_UNUSED_ARG(err);
+  ikcp_profile(kcp_session_ikcp(s), "fast3");
+  kcp_recv(s, t_sink_recv);
+  return ERR_OK;
+}
+
+/* kcp_set_ack_nodelay(): three messages 2 ms apart reach a sink, which has
+   nothing to send back. By default each is acked the moment it arrives;
+   with ack_nodelay off the ACKs wait for the engine's next tick (fast3:
+   every 10 ms), so they leave later, within one interval, and share. */
+static void
+t_sink_acks(int nodelay, u32_t ack_at[3], u32_t arrive[3])
+{
+  int i;
+
+  t_setup();
+  t_sink_msgs = 0;
+  t_server_start(16, 10000, 0);
+  kcp_accept(t_srv, t_sink_accept);
+  kcp_set_ack_nodelay(t_srv, nodelay);
+  t_client_open(0, 0xae, T_PORT, 60000);
+  for (i = 0; i < 3; i++) {
+    ck_assert_int_eq(t_client_write(0, (u32_t)i, 100), ERR_OK);
+    t_run(2);
+  }
+  t_run(40);
+  ck_assert_uint_eq(t_sink_msgs, 3);
+  for (i = 0; i < 3; i++) {
+    arrive[i] = t_seg_time(t_wire.log[0].sport, IKCP_CMD_PUSH, (u32_t)i) + T_DELAY;
+    ack_at[i] = t_seg_time(T_PORT, IKCP_CMD_ACK, (u32_t)i);
+    ck_assert_msg(ack_at[i] != 0xffffffffUL, "sn %d (arrived at %u) never acked, %u segments logged",
+                  i, (unsigned)arrive[i], (unsigned)t_wire.nlog);
+  }
+}
+
+START_TEST(test_ack_nodelay_default)
+{
+  u32_t ack_at[3], arrive[3];
+  int i;
+
+  t_sink_acks(1, ack_at, arrive);
+  for (i = 0; i < 3; i++) {
+    ck_assert_uint_eq(ack_at[i], arrive[i]);
+  }
+}
+END_TEST
+
+START_TEST(test_ack_nodelay_off)
+{
+  u32_t ack_at[3], arrive[3];
+  int i, late = 0;
+
+  t_sink_acks(0, ack_at, arrive);
+  for (i = 0; i < 3; i++) {
+    ck_assert_msg(ack_at[i] >= arrive[i] && ack_at[i] <= arrive[i] + 10,
+                  "sn %d: arrived at %u, acked at %u", i, (unsigned)arrive[i], (unsigned)ack_at[i]);
+    late += ack_at[i] != arrive[i];
+  }
+  ck_assert_int_ge(late, 2);
+  ck_assert(ack_at[0] == ack_at[1] || ack_at[1] == ack_at[2]);
+}
+END_TEST
+
 /* The pcb's one timer follows its earliest session: a write outside a
    callback re-arms it to now (the data leaves in the same millisecond, not
    at the idle deadline it was armed for); when it fires for one session
@@ -1181,6 +1262,8 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_connect_idle);
   tcase_add_test(tc, test_ack_hold);
   tcase_add_test(tc, test_ack_hold_bound);
+  tcase_add_test(tc, test_ack_nodelay_default);
+  tcase_add_test(tc, test_ack_nodelay_off);
   tcase_add_test(tc, test_timer_rearm);
   tcase_add_test(tc, test_setcc_by_name);
   tcase_add_test(tc, test_codec_echo);

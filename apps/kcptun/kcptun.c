@@ -740,6 +740,7 @@ kcptun_pcb_new(void)
 
   if (pcb != NULL) {
     kcp_set_codec(pcb, kcptun_codec);
+    kcp_set_ack_nodelay(pcb, kcptun_cfg.acknodelay);
     kcp_set_max_sessions(pcb, kcptun_cfg.max_sessions);
     kcp_set_idle(pcb, 3 * kcptun_cfg.keepalive * 1000);
     kcp_set_sndq_max(pcb, LWIP_MAX(KCP_DEFAULT_SNDQ_MAX, 2 * (u32_t)kcptun_cfg.sndwnd));

@@ -65,6 +65,7 @@ struct kcptun_config {
   int mtu;               /**< 1350 */
   int sndwnd, rcvwnd;    /**< server 1024, 1024; client 128, 512 (0: the role's) */
   int nocomp;            /**< 0: snappy framed compression on */
+  int acknodelay;        /**< 0: ACKs wait for the next interval's flush */
   int smuxver;           /**< 1 or 2 */
   u32_t smuxbuf;         /**< 4194304: session receive buffer (v1 bound) */
   u32_t streambuf;       /**< 2097152: version 2 stream window */

@@ -13,7 +13,7 @@
 
 /** Keys kcptun knows that change nothing kcptun's peers can see. */
 static const char *const kcptun_json_ignored[] = {
-  "dscp", "sockbuf", "acknodelay", "pprof", "quiet", "log", "snmplog", "snmpperiod", NULL
+  "dscp", "sockbuf", "pprof", "quiet", "log", "snmplog", "snmpperiod", NULL
 };
 
 static int
@@ -50,6 +50,10 @@ kcptun_json_set(struct kcptun_config *cfg, const char *key, struct json_object *
   case json_type_boolean:
     if (strcmp(key, "nocomp") == 0) {
       cfg->nocomp = json_object_get_boolean(val);
+      return 0;
+    }
+    if (strcmp(key, "acknodelay") == 0) {
+      cfg->acknodelay = json_object_get_boolean(val);
       return 0;
     }
     if (strcmp(key, "tcp") == 0 && !json_object_get_boolean(val)) {

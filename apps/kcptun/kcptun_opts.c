@@ -46,7 +46,7 @@ static const struct kcptun_opt_num kcptun_nums[] = {
 };
 
 const struct kcptun_opt_name kcptun_opt_names[] = {
-  {"listen", 1}, {"target", 1}, {"remote", 1}, {"local", 1}, {"mode", 1}, {"nocomp", 0},
+  {"listen", 1}, {"target", 1}, {"remote", 1}, {"local", 1}, {"mode", 1}, {"nocomp", 0}, {"acknodelay", 0},
   {"crypt", 1}, {"key", 1}, {"datashard", 1}, {"ds", 1}, {"parityshard", 1}, {"ps", 1},
   {"nodelay", 1}, {"interval", 1}, {"resend", 1}, {"nc", 1}, {"mtu", 1},
   {"sndwnd", 1}, {"rcvwnd", 1}, {"smuxver", 1}, {"smuxbuf", 1},
@@ -123,6 +123,10 @@ kcptun_opts_set(struct kcptun_config *cfg, const char *name, const char *value,
 
   if (strcmp(name, "nocomp") == 0) {
     cfg->nocomp = 1;
+    return 0;
+  }
+  if (strcmp(name, "acknodelay") == 0) {
+    cfg->acknodelay = 1;
     return 0;
   }
   if (value == NULL) {

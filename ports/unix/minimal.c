@@ -159,7 +159,7 @@ static const struct option minimal_longopts[] = {
 /** Prefix of the kcptun settings on our command line. */
 #define MINIMAL_KCPTUN_PREFIX "kcptun-"
 /** Room for minimal_longopts plus one --kcptun-NAME per kcptun setting. */
-#define MINIMAL_MAX_OPTS 64
+#define MINIMAL_MAX_OPTS 128
 
 /** minimal_longopts, then --kcptun-NAME for each of kcptun_opt_names. */
 static struct option minimal_allopts[MINIMAL_MAX_OPTS];
@@ -182,6 +182,8 @@ minimal_build_opts(void)
     minimal_allopts[n].flag = NULL;
     minimal_allopts[n].val = OPT_KCPTUN;
   }
+  /* An option left out would be refused as unknown: never silently. */
+  LWIP_ASSERT("MINIMAL_MAX_OPTS holds every option", kcptun_opt_names[i].name == NULL);
 }
 
 /** What the KCP echo takes for @p field, from its own limits and the
@@ -315,6 +317,8 @@ minimal_usage(FILE *out)
     "      --kcptun-mtu N           (1350) --kcptun-sndwnd N --kcptun-rcvwnd N\n"
     "                               (server 1024 1024, client 128 512)\n"
     "      --kcptun-nocomp          no snappy compression (on by default)\n"
+    "      --kcptun-acknodelay      ACK every datagram at once (off: with the\n"
+    "                               next interval's flush, as kcptun)\n"
     "      --kcptun-smuxver N       smux version 1 or 2 (1)\n"
     "      --kcptun-smuxbuf B       (4194304) --kcptun-streambuf B (2097152)\n"
     "      --kcptun-keepalive SEC   NOP period; 3 silent periods close (10)\n"
