@@ -687,6 +687,11 @@ int ikcp_sndqlen(const ikcpcb *kcp)
   return (int)ikcp_min(kcp->nsnd_que, INT_MAX);
 }
 
+int ikcp_ackqlen(const ikcpcb *kcp)
+{
+  return (int)ikcp_min(kcp->nacks, INT_MAX);
+}
+
 int ikcp_setmtu(ikcpcb *kcp, int mtu)
 {
   if (mtu < IKCP_MTU_MIN || mtu < IKCP_OVERHEAD) {

@@ -9,6 +9,7 @@
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
  * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_trim(),
  * ikcp_flush_batch(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
+ * ikcp_ackqlen(),
  * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E*
  * codes and two congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic,
  * the default, and ikcp_cc_bbr) with ikcp_cc_find().
@@ -416,6 +417,9 @@ int ikcp_is_dead(const ikcpcb *kcp);
  * ikcp_setsndqmax() caps.
  */
 int ikcp_sndqlen(const ikcpcb *kcp);
+
+/** ACKs waiting for the next flush. */
+int ikcp_ackqlen(const ikcpcb *kcp);
 
 /** Set the flush interval (10..5000 ms). */
 int ikcp_interval(ikcpcb *kcp, int interval);

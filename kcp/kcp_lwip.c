@@ -640,14 +640,26 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   kcp_timer_arm(pcb);
 }
 
+/* How many ACKs kept back go at once: a datagram full of them, or a
+   quarter of the window the session advertises if that is less, so that a
+   sender with a window of that size or more is never stalled waiting for
+   them. */
+static u32_t
+kcp_ack_batch(const struct kcp_session *s)
+{
+  u32_t wnd = LWIP_MIN(s->kcp->rcv_wnd, s->pcb->st.share);
+
+  return LWIP_MAX(1, LWIP_MIN(s->kcp->mtu / IKCP_OVERHEAD, wnd / 4));
+}
+
 /* Flushes the engine when input, a consumed message or a write left
    something to send (ACKs, a window update, data). After input (batch) it
    may keep ACKs back, but none for longer than until the next millisecond:
    then, or on a flush without batch, they all go. Without ack_nodelay, an
    input that freed no send space and left no new data to send flushes
    nothing: its ACKs go with the next flush, at the latest one engine
-   interval after the first was kept, as kcp-go's go with its interval
-   flush, many to a datagram. */
+   interval after the first was kept (as kcp-go's go with its interval
+   flush) or as soon as kcp_ack_batch() of them wait. */
 static void
 kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
@@ -657,6 +669,7 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
   s->flags &= (u8_t)~KCP_SF_FLUSH;
   if (batch && !s->pcb->ack_nodelay && !(s->flags & KCP_SF_ACKS) &&
       s->kcp->snd_una == s->seen_una && ikcp_sndqlen(s->kcp) == 0 &&
+      (u32_t)ikcp_ackqlen(s->kcp) < kcp_ack_batch(s) &&
       !((s->flags & KCP_SF_ACKWAIT) && !KCP_BEFORE(now, s->acks_at + s->kcp->interval))) {
     if (!(s->flags & KCP_SF_ACKWAIT)) {
       s->flags |= KCP_SF_ACKWAIT;
@@ -1425,10 +1438,12 @@ kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms)
 
 /**
  * Whether an input that only calls for ACKs flushes them at once (1, the
- * default: lowest latency) or leaves them to the engine's next interval
- * flush (0: kcp-go's and kcptun's default, acknodelay off), which sends a
- * fraction of the datagrams when the data flows one way. Input that frees
- * send space, or finds data to send, flushes either way.
+ * default: lowest latency) or keeps them (0: kcp-go's and kcptun's
+ * default, acknodelay off) until a datagram's worth (or a quarter of the
+ * advertised window) waits, or for one engine interval at most, which
+ * sends a fraction of the datagrams when the data flows one way without
+ * stalling the sender. Input that frees send space, or finds data to
+ * send, flushes either way.
  */
 void
 kcp_set_ack_nodelay(struct kcp_pcb *pcb, int nodelay)
