@@ -14,6 +14,10 @@
 # ./minimal --kcp-cc classic (the default) and --kcp-cc bbr, back to back;
 # bbr's aggregate goodput as a ratio of classic's.
 #
+# One session's window: a single kcp_client session at --wnd 1024 and at
+# --wnd 128 (the sweep's), clean link, back to back twice (WND_RUNS);
+# the mean goodput at 1024 as a ratio of the mean at 128.
+#
 # Robustness rows: tests/tap_kcp_pin.sh at full size (1024 pinning
 # sessions: peak RSS and RSS after) and tests/tap_kcp_lockout.sh (slowest
 # first round trip of a new client while the table is full).
@@ -50,7 +54,7 @@ sweep_run() {
     return 1
   fi
   nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
-    --interval 0 --duration "$SECS" --timeout 30 $S >"$j" 2>"$TAP_TMP/err"
+    --interval 0 --duration "$SECS" --timeout 30 ${CLIENT_ARGS:-} $S >"$j" 2>"$TAP_TMP/err"
   stop_minimal >/dev/null
   if [ -z "$(jget throughput_bps "$j")" ] || [ "$(jget data_segs "$j")" = 0 ]; then
     echo "kcp-sessions: loss $loss, $n sessions $*: no report ($(head -c 300 "$TAP_TMP/err"))"
@@ -101,6 +105,26 @@ ccx() { awk -v a="${ccbps[$1-bbr]:-}" -v b="${ccbps[$1-classic]:-}" 'BEGIN { if 
 ccx0=$(ccx 0); ccx2=$(ccx 2)
 printf 'server on bbr / on classic, 10 sessions: clean %sx, 2 %% loss %sx\n\n' "$ccx0" "$ccx2"
 
+# One session at window 1024 against window 128, alternating so that the
+# machine's other load falls on both alike.
+printf '%-6s %10s %9s\n' wnd Mbit/s p99_ms
+declare -A wndsum=([128]=0 [1024]=0) wndn=([128]=0 [1024]=0)
+wnd_rows=()
+for ((i = 0; i < ${WND_RUNS:-2}; i++)); do
+  for w in 128 1024; do
+    j=$TAP_TMP/wnd-$w-$i.json
+    CLIENT_ARGS="--wnd $w" sweep_run 0 1 "$j" || { rc=1; continue; }
+    b=$(jget throughput_bps "$j")
+    wndsum[$w]=$(awk -v a="${wndsum[$w]}" -v b="$b" 'BEGIN { printf "%.0f", a + b }')
+    wndn[$w]=$((wndn[$w] + 1))
+    awk -v w="$w" -v b="$b" -v p="$(jget rtt_p99_ms "$j")" 'BEGIN { printf "%-6s %10.1f %9.1f\n", w, b / 1e6, p }'
+    wnd_rows+=("$(printf '{"wnd":%s,"goodput_bps":%s,"rtt_p99_ms":%s}' "$w" "$b" "$(jget rtt_p99_ms "$j")")")
+  done
+done
+wndx=$(awk -v a="${wndsum[1024]}" -v na="${wndn[1024]}" -v b="${wndsum[128]}" -v nb="${wndn[128]}" \
+  'BEGIN { if (na == 0 || nb == 0 || b == 0) print "null"; else printf "%.3f", (a / na) / (b / nb) }')
+printf 'one session, window 1024 / window 128: %sx\n\n' "$wndx"
+
 pin=$(SESSIONS=1024 tests/tap_kcp_pin.sh)
 echo "$pin" | grep -E '^(PASS|FAIL)'
 peak=$(echo "$pin" | sed -n 's/.*peak RSS \([0-9]*\) kB.*/\1/p' | head -n 1)
@@ -118,6 +142,9 @@ printf 'pinning 1024 sessions: peak RSS %s kB, after %s kB; new client in a full
   printf '],"cc_runs":['
   (IFS=,; printf '%s' "${cc_rows[*]}")
   printf '],"cc_bbr_x_classic_clean":%s,"cc_bbr_x_classic_loss2":%s' "$ccx0" "$ccx2"
+  printf ',"wnd_runs":['
+  (IFS=,; printf '%s' "${wnd_rows[*]}")
+  printf '],"wnd1024_x_wnd128":%s' "$wndx"
   printf ',"pin_sessions":1024,"pin_peak_rss_kb":%s,"pin_after_rss_kb":%s,"lockout_max_rtt_ms":%s,"robust_failed":%s}\n' \
     "${peak:-null}" "${after:-null}" "${lockms:-null}" "$fails"
 } >"$OUT/kcp-sessions.json"
