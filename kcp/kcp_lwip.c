@@ -89,7 +89,6 @@ struct kcp_session {
   u16_t remote_port;
   u8_t flags;
   u32_t heap_idx;
-  u32_t wake;                 /* sys_now() time of the next service */
   struct kcp_session *lprev;  /* progress list: least recent progress first */
   struct kcp_session *lnext;
   u8_t list;                  /* KCP_LIST_NEW or KCP_LIST_GOING */
@@ -106,6 +105,15 @@ struct kcp_session {
   struct kcp_codec_link *link;  /* the codec's state for this peer, or NULL */
 };
 
+/* A heap entry: a session and its next wake-up (sys_now() time), kept
+   beside the pointer so that a sift compares within the heap's own array
+   instead of reaching into a session per comparison (a cache miss each,
+   with many sessions). */
+struct kcp_heap_ent {
+  u32_t wake;
+  struct kcp_session *s;
+};
+
 struct kcp_pcb {
   struct udp_pcb *udp;
   void *arg;
@@ -113,7 +121,7 @@ struct kcp_pcb {
   struct kcp_session **buckets;
   u32_t nbuckets;             /* a power of two */
   u32_t hash_seed;
-  struct kcp_session **heap;
+  struct kcp_heap_ent *heap;
   u32_t heap_len;
   u32_t heap_cap;
   u32_t max_sessions;
@@ -256,53 +264,53 @@ kcp_hash_grow(struct kcp_pcb *pcb)
 }
 
 static void
-kcp_heap_place(struct kcp_pcb *pcb, struct kcp_session *s, u32_t i)
+kcp_heap_place(struct kcp_pcb *pcb, struct kcp_heap_ent e, u32_t i)
 {
-  pcb->heap[i] = s;
-  s->heap_idx = i;
+  pcb->heap[i] = e;
+  e.s->heap_idx = i;
 }
 
 static void
 kcp_heap_up(struct kcp_pcb *pcb, u32_t i)
 {
-  struct kcp_session *s = pcb->heap[i];
+  struct kcp_heap_ent e = pcb->heap[i];
   while (i > 0) {
     u32_t parent = (i - 1) / 2;
-    if (!KCP_BEFORE(s->wake, pcb->heap[parent]->wake)) {
+    if (!KCP_BEFORE(e.wake, pcb->heap[parent].wake)) {
       break;
     }
     kcp_heap_place(pcb, pcb->heap[parent], i);
     i = parent;
   }
-  kcp_heap_place(pcb, s, i);
+  kcp_heap_place(pcb, e, i);
 }
 
 static void
 kcp_heap_down(struct kcp_pcb *pcb, u32_t i)
 {
-  struct kcp_session *s = pcb->heap[i];
+  struct kcp_heap_ent e = pcb->heap[i];
   for (;;) {
     u32_t c = 2 * i + 1;
     if (c >= pcb->heap_len) {
       break;
     }
-    if (c + 1 < pcb->heap_len && KCP_BEFORE(pcb->heap[c + 1]->wake, pcb->heap[c]->wake)) {
+    if (c + 1 < pcb->heap_len && KCP_BEFORE(pcb->heap[c + 1].wake, pcb->heap[c].wake)) {
       c++;
     }
-    if (!KCP_BEFORE(pcb->heap[c]->wake, s->wake)) {
+    if (!KCP_BEFORE(pcb->heap[c].wake, e.wake)) {
       break;
     }
     kcp_heap_place(pcb, pcb->heap[c], i);
     i = c;
   }
-  kcp_heap_place(pcb, s, i);
+  kcp_heap_place(pcb, e, i);
 }
 
 /* Makes room for one more session in the heap; ERR_MEM leaves it as is. */
 static err_t
 kcp_heap_reserve(struct kcp_pcb *pcb)
 {
-  struct kcp_session **nh;
+  struct kcp_heap_ent *nh;
   u32_t cap;
 
   if (pcb->heap_len < pcb->heap_cap) {
@@ -312,7 +320,7 @@ kcp_heap_reserve(struct kcp_pcb *pcb)
   if (cap > KCP_TABLE_MAX) {
     return ERR_MEM;
   }
-  nh = (struct kcp_session **)mem_malloc((mem_size_t)(cap * sizeof(*nh)));
+  nh = (struct kcp_heap_ent *)mem_malloc((mem_size_t)(cap * sizeof(*nh)));
   if (nh == NULL) {
     return ERR_MEM;
   }
@@ -326,9 +334,13 @@ kcp_heap_reserve(struct kcp_pcb *pcb)
 }
 
 static void
-kcp_heap_insert(struct kcp_pcb *pcb, struct kcp_session *s)
+kcp_heap_insert(struct kcp_pcb *pcb, struct kcp_session *s, u32_t wake)
 {
-  kcp_heap_place(pcb, s, pcb->heap_len++);
+  struct kcp_heap_ent e;
+
+  e.wake = wake;
+  e.s = s;
+  kcp_heap_place(pcb, e, pcb->heap_len++);
   kcp_heap_up(pcb, s->heap_idx);
 }
 
@@ -336,20 +348,26 @@ static void
 kcp_heap_remove(struct kcp_pcb *pcb, struct kcp_session *s)
 {
   u32_t i = s->heap_idx;
-  struct kcp_session *last = pcb->heap[--pcb->heap_len];
-  if (last != s) {
+  struct kcp_heap_ent last = pcb->heap[--pcb->heap_len];
+  if (last.s != s) {
     kcp_heap_place(pcb, last, i);
     kcp_heap_up(pcb, i);
-    kcp_heap_down(pcb, last->heap_idx);
+    kcp_heap_down(pcb, last.s->heap_idx);
   }
 }
 
 static void
 kcp_heap_set(struct kcp_session *s, u32_t wake)
 {
-  s->wake = wake;
-  kcp_heap_up(s->pcb, s->heap_idx);
-  kcp_heap_down(s->pcb, s->heap_idx);
+  struct kcp_pcb *pcb = s->pcb;
+  u32_t old = pcb->heap[s->heap_idx].wake;
+
+  pcb->heap[s->heap_idx].wake = wake;
+  if (KCP_BEFORE(wake, old)) {
+    kcp_heap_up(pcb, s->heap_idx);
+  } else if (wake != old) {
+    kcp_heap_down(pcb, s->heap_idx);
+  }
 }
 
 /* Keeps the one sys_timeout at or before the heap's top. A later top (a
@@ -363,7 +381,7 @@ kcp_timer_arm(struct kcp_pcb *pcb)
   if (pcb->heap_len == 0) {
     return;
   }
-  due = pcb->heap[0]->wake;
+  due = pcb->heap[0].wake;
   if (pcb->release_due && KCP_BEFORE(pcb->released_at + KCP_RELEASE_MS, due)) {
     due = pcb->released_at + KCP_RELEASE_MS;
   }
@@ -800,7 +818,7 @@ kcp_share_level(const struct kcp_pcb *pcb, u32_t n)
   for (pass = 0; pass < 8; pass++) {
     u32_t rest = pcb->budget, left = n, next;
     for (i = 0; i < pcb->heap_len; i++) {
-      const struct kcp_session *s = pcb->heap[i];
+      const struct kcp_session *s = pcb->heap[i].s;
       if (kcp_active(s) && s->kcp->rcv_wnd < level) {
         rest -= s->kcp->rcv_wnd;
         left--;
@@ -827,7 +845,7 @@ kcp_share_update(struct kcp_pcb *pcb, u32_t now)
 
   pcb->share_at = now;
   for (i = 0; i < pcb->heap_len; i++) {
-    struct kcp_session *s = pcb->heap[i];
+    struct kcp_session *s = pcb->heap[i].s;
     if (s->kcp->stats.data_segs_in != s->seen_data) {
       s->seen_data = s->kcp->stats.data_segs_in;
       s->quiet = 0;
@@ -869,7 +887,7 @@ kcp_budget_enforce(struct kcp_pcb *pcb)
     struct kcp_session *stalled = NULL, *worst = NULL;
     u32_t i;
     for (i = 0; i < pcb->heap_len; i++) {
-      struct kcp_session *s = pcb->heap[i];
+      struct kcp_session *s = pcb->heap[i].s;
       if (s->flags & KCP_SF_BUSY) {
         continue;
       }
@@ -976,8 +994,8 @@ kcp_tmr(void *arg)
   if ((u32_t)(now - pcb->share_at) >= KCP_SHARE_MS) {
     kcp_share_update(pcb, now);
   }
-  while (budget-- > 0 && pcb->heap_len > 0 && !KCP_BEFORE(now, pcb->heap[0]->wake)) {
-    struct kcp_session *s = pcb->heap[0];
+  while (budget-- > 0 && pcb->heap_len > 0 && !KCP_BEFORE(now, pcb->heap[0].wake)) {
+    struct kcp_session *s = pcb->heap[0].s;
     if (!KCP_BEFORE(now, kcp_deadline(s))) {
       kcp_session_abort(s, ERR_TIMEOUT, (s->held > 0 && pcb->stall_ms < pcb->idle_ms) ?
                         &pcb->st.closed_stall : &pcb->st.closed_idle);
@@ -1022,13 +1040,12 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
   ip_addr_copy(s->remote_ip, *ip);
   s->remote_port = port;
   s->progress_at = now;
-  s->wake = now + pcb->idle_ms;
   pcb->st.sessions++;
   pcb->st.active++;
   pcb->st.share = LWIP_MAX(1, LWIP_MIN(pcb->st.share, pcb->budget / pcb->st.active));
   kcp_hash_grow(pcb);
   kcp_hash_insert(pcb, s);
-  kcp_heap_insert(pcb, s);
+  kcp_heap_insert(pcb, s, now + pcb->idle_ms);
   kcp_list_append(pcb, s, KCP_LIST_NEW);
   return s;
 }
@@ -1127,7 +1144,7 @@ kcp_codec_peer(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port)
     return s;
   }
   for (i = 0; i < pcb->heap_len; i++) {
-    s = pcb->heap[i];
+    s = pcb->heap[i].s;
     if (s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
       return s;
     }
@@ -1316,7 +1333,7 @@ kcp_remove(struct kcp_pcb *pcb)
   LWIP_ERROR("kcp_remove: invalid pcb", pcb != NULL, return;);
   LWIP_ASSERT("kcp_remove: called from a callback of this pcb", pcb->busy == 0);
   while (pcb->heap_len > 0) {
-    kcp_session_abort(pcb->heap[0], ERR_CLSD, NULL);
+    kcp_session_abort(pcb->heap[0].s, ERR_CLSD, NULL);
   }
   if (pcb->timer_armed) {
     sys_untimeout(kcp_tmr, pcb);
@@ -1509,7 +1526,7 @@ kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st)
   *st = pcb->st;
   for (i = 0; i < pcb->heap_len; i++) {
     IKCPSTATS es;
-    ikcp_getstats(pcb->heap[i]->kcp, &es);
+    ikcp_getstats(pcb->heap[i].s->kcp, &es);
     kcp_engine_add(&st->engine, &es);
   }
 }
