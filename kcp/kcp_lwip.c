@@ -205,7 +205,9 @@ kcp_lookup(const struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 c
 {
   struct kcp_session *s = pcb->buckets[kcp_hash(pcb, ip, port, conv) & (pcb->nbuckets - 1)];
   while (s != NULL) {
-    if (s->kcp->conv == conv && s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip)) {
+    /* the session's own fields first: another chain entry is then told
+       apart without reaching into its engine */
+    if (s->remote_port == port && ip_addr_cmp(&s->remote_ip, ip) && s->kcp->conv == conv) {
       return s;
     }
     s = s->hnext;
