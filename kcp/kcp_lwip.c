@@ -504,10 +504,11 @@ kcp_session_abort(struct kcp_session *s, err_t err, u32_t *count)
   kcp_session_free(s);
 }
 
-/* Sends one datagram to the session's peer from the caller's buffer by
-   reference (PBUF_REF): udp_sendto() puts the headers in a pbuf of their
-   own, and whatever keeps the datagram beyond this call (ARP queue,
-   loopback, a netif that queues) must copy it, as PBUF_NEEDS_COPY says. */
+/* Sends one datagram to the session's peer, copied from the caller's
+   buffer into one PBUF_RAM pbuf with room for every header in front: one
+   allocation per datagram where a reference (PBUF_REF) costs two (udp_sendto()
+   would chain a header pbuf of its own), and a frame in one piece for the
+   netif; the copy costs less than the allocation it saves. */
 static int
 kcp_send_dgram(struct kcp_session *s, const void *buf, int len)
 {
@@ -519,12 +520,12 @@ kcp_send_dgram(struct kcp_session *s, const void *buf, int len)
     pcb->st.send_err++;
     return -1;
   }
-  p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_REF);
+  p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
   if (p == NULL) {
     pcb->st.send_err++;
     return -1;
   }
-  p->payload = (void *)(uintptr_t)buf;
+  pbuf_take(p, buf, (u16_t)len);
   err = udp_sendto(pcb->udp, p, &s->remote_ip, s->remote_port);
   pbuf_free(p);
   if (err != ERR_OK) {
