@@ -7,7 +7,9 @@
 # its defaults, on a clean link and with --loss 2, SWEEP_SECONDS each
 # (10). Per run: aggregate goodput and its ratio to 1 session of the same
 # link, Jain's fairness index of the sessions' goodputs, p99 RTT and its
-# ratio to 1 session, and client retransmissions per data segment sent.
+# ratio to 1 session, client retransmissions per data segment sent, and
+# the server's CPU seconds (./minimal, all threads) per GB echoed: the cost
+# that this shared machine's noise in goodput hides least.
 # (SWEEP_RUNS overrides the list of session counts.)
 #
 # Congestion module of the server: 10 sessions on each link against
@@ -45,16 +47,20 @@ rows=()
 # sweep_run LOSS N JSON [ARGS...]: N bulk sessions of kcp_client against a
 # fresh ./minimal --loss LOSS ARGS (the sessions of the run before would
 # still be open, idle, and take places in the table); its report in JSON.
-# Fails, saying so, when there is no report.
+# Fails, saying so, when there is no report. SRV_CPU: the server's CPU
+# seconds over the run.
 sweep_run() {
-  local loss=$1 n=$2 j=$3
+  local loss=$1 n=$2 j=$3 t0
   shift 3
   if ! start_minimal "$ROBUST_LOG" --stats 0 --loss "$loss" "$@"; then
     echo "kcp-sessions: ./minimal --loss $loss $* does not answer"
     return 1
   fi
+  t0=$(proc_cpu_ticks "$MINIMAL_PID")
   nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
     --interval 0 --duration "$SECS" --timeout 30 ${CLIENT_ARGS:-} $S >"$j" 2>"$TAP_TMP/err"
+  SRV_CPU=$(awk -v a="$t0" -v b="$(proc_cpu_ticks "$MINIMAL_PID")" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.2f", (b - a) / hz }')
   stop_minimal >/dev/null
   if [ -z "$(jget throughput_bps "$j")" ] || [ "$(jget data_segs "$j")" = 0 ]; then
     echo "kcp-sessions: loss $loss, $n sessions $*: no report ($(head -c 300 "$TAP_TMP/err"))"
@@ -62,7 +68,10 @@ sweep_run() {
   fi
 }
 
-printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead
+# proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s %9s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead srv_s/GB
 for loss in 0 2; do
   base_bps=; base_p99=
   for n in $RUNS; do
@@ -73,14 +82,15 @@ for loss in 0 2; do
     [ -n "$base_bps" ] || { base_bps=$bps; base_p99=$p99; }
     row=$(awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain \
       -v r=$re -v s=$segs -v v="$(jget verified "$j")" -v t="$(jget sent "$j")" \
-      -v d="$(jget dead "$j")" -v rc="$(jget reconnects "$j")" 'BEGIN {
+      -v d="$(jget dead "$j")" -v rc="$(jget reconnects "$j")" -v c="$SRV_CPU" -v by="$(jget bytes "$j")" 'BEGIN {
         printf "{\"loss\":%s,\"sessions\":%s,\"goodput_bps\":%.0f,\"goodput_x1\":%.3f,\"jain\":%s,", l, n, b, b / bb, ja
         printf "\"rtt_p99_ms\":%s,\"rtt_p99_x1\":%.2f,\"retrans\":%s,\"data_segs\":%s,\"retrans_pct\":%.3f,", p, p / pb, r, s, 100 * r / s
-        printf "\"sent\":%s,\"verified\":%s,\"dead\":%s,\"reconnects\":%s}", t, v, d, rc }')
+        printf "\"sent\":%s,\"verified\":%s,\"dead\":%s,\"reconnects\":%s,", t, v, d, rc
+        printf "\"server_cpu_s\":%s,\"server_cpu_s_per_gb\":%.2f}", c, (by > 0 ? c / (by / 1e9) : 0) }')
     rows+=("$row")
     awk -v l=$loss -v n=$n -v b=$bps -v bb=$base_bps -v p=$p99 -v pb=$base_p99 -v ja=$jain -v r=$re -v s=$segs \
-      -v d="$(jget dead "$j")" \
-      'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f %5s\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s, d }'
+      -v d="$(jget dead "$j")" -v c="$SRV_CPU" -v by="$(jget bytes "$j")" \
+      'BEGIN { printf "%-5s %6s %10.1f %7.2f %6.3f %9.1f %7.2f %8.2f %5s %9.2f\n", l, n, b / 1e6, b / bb, ja, p, p / pb, 100 * r / s, d, (by > 0 ? c / (by / 1e9) : 0) }'
   done
 done
 
