@@ -7,7 +7,7 @@
 #
 # Checks: every echo verified, no session given up or reconnected, client
 # retransmissions under 3 % of the data segments it sent, the server's
-# share of its default budget (256 segments) among 100 sessions (2),
+# share of its default budget (512 segments) among 100 sessions (5),
 # Jain's fairness index of the sessions' goodputs at least 0.9.
 set -u
 . "$(dirname "$0")/lib/robust.sh"
@@ -38,8 +38,8 @@ check "many clients: no session given up or reconnected (dead $(jget dead "$OUT"
 re=$(jget retrans "$OUT"); segs=$(jget data_segs "$OUT")
 check "many clients: client retransmissions ${re:-?} < 3 % of ${segs:-?} data segments" \
   test -n "$re" -a -n "$segs" -a "$((${re:-1} * 100))" -lt "$((${segs:-0} * 3))"
-check "many clients: the server shares its budget (share $(mstat kcpecho: share) <= 256 / $CLIENTS)" \
-  test "$(mstat kcpecho: share)" -le $((256 / CLIENTS))
+check "many clients: the server shares its budget (share $(mstat kcpecho: share) <= 512 / $CLIENTS)" \
+  test "$(mstat kcpecho: share)" -le $((512 / CLIENTS))
 jain=$(jget jain "$OUT")
 check "many clients: Jain's fairness index ${jain:-?} >= 0.9 (per client bit/s min $(jget session_bps_min "$OUT"), median $(jget session_bps_median "$OUT"))" \
   awk -v j="${jain:-0}" 'BEGIN { exit !(j >= 0.9) }'
