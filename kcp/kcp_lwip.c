@@ -628,6 +628,14 @@ kcp_deadline(const struct kcp_session *s)
   return s->progress_at + (s->held > 0 ? LWIP_MIN(pcb->stall_ms, pcb->idle_ms) : pcb->idle_ms);
 }
 
+/* When ACKs kept back without ack_nodelay (KCP_SF_ACKWAIT) leave at the
+   latest: one engine interval after the first was kept. */
+static u32_t
+kcp_ackwait_due(const struct kcp_session *s)
+{
+  return s->acks_at + s->kcp->interval;
+}
+
 /* Next wake-up: the idle deadline, or sooner the engine's own when it has
    something to do. An idle session (nothing queued or in flight, nothing
    refused) is not woken every interval, and gives its engine's buffers
@@ -648,8 +656,8 @@ kcp_schedule(struct kcp_session *s, u32_t now)
     if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
       t = s->acks_at + 1;
     }
-    if ((s->flags & KCP_SF_ACKWAIT) && KCP_BEFORE(s->acks_at + s->kcp->interval, t)) {
-      t = s->acks_at + s->kcp->interval;
+    if ((s->flags & KCP_SF_ACKWAIT) && KCP_BEFORE(kcp_ackwait_due(s), t)) {
+      t = kcp_ackwait_due(s);
     }
     if (KCP_BEFORE(t, wake)) {
       wake = t;
@@ -673,14 +681,32 @@ kcp_ack_batch(const struct kcp_session *s)
   return LWIP_MAX(1, LWIP_MIN(s->kcp->mtu / IKCP_OVERHEAD, wnd / 4));
 }
 
+/* Whether, without ack_nodelay, the ACKs an input left may wait instead of
+   being flushed now: not when ACKs are already held for the next
+   millisecond, when the input freed send space or data waits to be sent
+   (a flush then carries them), when kcp_ack_batch() of them wait, or when
+   the wait began an interval ago. */
+static int
+kcp_acks_may_wait(const struct kcp_session *s, u32_t now)
+{
+  if (s->pcb->ack_nodelay || (s->flags & KCP_SF_ACKS)) {
+    return 0;
+  }
+  if (s->kcp->snd_una != s->seen_una || ikcp_sndqlen(s->kcp) > 0) {
+    return 0;
+  }
+  if ((u32_t)ikcp_ackqlen(s->kcp) >= kcp_ack_batch(s)) {
+    return 0;
+  }
+  return !(s->flags & KCP_SF_ACKWAIT) || KCP_BEFORE(now, kcp_ackwait_due(s));
+}
+
 /* Flushes the engine when input, a consumed message or a write left
    something to send (ACKs, a window update, data). After input (batch) it
    may keep ACKs back, but none for longer than until the next millisecond:
    then, or on a flush without batch, they all go. Without ack_nodelay, an
-   input that freed no send space and left no new data to send flushes
-   nothing: its ACKs go with the next flush, at the latest one engine
-   interval after the first was kept (as kcp-go's go with its interval
-   flush) or as soon as kcp_ack_batch() of them wait. */
+   input whose ACKs may wait (kcp_acks_may_wait()) flushes nothing: they go
+   with the next flush, as kcp-go's go with its interval flush. */
 static void
 kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
 {
@@ -688,10 +714,7 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
     return;
   }
   s->flags &= (u8_t)~KCP_SF_FLUSH;
-  if (batch && !s->pcb->ack_nodelay && !(s->flags & KCP_SF_ACKS) &&
-      s->kcp->snd_una == s->seen_una && ikcp_sndqlen(s->kcp) == 0 &&
-      (u32_t)ikcp_ackqlen(s->kcp) < kcp_ack_batch(s) &&
-      !((s->flags & KCP_SF_ACKWAIT) && !KCP_BEFORE(now, s->acks_at + s->kcp->interval))) {
+  if (batch && kcp_acks_may_wait(s, now)) {
     if (!(s->flags & KCP_SF_ACKWAIT)) {
       s->flags |= KCP_SF_ACKWAIT;
       s->acks_at = now;
