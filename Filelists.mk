@@ -46,6 +46,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/statsreport.c \
 	ports/unix/netif/linkemu.c \
 	ports/unix/netif/rxring.c \
+	ports/unix/netif/corecall.c \
 	ports/unix/netif/synguard.c \
 	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/tapif.c
@@ -122,7 +123,12 @@ CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
-CHECK_check_rxring_FILES := ports/unix/netif/rxring.c
+CHECK_check_rxring_FILES := ports/unix/netif/rxring.c ports/unix/netif/corecall.c
+# Work under the core lock from another thread: tcpip_thread woken only for
+# an earlier timer.
+CHECKTESTS += check_corecall
+LWIPCHECKTESTS += check_corecall
+CHECK_check_corecall_FILES := ports/unix/netif/corecall.c
 # The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
 CHECKTESTS += check_synguard
 LWIPCHECKTESTS += check_synguard

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "corecall.h"
 #include "rxring.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
@@ -87,11 +88,11 @@ t_teardown(void)
   close(t_stop_fd);
 }
 
-/* Puts frames 0..n-1 as tapif_reader() does; waits for room when full. */
-static void *
-t_producer(void *arg)
+/* Puts frames 0..n-1 as tapif_reader() does; waits for room when full.
+   A failure leaves its errno (or ECANCELED) in t_producer_result. */
+static void
+t_producer_put(u32_t n)
 {
-  u32_t n = *(const u32_t *)arg;
   u32_t i;
 
   for (i = 0; i < n; i++) {
@@ -99,7 +100,7 @@ t_producer(void *arg)
 
     if (p == NULL) {
       t_producer_result = ENOMEM;
-      return NULL;
+      return;
     }
     memcpy(p->payload, &i, sizeof(i));
     while (rxring_put(&t_ring, p) != ERR_OK) {
@@ -108,10 +109,21 @@ t_producer(void *arg)
       if (r != 0) {
         pbuf_free(p);
         t_producer_result = r;
-        return NULL;
+        return;
       }
     }
     __atomic_store_n(&t_put, i + 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+static void *
+t_producer(void *arg)
+{
+  u32_t n = *(const u32_t *)arg;
+
+  t_producer_put(n);
+  if (__atomic_load_n(&t_put, __ATOMIC_SEQ_CST) != n) {
+    return NULL;
   }
   while (rxring_kick(&t_ring) != ERR_OK) {
     usleep(1000);
@@ -228,6 +240,33 @@ START_TEST(test_mailbox_full_after_drain)
 }
 END_TEST
 
+static void
+t_drain_here(void *arg)
+{
+  rxring_drain_here((struct rxring *)arg);
+}
+
+/* A short burst, not kicked: the producer sees it unscheduled and delivers
+   it itself under the core lock, in order, with no drain message. */
+START_TEST(test_short_burst_delivered_here)
+{
+  struct corecall cc;
+  u32_t n = 5;
+
+  corecall_init(&cc);
+  ck_assert_uint_lt(n, RXRING_BUDGET);
+  t_producer_put(n);
+  ck_assert_uint_eq(rxring_unscheduled(&t_ring), n);
+  corecall_run(&cc, t_drain_here, &t_ring);
+  ck_assert_uint_eq(rxring_unscheduled(&t_ring), 0);
+  ck_assert_uint_eq(t_received(), n);
+  ck_assert_uint_eq(t_bad, 0);
+  LOCK_TCPIP_CORE();
+  rxring_close(&t_ring);
+  UNLOCK_TCPIP_CORE();
+}
+END_TEST
+
 static Suite *
 rxring_suite(void)
 {
@@ -239,6 +278,7 @@ rxring_suite(void)
   tcase_add_test(tc, test_order_through_full_ring);
   tcase_add_test(tc, test_stop_while_full_then_close);
   tcase_add_test(tc, test_mailbox_full_after_drain);
+  tcase_add_test(tc, test_short_burst_delivered_here);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -57,24 +57,16 @@ rxring_retry(void *arg)
 }
 
 /**
- * The drain message, run by tcpip_thread: hands up to RXRING_BUDGET frames
- * to lwIP, wakes a waiting producer once half the ring is free, and queues
- * itself again behind the mailbox's other messages if frames are left.
+ * Hands up to RXRING_BUDGET frames to lwIP, wakes a waiting producer once
+ * half the ring is free, and queues the drain message behind the mailbox's
+ * other messages if frames are left. Core lock held.
  */
 static void
-rxring_drain(void *arg)
+rxring_deliver(struct rxring *ring)
 {
-  struct rxring *ring = (struct rxring *)arg;
   u32_t tail = ring->tail;
   u32_t n;
 
-  LWIP_ASSERT_CORE_LOCKED();
-  RXRING_STORE(ring->scheduled, 0);
-  if (ring->closed) {
-    tcpip_callbackmsg_delete(ring->msg);
-    ring->msg = NULL;
-    return;
-  }
   for (n = 0; n < RXRING_BUDGET && tail != RXRING_LOAD(ring->head); n++) {
     struct pbuf *p = ring->slot[tail & RXRING_MASK];
 
@@ -87,6 +79,51 @@ rxring_drain(void *arg)
   if (tail != RXRING_LOAD(ring->head)) {
     rxring_retry(ring);
   }
+}
+
+/** The drain message, run by tcpip_thread. */
+static void
+rxring_drain(void *arg)
+{
+  struct rxring *ring = (struct rxring *)arg;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  RXRING_STORE(ring->scheduled, 0);
+  if (ring->closed) {
+    tcpip_callbackmsg_delete(ring->msg);
+    ring->msg = NULL;
+    return;
+  }
+  rxring_deliver(ring);
+}
+
+/**
+ * Producer thread, holding the core lock (corecall.h): deliver what the
+ * ring holds now, as a drain would, without a message to tcpip_thread.
+ * Frames beyond RXRING_BUDGET are left to a drain message, so one call
+ * never holds the lock for longer than a drain does.
+ */
+void
+rxring_drain_here(struct rxring *ring)
+{
+  LWIP_ASSERT_CORE_LOCKED();
+  if (!ring->closed) {
+    rxring_deliver(ring);
+  }
+}
+
+/**
+ * Frames queued with no drain message on its way for them (0 while one is
+ * queued or running); any thread. Few such frames are cheaper delivered by
+ * the producer itself (rxring_drain_here()) than by waking tcpip_thread.
+ */
+u32_t
+rxring_unscheduled(const struct rxring *ring)
+{
+  if (RXRING_LOAD(ring->scheduled) != 0) {
+    return 0;
+  }
+  return RXRING_LOAD(ring->head) - RXRING_LOAD(ring->tail);
 }
 
 /**

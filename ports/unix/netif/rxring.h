@@ -58,6 +58,8 @@ struct rxring {
 err_t rxring_init(struct rxring *ring, rxring_input_fn input, void *arg);
 err_t rxring_put(struct rxring *ring, struct pbuf *p);
 err_t rxring_kick(struct rxring *ring);
+u32_t rxring_unscheduled(const struct rxring *ring);
+void rxring_drain_here(struct rxring *ring);
 int rxring_wait_room(struct rxring *ring, int stop_fd);
 void rxring_close(struct rxring *ring);
 u32_t rxring_full_waits(const struct rxring *ring);

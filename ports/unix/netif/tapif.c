@@ -34,6 +34,12 @@
  *  poll()s; the core thread is kicked once for all of them. */
 #define TAPIF_READ_BURST 64
 
+/** Most frames the reader runs through lwIP itself, under the core lock,
+ *  when no drain is pending (corecall.h): a short burst costs no wake-up of
+ *  tcpip_thread, while a longer one goes to tcpip_thread, so that at high
+ *  rates reading and processing still run side by side on two cores. */
+#define TAPIF_INLINE_MAX 8
+
 /** Pause of the reader (ms) before it retries telling the core thread
  *  about queued frames, after tcpip_thread's mailbox was full. */
 #define TAPIF_KICK_RETRY_MS 1
@@ -96,6 +102,7 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
     return EINVAL;
   }
   strcpy(tap->name, cfg->name);
+  corecall_init(&tap->here);
   tap->emu_cfg = cfg->emu;
   tap->trace = cfg->trace;
   if (if_nametoindex(tap->name) == 0) {
@@ -306,10 +313,20 @@ tapif_fail(struct tapif *tap, int err)
   }
 }
 
-/** Reader thread: the only code outside the core thread. It allocates a
- *  PBUF_RAM pbuf (thread-safe with MEM_LIBC_MALLOC) and puts it in the
- *  receive ring; when the ring is full it waits for room, and frames back
- *  up in the kernel's tap queue. */
+/** Reader thread, under the core lock: the frames it just queued enter
+ *  lwIP here rather than through a message to tcpip_thread. */
+static void
+tapif_input_here(void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
+  rxring_drain_here(&tap->rx);
+}
+
+/** Reader thread. It allocates a PBUF_RAM pbuf (thread-safe with
+ *  MEM_LIBC_MALLOC) and puts it in the receive ring; when the ring is full
+ *  it waits for room, and frames back up in the kernel's tap queue. A short
+ *  burst with no drain pending it delivers itself, under the core lock. */
 static void *
 tapif_reader(void *arg)
 {
@@ -325,6 +342,7 @@ tapif_reader(void *arg)
     struct pbuf *p;
     ssize_t n;
     int burst;
+    u32_t queued;
     int timeout = rxring_kick(&tap->rx) == ERR_OK ? -1 : TAPIF_KICK_RETRY_MS;
 
     if (poll(fds, 2, timeout) < 0) {
@@ -344,7 +362,8 @@ tapif_reader(void *arg)
       tapif_fail(tap, EIO);
       break;
     }
-    /* every frame already queued (at most a burst), then one kick */
+    /* every frame already queued (at most a burst), then one kick or, for
+       a short burst with tcpip_thread idle, lwIP here */
     for (burst = 0; burst < TAPIF_READ_BURST; burst++) {
       n = read(tap->fd, frame_buf, sizeof(frame_buf));
       if (n < 0) {
@@ -375,6 +394,10 @@ tapif_reader(void *arg)
           return NULL;
         }
       }
+    }
+    queued = rxring_unscheduled(&tap->rx);
+    if (queued > 0 && queued <= TAPIF_INLINE_MAX) {
+      corecall_run(&tap->here, tapif_input_here, tap);
     }
   }
   return NULL;
@@ -411,9 +434,9 @@ tapif_start(struct tapif *tap)
   return err;
 }
 
-/** Stop and join the reader thread. The reader never takes the core lock
- *  and gives up waiting for room in the ring when told to stop, so the
- *  caller may hold the lock. */
+/** Stop and join the reader thread; the caller must not hold the core
+ *  lock, which the reader takes to deliver short bursts. A reader waiting
+ *  for room in the ring gives up when told to stop. */
 void
 tapif_stop(struct tapif *tap)
 {
@@ -480,6 +503,8 @@ tapif_counters(struct tapif *tap, struct counters *c)
   counters_add(c, "dropped", __atomic_load_n(&tap->rx_dropped, __ATOMIC_RELAXED));
   counters_add(c, "oversize", __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED));
   counters_add(c, "ring_full", rxring_full_waits(&tap->rx));
+  counters_add(c, "in_here", tap->here.runs);
+  counters_add(c, "core_wakes", tap->here.wakes);
   counters_add(c, "bogus_src", tap->rx_bogus);
   counters_add(c, "out", tap->tx_frames);
   counters_add(c, "bytes_out", tap->tx_bytes);

@@ -11,9 +11,11 @@
  *
  * Threads: one reader thread blocks on the tap and hands the frames to the
  * core thread through a receive ring (rxring.h: one message per burst
- * instead of one per frame). Everything else runs in the core thread:
- * counting, the pcap record, link emulation, ethernet_input() and
- * linkoutput. In the capture, a received frame is recorded before emulation
+ * instead of one per frame). A short burst that finds no drain pending the
+ * reader delivers itself under the core lock (corecall.h), which spares
+ * tcpip_thread a wake-up per burst at paced rates. Everything else runs in
+ * the core thread or under the core lock: counting, the pcap record, link
+ * emulation, ethernet_input() and linkoutput. In the capture, a received frame is recorded before emulation
  * and a sent frame after it, i.e. each frame as it was on the wire (a frame
  * lwIP sent that the emulation dropped is not in the file; one it
  * duplicated is there twice).
@@ -25,6 +27,7 @@
 #ifndef TAPIF_H
 #define TAPIF_H
 
+#include "corecall.h"
 #include "counters.h"
 #include "linkemu.h"
 #include "pcapdump.h"
@@ -75,6 +78,7 @@ struct tapif {
   int error;           /**< errno that stopped the reader, or 0 */
   struct linkemu emu;
   struct rxring rx;
+  struct corecall here; /**< the reader's own deliveries (under the core lock) */
   struct synguard syn;  /**< half-open TCP handshakes, core thread */
   struct ip6guard ip6;  /**< our IPv6 addresses against forged advertisements */
 };
