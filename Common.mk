@@ -7,7 +7,7 @@ CC      ?= gcc
 CXX     ?= g++
 PREFIX  ?= /usr/local
 # pkg-config packages, each with the Debian package that provides it.
-PKGS    := lwip libpcap check libgcrypt libsodium libisal snappy json-c
+PKGS    := lwip libpcap check libgcrypt libsodium libisal snappy json-c liburing
 PKG_DEB_lwip      := liblwip-dev
 PKG_DEB_libpcap   := libpcap-dev
 PKG_DEB_check     := check
@@ -16,9 +16,10 @@ PKG_DEB_libsodium := libsodium-dev
 PKG_DEB_libisal   := libisal-dev
 PKG_DEB_snappy    := libsnappy-dev
 PKG_DEB_json-c    := libjson-c-dev
+PKG_DEB_liburing  := liburing-dev
 # Every object of the tree may include these (the codec, the tunnel's snappy
-# and its JSON configuration).
-PKGS_BUILD := lwip mbedtls libgcrypt libsodium libisal snappy json-c
+# and its JSON configuration, the tap's io_uring).
+PKGS_BUILD := lwip mbedtls libgcrypt libsodium libisal snappy json-c liburing
 
 WARNFLAGS := -Wall -Wextra -Werror
 OPTFLAGS  ?= -O2 -g
@@ -28,6 +29,8 @@ CXXFLAGS  += $(OPTFLAGS) $(WARNFLAGS)
 LWIP_CFLAGS := $(shell pkg-config --cflags lwip 2>/dev/null)
 LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
+# io_uring: the tap's batched writes (ports/unix/netif/txbatch.c).
+URING_LIBS  := $(shell pkg-config --libs liburing 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)
 # mbedTLS's crypto library (libmbedtls-dev has no pkg-config file in 2.28).

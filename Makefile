@@ -51,8 +51,8 @@ $(VERSIONED): $(VERSIONH)
 $(VERSIONED): INCLUDES += -I$(BUILD)/include
 
 minimal: $(call objs,$(BUILD),$(UNIXFILES) $(APPFILES) $(KCPLWIPFILES) $(KCPFILES))
-	$(call pkg_need,libpcap)
-	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS) $(KCPTUN_JSON_LIBS)
+	$(call pkg_need,libpcap liburing)
+	$(CC) $(CFLAGS) -o $@ $^ $(LWIP_LIBS) $(PCAP_LIBS) $(URING_LIBS) $(CODEC_LIBS) $(SNAPPYFRAME_LIBS) $(KCPTUN_JSON_LIBS)
 
 kcp_client: $(call objs,$(BUILD),$(CLIENTFILES) $(KCPFILES))
 	$(CC) $(CFLAGS) -o $@ $^ $(CODEC_LIBS) -lm

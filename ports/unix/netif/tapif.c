@@ -144,17 +144,91 @@ tapif_deliver_in(struct pbuf *p, void *arg)
   }
 }
 
-/** A surviving sent frame goes on the wire, and into the capture. p may be
- *  a chain (lwIP's own pbufs, on a transparent link): it is written with
- *  one writev(), and flattened first only for the capture or the trace. */
+/** Write the batch of sent frames now, and count what became of them. */
+static void
+tapif_tx_submit(struct tapif *tap)
+{
+  struct txbatch_result res = { 0, 0, 0 };
+
+  if (txbatch_queued(&tap->tx) == 0) {
+    return;
+  }
+  txbatch_submit(&tap->tx, &res);
+  tap->tx_frames += res.frames;
+  tap->tx_bytes += res.bytes;
+  tap->tx_errors += res.errors;
+}
+
+/** The message the first frame of a batch posted: the core thread is done
+ *  with what it was doing, so the batch goes. After tapif_shutdown() it
+ *  only frees itself. */
+static void
+tapif_tx_flush(void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  tap->tx_scheduled = 0;
+  if (tap->closed) {
+    tcpip_callbackmsg_delete(tap->tx_msg);
+    tap->tx_msg = NULL;
+    return;
+  }
+  tapif_tx_submit(tap);
+}
+
+/** Queue the frame in the batch (submitting a full one first) and make
+ *  sure the batch goes once the core thread's current message is done (at
+ *  once if tcpip_thread's mailbox is full).
+ *  @return the frame's flat copy for the capture, or NULL: not queued */
+static const u8_t *
+tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
+{
+  const u8_t *frame = txbatch_put(&tap->tx, p);
+
+  if (frame == NULL && txbatch_queued(&tap->tx) > 0) {
+    tapif_tx_submit(tap);
+    frame = txbatch_put(&tap->tx, p);
+  }
+  if (frame != NULL && !tap->tx_scheduled) {
+    if (tcpip_callbackmsg_trycallback(tap->tx_msg) == ERR_OK) {
+      tap->tx_scheduled = 1;
+    } else {
+      tapif_tx_submit(tap);
+    }
+  }
+  return frame;
+}
+
+/** A surviving sent frame goes on the wire, and into the capture: into the
+ *  batch, or where that is not set up (or failed), with one writev() of its
+ *  own. p may be a chain (lwIP's own pbufs, on a transparent link): the
+ *  batch copies it flat; writev() takes it as it is, and it is flattened
+ *  first only for the capture or the trace. */
 static void
 tapif_deliver_out(struct pbuf *p, void *arg)
 {
   struct tapif *tap = (struct tapif *)arg;
   struct iovec iov[TAPIF_TX_IOV];
   const struct pbuf *q;
+  const u8_t *frame;
   int n = 0;
 
+  if (txbatch_ready(&tap->tx)) {
+    frame = tapif_tx_queue(tap, p);
+    if (frame == NULL) {
+      tap->tx_errors++;
+    } else {
+      if (tap->pcap != NULL) {
+        pcapdump_frame(tap->pcap, frame, p->tot_len);
+      }
+      if (tap->trace) {
+        tapif_trace(tap, "out", frame, p->tot_len);
+      }
+    }
+    pbuf_free(p);
+    return;
+  }
   if (p->next != NULL && (tap->pcap != NULL || tap->trace || pbuf_clen(p) > TAPIF_TX_IOV)) {
     struct pbuf *flat = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
 
@@ -273,6 +347,11 @@ tapif_netif_init(struct netif *netif)
   if (err != ERR_OK) {
     linkemu_deinit(&tap->emu);
     return err;
+  }
+  /* Without io_uring (or its message) every frame is written on its own. */
+  tap->tx_msg = tcpip_callbackmsg_new(tapif_tx_flush, tap);
+  if (tap->tx_msg == NULL || txbatch_init(&tap->tx, tap->fd) != 0) {
+    txbatch_deinit(&tap->tx);
   }
   synguard_init(&tap->syn, tapif_deliver_in, tap);
   ip6guard_start(&tap->ip6, netif);
@@ -471,6 +550,12 @@ tapif_shutdown(struct tapif *tap)
     netif_set_down(tap->netif);
     rxring_close(&tap->rx);
     linkemu_deinit(&tap->emu);
+    tapif_tx_submit(tap);
+    txbatch_deinit(&tap->tx);
+    if (tap->tx_msg != NULL && !tap->tx_scheduled) {
+      tcpip_callbackmsg_delete(tap->tx_msg);
+      tap->tx_msg = NULL;
+    }
   }
   tapif_close_fds(tap);
 }

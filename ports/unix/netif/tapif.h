@@ -15,10 +15,13 @@
  * reader delivers itself under the core lock (corecall.h), which spares
  * tcpip_thread a wake-up per burst at paced rates. Everything else runs in
  * the core thread or under the core lock: counting, the pcap record, link
- * emulation, ethernet_input() and linkoutput. In the capture, a received frame is recorded before emulation
- * and a sent frame after it, i.e. each frame as it was on the wire (a frame
- * lwIP sent that the emulation dropped is not in the file; one it
- * duplicated is there twice).
+ * emulation, ethernet_input() and linkoutput. Sent frames are written in
+ * batches (txbatch.h): the first frame of a batch posts a message behind
+ * the core thread's current one (a drain of the receive ring, a timer),
+ * which writes them all with one system call. In the capture, a received
+ * frame is recorded before emulation and a sent frame after it, i.e. each
+ * frame as it was on the wire (a frame lwIP sent that the emulation dropped
+ * is not in the file; one it duplicated is there twice).
  *
  * If the tap goes away under us (ip link del), the reader records the error
  * and makes tapif_fail_fd() readable; see tapif_error(). The application
@@ -34,9 +37,11 @@
 #include "rxring.h"
 #include "ip6guard.h"
 #include "synguard.h"
+#include "txbatch.h"
 
 #include "lwip/err.h"
 #include "lwip/netif.h"
+#include "lwip/tcpip.h"
 
 #include <net/if.h>
 #include <pthread.h>
@@ -72,6 +77,9 @@ struct tapif {
   u32_t tx_frames;
   u64_t tx_bytes;
   u32_t tx_errors;
+  struct txbatch tx;   /**< frames queued for one write system call */
+  struct tcpip_callback_msg *tx_msg; /**< submits tx once the current message is done */
+  u8_t tx_scheduled;   /**< tx_msg is in the mailbox */
   /* reader thread, read with atomics */
   u32_t rx_dropped;   /**< no memory for a pbuf */
   u32_t rx_oversize;  /**< runt or longer than TAPIF_FRAME_MAX */
