@@ -49,7 +49,9 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/netif/corecall.c \
 	ports/unix/netif/synguard.c \
 	ports/unix/netif/ip6guard.c \
+	ports/unix/netif/rxbatch.c \
 	ports/unix/netif/txbatch.c \
+	ports/unix/netif/uringbuf.c \
 	ports/unix/netif/tapif.c
 
 # Host-side client: POSIX sockets and the engine.

@@ -392,6 +392,102 @@ tapif_fail(struct tapif *tap, int err)
   }
 }
 
+/** One frame the reader took from the tap: into a PBUF_RAM pbuf of its
+ *  size, and into the receive ring, waiting for room while it is full.
+ *  @return 0, or -1 when the reader must stop (told to, or it failed) */
+static int
+tapif_take(struct tapif *tap, const u8_t *frame, u32_t len)
+{
+  struct pbuf *p;
+
+  if (len < SIZEOF_ETH_HDR || len > TAPIF_FRAME_MAX) {
+    tapif_count(&tap->rx_oversize);
+    return 0;
+  }
+  p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+  if (p == NULL) {
+    tapif_count(&tap->rx_dropped);
+    return 0;
+  }
+  pbuf_take(p, frame, (u16_t)len);
+  while (rxring_put(&tap->rx, p) != ERR_OK) {
+    int err = rxring_wait_room(&tap->rx, tap->stop_fd);
+
+    if (err != 0) {
+      pbuf_free(p);
+      if (err != ECANCELED) {
+        tapif_fail(tap, err);
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/** What rxbatch_read() hands each frame to: the tap, and whether the
+ *  reader must stop. */
+struct tapif_take_ctx {
+  struct tapif *tap;
+  int stop;
+};
+
+static void
+tapif_take_batched(void *arg, const u8_t *frame, u32_t len)
+{
+  struct tapif_take_ctx *ctx = (struct tapif_take_ctx *)arg;
+
+  if (!ctx->stop && tapif_take(ctx->tap, frame, len) != 0) {
+    ctx->stop = 1;
+  }
+}
+
+/** Every frame already queued in the tap, at most TAPIF_READ_BURST: in
+ *  batches of reads (rxbatch.h), or where those are not set up with a
+ *  read() each.
+ *  @return 0, or -1 when the reader must stop */
+static int
+tapif_read_burst(struct tapif *tap, struct rxbatch *rb, int batched)
+{
+  u8_t frame_buf[TAPIF_READ_BUF];
+  int burst = 0;
+
+  while (burst < TAPIF_READ_BURST) {
+    ssize_t n;
+
+    if (batched) {
+      struct tapif_take_ctx ctx = { tap, 0 };
+      u32_t want = rb->want;
+      int got = rxbatch_read(rb, tapif_take_batched, &ctx);
+
+      if (got < 0) {
+        tapif_fail(tap, -got);
+        return -1;
+      }
+      if (ctx.stop) {
+        return -1;
+      }
+      if ((u32_t)got < want) {
+        break;
+      }
+      burst += got;
+      continue;
+    }
+    n = read(tap->fd, frame_buf, sizeof(frame_buf));
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) {
+        break;
+      }
+      tapif_fail(tap, errno);
+      return -1;
+    }
+    if (tapif_take(tap, frame_buf, (u32_t)n) != 0) {
+      return -1;
+    }
+    burst++;
+  }
+  return 0;
+}
+
 /** Reader thread, under the core lock: the frames it just queued enter
  *  lwIP here rather than through a message to tcpip_thread. */
 static void
@@ -410,17 +506,15 @@ static void *
 tapif_reader(void *arg)
 {
   struct tapif *tap = (struct tapif *)arg;
-  u8_t frame_buf[TAPIF_READ_BUF];
   struct pollfd fds[2];
+  struct rxbatch rb;
+  int batched = rxbatch_init(&rb, tap->fd) == 0;
 
   fds[0].fd = tap->fd;
   fds[0].events = POLLIN;
   fds[1].fd = tap->stop_fd;
   fds[1].events = POLLIN;
   for (;;) {
-    struct pbuf *p;
-    ssize_t n;
-    int burst;
     u32_t queued;
     int timeout = rxring_kick(&tap->rx) == ERR_OK ? -1 : TAPIF_KICK_RETRY_MS;
 
@@ -443,41 +537,16 @@ tapif_reader(void *arg)
     }
     /* every frame already queued (at most a burst), then one kick or, for
        a short burst with tcpip_thread idle, lwIP here */
-    for (burst = 0; burst < TAPIF_READ_BURST; burst++) {
-      n = read(tap->fd, frame_buf, sizeof(frame_buf));
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) {
-          break;
-        }
-        tapif_fail(tap, errno);
-        return NULL;
-      }
-      if (n < SIZEOF_ETH_HDR || n > TAPIF_FRAME_MAX) {
-        tapif_count(&tap->rx_oversize);
-        continue;
-      }
-      p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM);
-      if (p == NULL) {
-        tapif_count(&tap->rx_dropped);
-        continue;
-      }
-      pbuf_take(p, frame_buf, (u16_t)n);
-      while (rxring_put(&tap->rx, p) != ERR_OK) {
-        int err = rxring_wait_room(&tap->rx, tap->stop_fd);
-
-        if (err != 0) {
-          pbuf_free(p);
-          if (err != ECANCELED) {
-            tapif_fail(tap, err);
-          }
-          return NULL;
-        }
-      }
+    if (tapif_read_burst(tap, &rb, batched) != 0) {
+      break;
     }
     queued = rxring_unscheduled(&tap->rx);
     if (queued > 0 && queued <= TAPIF_INLINE_MAX) {
       corecall_run(&tap->here, tapif_input_here, tap);
     }
+  }
+  if (batched) {
+    rxbatch_deinit(&rb);
   }
   return NULL;
 }

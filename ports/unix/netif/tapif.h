@@ -9,19 +9,21 @@
  * that). The names differ from the bundled driver's tapif_init/tapif_poll,
  * which liblwip.so exports.
  *
- * Threads: one reader thread blocks on the tap and hands the frames to the
- * core thread through a receive ring (rxring.h: one message per burst
- * instead of one per frame). A short burst that finds no drain pending the
- * reader delivers itself under the core lock (corecall.h), which spares
- * tcpip_thread a wake-up per burst at paced rates. Everything else runs in
- * the core thread or under the core lock: counting, the pcap record, link
- * emulation, ethernet_input() and linkoutput. Sent frames are written in
- * batches (txbatch.h): the first frame of a batch posts a message behind
- * the core thread's current one (a drain of the receive ring, a timer),
- * which writes them all with one system call. In the capture, a received
- * frame is recorded before emulation and a sent frame after it, i.e. each
- * frame as it was on the wire (a frame lwIP sent that the emulation dropped
- * is not in the file; one it duplicated is there twice).
+ * Threads: one reader thread blocks on the tap, reads what it holds in
+ * batches (rxbatch.h: one system call for many frames) and hands the
+ * frames to the core thread through a receive ring (rxring.h: one message
+ * per burst instead of one per frame). A short burst that finds no drain
+ * pending the reader delivers itself under the core lock (corecall.h),
+ * which spares tcpip_thread a wake-up per burst at paced rates. Everything
+ * else runs in the core thread or under the core lock: counting, the pcap
+ * record, link emulation, ethernet_input() and linkoutput. Sent frames are
+ * written in batches (txbatch.h): the first frame of a batch posts a
+ * message behind the core thread's current one (a drain of the receive
+ * ring, a timer), which writes them all with one system call. In the
+ * capture, a received frame is recorded before emulation and a sent frame
+ * after it, i.e. each frame as it was on the wire (a frame lwIP sent that
+ * the emulation dropped is not in the file; one it duplicated is there
+ * twice).
  *
  * If the tap goes away under us (ip link del), the reader records the error
  * and makes tapif_fail_fd() readable; see tapif_error(). The application
@@ -34,6 +36,7 @@
 #include "counters.h"
 #include "linkemu.h"
 #include "pcapdump.h"
+#include "rxbatch.h"
 #include "rxring.h"
 #include "ip6guard.h"
 #include "synguard.h"

@@ -5,48 +5,25 @@
 #include "txbatch.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 /** Interrupted or busy submissions in a row before the ring counts as failed. */
 #define TXBATCH_RETRIES 100
 
 /**
- * Set up the ring and its slots for writes to fd (registered with the
- * ring, as is the slot buffer, so that a write takes neither a file
- * reference nor a page pin of its own).
+ * Set up the ring and its slots for writes to fd.
  * @return 0, or an errno value (ENOMEM, ENOSYS, EPERM, ...): b is then
  *         not set up and the caller writes frames itself
  */
 int
 txbatch_init(struct txbatch *b, int fd)
 {
-  struct iovec iov;
   int err;
 
   memset(b, 0, sizeof(*b));
-  b->buf = (u8_t *)malloc((size_t)TXBATCH_SLOTS * TXBATCH_SLOT_SIZE);
-  if (b->buf == NULL) {
-    return ENOMEM;
-  }
-  err = io_uring_queue_init(TXBATCH_SLOTS, &b->ring, 0);
-  if (err < 0) {
-    free(b->buf);
-    b->buf = NULL;
-    return -err;
-  }
-  iov.iov_base = b->buf;
-  iov.iov_len = (size_t)TXBATCH_SLOTS * TXBATCH_SLOT_SIZE;
-  if ((err = io_uring_register_files(&b->ring, &fd, 1)) < 0 ||
-      (err = io_uring_register_buffers(&b->ring, &iov, 1)) < 0) {
-    io_uring_queue_exit(&b->ring);
-    free(b->buf);
-    b->buf = NULL;
-    return -err;
-  }
-  b->ready = 1;
-  return 0;
+  err = uringbuf_init(&b->u, fd, TXBATCH_SLOTS, (size_t)TXBATCH_SLOTS * TXBATCH_SLOT_SIZE);
+  b->ready = err == 0;
+  return err;
 }
 
 /** Whether b is set up and working: else the caller writes frames itself. */
@@ -79,11 +56,11 @@ txbatch_put(struct txbatch *b, const struct pbuf *p)
   if (!b->ready || b->queued >= TXBATCH_SLOTS || p->tot_len > TXBATCH_SLOT_SIZE) {
     return NULL;
   }
-  sqe = io_uring_get_sqe(&b->ring);
+  sqe = io_uring_get_sqe(&b->u.ring);
   if (sqe == NULL) {
     return NULL;
   }
-  slot = b->buf + (size_t)b->queued * TXBATCH_SLOT_SIZE;
+  slot = b->u.buf + (size_t)b->queued * TXBATCH_SLOT_SIZE;
   pbuf_copy_partial(p, slot, p->tot_len, 0);
   io_uring_prep_write_fixed(sqe, 0, slot, p->tot_len, 0, 0);
   sqe->flags |= IOSQE_FIXED_FILE;
@@ -109,14 +86,14 @@ txbatch_submit(struct txbatch *b, struct txbatch_result *res)
   while (done < b->queued) {
     struct io_uring_cqe *cqe;
     unsigned head, n = 0;
-    int ret = io_uring_submit_and_wait(&b->ring, b->queued - done);
+    int ret = io_uring_submit_and_wait(&b->u.ring, b->queued - done);
 
     if (ret < 0 && ((ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) || ++tries > TXBATCH_RETRIES)) {
       res->errors += b->queued - done;
       b->ready = 0;
       break;
     }
-    io_uring_for_each_cqe(&b->ring, head, cqe) {
+    io_uring_for_each_cqe(&b->u.ring, head, cqe) {
       u64_t slot = io_uring_cqe_get_data64(cqe);
 
       if (slot < TXBATCH_SLOTS && cqe->res == (int)b->len[slot]) {
@@ -127,7 +104,7 @@ txbatch_submit(struct txbatch *b, struct txbatch_result *res)
       }
       n++;
     }
-    io_uring_cq_advance(&b->ring, n);
+    io_uring_cq_advance(&b->u.ring, n);
     done += n;
   }
   b->queued = 0;
@@ -137,12 +114,7 @@ txbatch_submit(struct txbatch *b, struct txbatch_result *res)
 void
 txbatch_deinit(struct txbatch *b)
 {
-  if (b->buf == NULL) {
-    return;
-  }
-  io_uring_queue_exit(&b->ring);
-  free(b->buf);
-  b->buf = NULL;
+  uringbuf_deinit(&b->u);
   b->ready = 0;
   b->queued = 0;
 }

@@ -21,8 +21,7 @@
 
 #include "lwip/arch.h"
 #include "lwip/pbuf.h"
-
-#include <liburing.h>
+#include "uringbuf.h"
 
 /** Frames one batch holds; a full batch is submitted before it takes more. */
 #define TXBATCH_SLOTS 64
@@ -39,8 +38,7 @@ struct txbatch_result {
 
 /** A batch; fields are private to txbatch.c. */
 struct txbatch {
-  struct io_uring ring;
-  u8_t *buf;                   /**< TXBATCH_SLOTS slots, registered with the ring */
+  struct uringbuf u;           /**< the ring; its buffer holds TXBATCH_SLOTS slots */
   u16_t len[TXBATCH_SLOTS];    /**< length of the frame in each queued slot */
   u32_t queued;                /**< slots queued since the last submission */
   int ready;                   /**< set up, and no submission has failed */
