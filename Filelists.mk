@@ -132,6 +132,11 @@ CHECK_check_rxring_FILES := ports/unix/netif/rxring.c ports/unix/netif/corecall.
 CHECKTESTS += check_corecall
 LWIPCHECKTESTS += check_corecall
 CHECK_check_corecall_FILES := ports/unix/netif/corecall.c
+# The tap's batched reads and writes (io_uring) on a socket pair.
+CHECKTESTS += check_iobatch
+LWIPCHECKTESTS += check_iobatch
+CHECK_check_iobatch_FILES := ports/unix/netif/rxbatch.c ports/unix/netif/txbatch.c ports/unix/netif/uringbuf.c
+CHECK_check_iobatch_LIBS := $(URING_LIBS)
 # The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
 CHECKTESTS += check_synguard
 LWIPCHECKTESTS += check_synguard
