@@ -83,6 +83,14 @@ rxbatch_read(struct rxbatch *b, rxbatch_frame_fn fn, void *arg)
   return fail != 0 ? fail : frames;
 }
 
+/** Reads the next rxbatch_read() queues: it found every frame the device
+ *  held when it returns fewer. */
+u32_t
+rxbatch_next(const struct rxbatch *b)
+{
+  return b->want;
+}
+
 /** Release the ring and the slots. */
 void
 rxbatch_deinit(struct rxbatch *b)

@@ -41,6 +41,7 @@ struct rxbatch {
 
 int rxbatch_init(struct rxbatch *b, int fd);
 int rxbatch_read(struct rxbatch *b, rxbatch_frame_fn fn, void *arg);
+u32_t rxbatch_next(const struct rxbatch *b);
 void rxbatch_deinit(struct rxbatch *b);
 
 #endif /* RXBATCH_H */

@@ -456,7 +456,7 @@ tapif_read_burst(struct tapif *tap, struct rxbatch *rb, int batched)
 
     if (batched) {
       struct tapif_take_ctx ctx = { tap, 0 };
-      u32_t want = rb->want;
+      u32_t want = rxbatch_next(rb);
       int got = rxbatch_read(rb, tapif_take_batched, &ctx);
 
       if (got < 0) {
