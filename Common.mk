@@ -29,7 +29,7 @@ CXXFLAGS  += $(OPTFLAGS) $(WARNFLAGS)
 LWIP_CFLAGS := $(shell pkg-config --cflags lwip 2>/dev/null)
 LWIP_LIBS   := $(shell pkg-config --libs lwip 2>/dev/null) -lpthread
 PCAP_LIBS   := $(shell pkg-config --libs libpcap 2>/dev/null)
-# io_uring: the tap's batched writes (ports/unix/netif/txbatch.c).
+# io_uring: the tap's batched reads and writes (ports/unix/netif/rxbatch.c, txbatch.c).
 URING_LIBS  := $(shell pkg-config --libs liburing 2>/dev/null)
 CHECK_CFLAGS:= $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS  := $(shell pkg-config --libs check 2>/dev/null)

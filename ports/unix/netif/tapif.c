@@ -34,11 +34,12 @@
  *  poll()s; the core thread is kicked once for all of them. */
 #define TAPIF_READ_BURST 64
 
-/** Most frames the reader runs through lwIP itself, under the core lock,
- *  when no drain is pending (corecall.h): a short burst costs no wake-up of
- *  tcpip_thread, while a longer one goes to tcpip_thread, so that at high
- *  rates reading and processing still run side by side on two cores. */
-#define TAPIF_INLINE_MAX 8
+
+/** Most frames lwIP sends while the reader delivers a burst that go to
+ *  the tap in one system call: larger batches save little more, and reach
+ *  the peer as one burst that it ACKs with one datagram, which costs our
+ *  KCP sender fast-retransmit hints (see tapif.h). */
+#define TAPIF_TX_BURST 8
 
 /** Pause of the reader (ms) before it retries telling the core thread
  *  about queued frames, after tcpip_thread's mailbox was full. */
@@ -159,27 +160,8 @@ tapif_tx_submit(struct tapif *tap)
   tap->tx_errors += res.errors;
 }
 
-/** The message the first frame of a batch posted: the core thread is done
- *  with what it was doing, so the batch goes. After tapif_shutdown() it
- *  only frees itself. */
-static void
-tapif_tx_flush(void *arg)
-{
-  struct tapif *tap = (struct tapif *)arg;
-
-  LWIP_ASSERT_CORE_LOCKED();
-  tap->tx_scheduled = 0;
-  if (tap->closed) {
-    tcpip_callbackmsg_delete(tap->tx_msg);
-    tap->tx_msg = NULL;
-    return;
-  }
-  tapif_tx_submit(tap);
-}
-
-/** Queue the frame in the batch (submitting a full one first) and make
- *  sure the batch goes once the core thread's current message is done (at
- *  once if tcpip_thread's mailbox is full).
+/** Queue the frame in the batch, submitting a full one first, and submit
+ *  once TAPIF_TX_BURST frames wait.
  *  @return the frame's flat copy for the capture, or NULL: not queued */
 static const u8_t *
 tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
@@ -190,21 +172,19 @@ tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
     tapif_tx_submit(tap);
     frame = txbatch_put(&tap->tx, p);
   }
-  if (frame != NULL && !tap->tx_scheduled) {
-    if (tcpip_callbackmsg_trycallback(tap->tx_msg) == ERR_OK) {
-      tap->tx_scheduled = 1;
-    } else {
-      tapif_tx_submit(tap);
-    }
+  if (txbatch_queued(&tap->tx) >= TAPIF_TX_BURST) {
+    tapif_tx_submit(tap);
   }
   return frame;
 }
 
-/** A surviving sent frame goes on the wire, and into the capture: into the
- *  batch, or where that is not set up (or failed), with one writev() of its
- *  own. p may be a chain (lwIP's own pbufs, on a transparent link): the
- *  batch copies it flat; writev() takes it as it is, and it is flattened
- *  first only for the capture or the trace. */
+/** A surviving sent frame goes on the wire, and into the capture. While
+ *  the reader delivers frames itself (tapif_input_here()) it goes into the
+ *  batch, written when the reader is done; otherwise, or where the batch is
+ *  not set up (or failed), with one writev() of its own. p may be a chain
+ *  (lwIP's own pbufs, on a transparent link): the batch copies it flat;
+ *  writev() takes it as it is, and it is flattened first only for the
+ *  capture or the trace. */
 static void
 tapif_deliver_out(struct pbuf *p, void *arg)
 {
@@ -214,7 +194,7 @@ tapif_deliver_out(struct pbuf *p, void *arg)
   const u8_t *frame;
   int n = 0;
 
-  if (txbatch_ready(&tap->tx)) {
+  if (tap->tx_here && txbatch_ready(&tap->tx)) {
     frame = tapif_tx_queue(tap, p);
     if (frame == NULL) {
       tap->tx_errors++;
@@ -348,9 +328,8 @@ tapif_netif_init(struct netif *netif)
     linkemu_deinit(&tap->emu);
     return err;
   }
-  /* Without io_uring (or its message) every frame is written on its own. */
-  tap->tx_msg = tcpip_callbackmsg_new(tapif_tx_flush, tap);
-  if (tap->tx_msg == NULL || txbatch_init(&tap->tx, tap->fd) != 0) {
+  /* Without io_uring every frame is written on its own. */
+  if (txbatch_init(&tap->tx, tap->fd) != 0) {
     txbatch_deinit(&tap->tx);
   }
   synguard_init(&tap->syn, tapif_deliver_in, tap);
@@ -489,13 +468,17 @@ tapif_read_burst(struct tapif *tap, struct rxbatch *rb, int batched)
 }
 
 /** Reader thread, under the core lock: the frames it just queued enter
- *  lwIP here rather than through a message to tcpip_thread. */
+ *  lwIP here rather than through a message to tcpip_thread, and what they
+ *  made lwIP send goes in one batch at the end, without a message either. */
 static void
 tapif_input_here(void *arg)
 {
   struct tapif *tap = (struct tapif *)arg;
 
+  tap->tx_here = 1;
   rxring_drain_here(&tap->rx);
+  tap->tx_here = 0;
+  tapif_tx_submit(tap);
 }
 
 /** Reader thread. It allocates a PBUF_RAM pbuf (thread-safe with
@@ -515,7 +498,6 @@ tapif_reader(void *arg)
   fds[1].fd = tap->stop_fd;
   fds[1].events = POLLIN;
   for (;;) {
-    u32_t queued;
     int timeout = rxring_kick(&tap->rx) == ERR_OK ? -1 : TAPIF_KICK_RETRY_MS;
 
     if (poll(fds, 2, timeout) < 0) {
@@ -535,13 +517,12 @@ tapif_reader(void *arg)
       tapif_fail(tap, EIO);
       break;
     }
-    /* every frame already queued (at most a burst), then one kick or, for
-       a short burst with tcpip_thread idle, lwIP here */
+    /* every frame already queued (at most a burst), then lwIP here, unless
+       a drain is on its way to tcpip_thread (then they go with it) */
     if (tapif_read_burst(tap, &rb, batched) != 0) {
       break;
     }
-    queued = rxring_unscheduled(&tap->rx);
-    if (queued > 0 && queued <= TAPIF_INLINE_MAX) {
+    if (rxring_unscheduled(&tap->rx) > 0) {
       corecall_run(&tap->here, tapif_input_here, tap);
     }
   }
@@ -621,10 +602,6 @@ tapif_shutdown(struct tapif *tap)
     linkemu_deinit(&tap->emu);
     tapif_tx_submit(tap);
     txbatch_deinit(&tap->tx);
-    if (tap->tx_msg != NULL && !tap->tx_scheduled) {
-      tcpip_callbackmsg_delete(tap->tx_msg);
-      tap->tx_msg = NULL;
-    }
   }
   tapif_close_fds(tap);
 }

@@ -12,18 +12,29 @@
  * Threads: one reader thread blocks on the tap, reads what it holds in
  * batches (rxbatch.h: one system call for many frames) and hands the
  * frames to the core thread through a receive ring (rxring.h: one message
- * per burst instead of one per frame). A short burst that finds no drain
- * pending the reader delivers itself under the core lock (corecall.h),
- * which spares tcpip_thread a wake-up per burst at paced rates. Everything
- * else runs in the core thread or under the core lock: counting, the pcap
- * record, link emulation, ethernet_input() and linkoutput. Sent frames are
- * written in batches (txbatch.h): the first frame of a batch posts a
- * message behind the core thread's current one (a drain of the receive
- * ring, a timer), which writes them all with one system call. In the
- * capture, a received frame is recorded before emulation and a sent frame
- * after it, i.e. each frame as it was on the wire (a frame lwIP sent that
- * the emulation dropped is not in the file; one it duplicated is there
- * twice).
+ * per burst instead of one per frame). A burst that finds no drain pending
+ * the reader delivers itself under the core lock (corecall.h), which spares
+ * tcpip_thread a wake-up per burst (at a paced rate often one frame); a
+ * burst longer than a drain's budget, or while a drain is pending, goes to
+ * tcpip_thread. Everything else runs in the core thread or under the core
+ * lock: counting, the pcap record, link emulation, ethernet_input() and
+ * linkoutput. In the capture, a received frame is recorded before
+ * emulation and a sent frame after it, i.e. each frame as it was on the
+ * wire (a frame lwIP sent that the emulation dropped is not in the file;
+ * one it duplicated is there twice).
+ *
+ * Sending: what lwIP sends while the reader delivers a burst itself goes
+ * out in batches (txbatch.h: one system call each) of at most
+ * TAPIF_TX_BURST frames, the last when the reader is done. What
+ * tcpip_thread sends (timers, e.g. a KCP flush of a whole window, and
+ * bursts handed to it) is written at once, frame by frame: batched, a
+ * window's datagrams reach the peer in one go, a peer that reads all it
+ * has before it answers (kcp_client, kcp-go) ACKs them in one datagram,
+ * and our sender, which counts one fast-retransmit hint per ACK datagram,
+ * retransmits a lost segment a round later: one bulk KCP echo session at
+ * 2 % loss fell from 250-390 to 115-160 Mbit/s when tcpip_thread's frames
+ * were batched as well, and to 190-255 with the reader's batches up to 64
+ * frames; with batches of 8 it is back at 320-420 (back to back).
  *
  * If the tap goes away under us (ip link del), the reader records the error
  * and makes tapif_fail_fd() readable; see tapif_error(). The application
@@ -81,8 +92,7 @@ struct tapif {
   u64_t tx_bytes;
   u32_t tx_errors;
   struct txbatch tx;   /**< frames queued for one write system call */
-  struct tcpip_callback_msg *tx_msg; /**< submits tx once the current message is done */
-  u8_t tx_scheduled;   /**< tx_msg is in the mailbox */
+  u8_t tx_here;        /**< the reader delivers under the core lock: frames go into tx */
   /* reader thread, read with atomics */
   u32_t rx_dropped;   /**< no memory for a pbuf */
   u32_t rx_oversize;  /**< runt or longer than TAPIF_FRAME_MAX */
