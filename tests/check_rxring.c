@@ -226,7 +226,7 @@ START_TEST(test_mailbox_full_after_drain)
     posted++;
   }
   UNLOCK_TCPIP_CORE();
-  /* Full, with n - RXRING_BUDGET frames to go after the first drain. */
+  /* Full, with frames to go after the first drain (at most RXRING_BUDGET). */
   ck_assert_uint_lt(posted, 10000);
   for (waited = 0; waited < 5000 && t_received() < n; waited++) {
     usleep(1000);

@@ -179,11 +179,11 @@ rxring_kick(struct rxring *ring)
 
 /**
  * Queue one frame for the core thread; producer thread. A drain is
- * scheduled (unless one is pending) once RXRING_BUDGET frames wait; for
- * fewer, the producer calls rxring_kick() when it has no more frames at
- * hand, so that a burst read from the device costs the core thread one
- * wake-up, not one per frame (if the mailbox is full, the next
- * rxring_kick() schedules it).
+ * scheduled (unless one is pending) once half the ring waits; for fewer,
+ * the producer delivers them itself (rxring_drain_here()) or calls
+ * rxring_kick() when it has no more frames at hand, so that a burst read
+ * from the device costs the core thread at most one wake-up, not one per
+ * frame (if the mailbox is full, the next rxring_kick() schedules it).
  * @return ERR_OK (the ring owns p now), or ERR_MEM when the ring is full
  *         (p still the caller's: rxring_wait_room(), then try again)
  */
@@ -198,7 +198,7 @@ rxring_put(struct rxring *ring, struct pbuf *p)
   }
   ring->slot[head & RXRING_MASK] = p;
   RXRING_STORE(ring->head, head + 1);
-  if (head + 1 - RXRING_LOAD(ring->tail) >= RXRING_BUDGET) {
+  if (head + 1 - RXRING_LOAD(ring->tail) >= RXRING_SIZE / 2) {
     rxring_kick(ring);
   }
   return ERR_OK;

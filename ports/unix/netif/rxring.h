@@ -11,7 +11,10 @@
  * most one wake-up per burst, however long. A full ring makes the driver
  * thread sleep until the core thread has emptied half of it, so the two do
  * not take turns frame by frame; meanwhile frames back up in the kernel,
- * as behind a NIC whose descriptor ring is full.
+ * as behind a NIC whose descriptor ring is full. A producer that holds
+ * the core lock may deliver a burst itself instead (rxring_drain_here()):
+ * no message, no wake-up; a drain is scheduled without its asking only
+ * once half the ring waits.
  *
  * One producer (the driver thread) and one consumer (the core thread); the
  * ring itself needs no lock.
