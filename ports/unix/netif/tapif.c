@@ -35,10 +35,9 @@
 #define TAPIF_READ_BURST 64
 
 
-/** Most frames lwIP sends while the reader delivers a burst that go to
- *  the tap in one system call: larger batches save little more, and reach
- *  the peer as one burst that it ACKs with one datagram, which costs our
- *  KCP sender fast-retransmit hints (see tapif.h). */
+/** Most sent frames that go to the tap in one system call: larger batches
+ *  save little more, and reach the peer as one burst that it ACKs with one
+ *  datagram, which costs our KCP sender fast-retransmit hints (tapif.h). */
 #define TAPIF_TX_BURST 8
 
 /** Pause of the reader (ms) before it retries telling the core thread
@@ -160,8 +159,28 @@ tapif_tx_submit(struct tapif *tap)
   tap->tx_errors += res.errors;
 }
 
+/** The message the first frame of a batch in tcpip_thread posted: the
+ *  core thread is done with what it was doing, so the batch goes. After
+ *  tapif_shutdown() it only frees itself. */
+static void
+tapif_tx_flush(void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
+  LWIP_ASSERT_CORE_LOCKED();
+  tap->tx_scheduled = 0;
+  if (tap->closed) {
+    tcpip_callbackmsg_delete(tap->tx_msg);
+    tap->tx_msg = NULL;
+    return;
+  }
+  tapif_tx_submit(tap);
+}
+
 /** Queue the frame in the batch, submitting a full one first, and submit
- *  once TAPIF_TX_BURST frames wait.
+ *  once TAPIF_TX_BURST frames wait; the rest goes when the reader is done
+ *  (tapif_input_here()) or, in tcpip_thread, once its current message is
+ *  (at once if its mailbox is full).
  *  @return the frame's flat copy for the capture, or NULL: not queued */
 static const u8_t *
 tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
@@ -174,17 +193,21 @@ tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
   }
   if (txbatch_queued(&tap->tx) >= TAPIF_TX_BURST) {
     tapif_tx_submit(tap);
+  } else if (frame != NULL && !tap->tx_here && !tap->tx_scheduled) {
+    if (tcpip_callbackmsg_trycallback(tap->tx_msg) == ERR_OK) {
+      tap->tx_scheduled = 1;
+    } else {
+      tapif_tx_submit(tap);
+    }
   }
   return frame;
 }
 
-/** A surviving sent frame goes on the wire, and into the capture. While
- *  the reader delivers frames itself (tapif_input_here()) it goes into the
- *  batch, written when the reader is done; otherwise, or where the batch is
- *  not set up (or failed), with one writev() of its own. p may be a chain
- *  (lwIP's own pbufs, on a transparent link): the batch copies it flat;
- *  writev() takes it as it is, and it is flattened first only for the
- *  capture or the trace. */
+/** A surviving sent frame goes on the wire, and into the capture: into the
+ *  batch, or where that is not set up (or failed), with one writev() of its
+ *  own. p may be a chain (lwIP's own pbufs, on a transparent link): the
+ *  batch copies it flat; writev() takes it as it is, and it is flattened
+ *  first only for the capture or the trace. */
 static void
 tapif_deliver_out(struct pbuf *p, void *arg)
 {
@@ -194,7 +217,7 @@ tapif_deliver_out(struct pbuf *p, void *arg)
   const u8_t *frame;
   int n = 0;
 
-  if (tap->tx_here && txbatch_ready(&tap->tx)) {
+  if (txbatch_ready(&tap->tx)) {
     frame = tapif_tx_queue(tap, p);
     if (frame == NULL) {
       tap->tx_errors++;
@@ -328,8 +351,9 @@ tapif_netif_init(struct netif *netif)
     linkemu_deinit(&tap->emu);
     return err;
   }
-  /* Without io_uring every frame is written on its own. */
-  if (txbatch_init(&tap->tx, tap->fd) != 0) {
+  /* Without io_uring (or its message) every frame is written on its own. */
+  tap->tx_msg = tcpip_callbackmsg_new(tapif_tx_flush, tap);
+  if (tap->tx_msg == NULL || txbatch_init(&tap->tx, tap->fd) != 0) {
     txbatch_deinit(&tap->tx);
   }
   synguard_init(&tap->syn, tapif_deliver_in, tap);
@@ -468,8 +492,9 @@ tapif_read_burst(struct tapif *tap, struct rxbatch *rb, int batched)
 }
 
 /** Reader thread, under the core lock: the frames it just queued enter
- *  lwIP here rather than through a message to tcpip_thread, and what they
- *  made lwIP send goes in one batch at the end, without a message either. */
+ *  lwIP here rather than through a message to tcpip_thread, and the last
+ *  batch of what they made lwIP send goes at the end, without a message
+ *  either. */
 static void
 tapif_input_here(void *arg)
 {
@@ -602,6 +627,10 @@ tapif_shutdown(struct tapif *tap)
     linkemu_deinit(&tap->emu);
     tapif_tx_submit(tap);
     txbatch_deinit(&tap->tx);
+    if (tap->tx_msg != NULL && !tap->tx_scheduled) {
+      tcpip_callbackmsg_delete(tap->tx_msg);
+      tap->tx_msg = NULL;
+    }
   }
   tapif_close_fds(tap);
 }

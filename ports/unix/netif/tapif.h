@@ -25,18 +25,16 @@
  * wire (a frame lwIP sent that the emulation dropped is not in the file;
  * one it duplicated is there twice).
  *
- * Sending: what lwIP sends while the reader delivers a burst itself goes
- * out in batches (txbatch.h: one system call each) of at most
- * TAPIF_TX_BURST frames, the last when the reader is done. What
- * tcpip_thread sends (timers, e.g. a KCP flush of a whole window, and
- * bursts handed to it) is written at once, frame by frame: batched, a
- * window's datagrams reach the peer in one go, a peer that reads all it
- * has before it answers (kcp_client, kcp-go) ACKs them in one datagram,
- * and our sender, which counts one fast-retransmit hint per ACK datagram,
- * retransmits a lost segment a round later: one bulk KCP echo session at
- * 2 % loss fell from 250-390 to 115-160 Mbit/s when tcpip_thread's frames
- * were batched as well, and to 190-255 with the reader's batches up to 64
- * frames; with batches of 8 it is back at 320-420 (back to back).
+ * Sending: sent frames go out in batches (txbatch.h: one system call
+ * each) of at most TAPIF_TX_BURST frames; the last of a batch goes when the
+ * reader is done delivering its burst or, in tcpip_thread, by a message
+ * behind the current one (a drain, a timer such as a KCP flush). The cap
+ * matters: a batch reaches the peer in one go, a peer that reads all it
+ * has before it answers (kcp_client, kcp-go) ACKs it with one datagram,
+ * and our KCP sender counts one fast-retransmit hint per ACK datagram, so
+ * a lost segment waits a round longer. One bulk KCP echo session at 2 %
+ * loss fell from 250-390 Mbit/s (no batching) to 115-160 with batches of
+ * up to 64 frames; with batches of 8 it carries 320-480 (back to back).
  *
  * If the tap goes away under us (ip link del), the reader records the error
  * and makes tapif_fail_fd() readable; see tapif_error(). The application
@@ -94,7 +92,9 @@ struct tapif {
   u64_t tx_bytes;
   u32_t tx_errors;
   struct txbatch tx;   /**< frames queued for one write system call */
-  u8_t tx_here;        /**< the reader delivers under the core lock: frames go into tx */
+  struct tcpip_callback_msg *tx_msg; /**< submits tx once tcpip_thread's current message is done */
+  u8_t tx_scheduled;   /**< tx_msg is in the mailbox */
+  u8_t tx_here;        /**< the reader delivers under the core lock: it submits tx */
   /* reader thread, read with atomics */
   u32_t rx_dropped;   /**< no memory for a pbuf */
   u32_t rx_oversize;  /**< runt or longer than TAPIF_FRAME_MAX */
