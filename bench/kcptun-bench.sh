@@ -20,6 +20,8 @@
 # iperf3 to the same rate (below the slower one's top) so that both carry
 # the same bytes in the same time: per-GB cost depends on the rate (fixed
 # costs per second, batching), so only the paced row compares like with like.
+# Before each run the server is let go idle (settle), so that it is not
+# charged for draining what the run before left in the tunnel.
 #
 # Memory: resident set (VmRSS) of each server, with a held TCP target
 # (192.168.0.1:5301): idle, then one kcptun-client session with 1 and with
@@ -52,6 +54,18 @@ netns_bg iperf3 -s -B "$NSHOST" -p 5201 >"$TAP_TMP/iperf3.log" 2>&1
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':5201 '"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# settle PID: wait (at most 10 s) until the server is idle, i.e. used at most
+# one clock tick in half a second: after a top-speed run the tunnel still
+# drains what its windows and buffers held when iperf3 stopped, and that
+# work must not be charged to the paced run that follows.
+settle() {
+  local i t0
+  for ((i = 0; i < 20; i++)); do
+    t0=$(cpu_ticks "$1")
+    sleep 0.5
+    [ $(($(cpu_ticks "$1") - t0)) -le 1 ] && return
+  done
+}
 
 # run PORT PID SECS [MBITS]: iperf3 through the kcptun-client on
 # 127.0.0.1:PORT for SECS, paced to MBITS if given; prints "MBITS
@@ -78,9 +92,12 @@ netns_bg kcptun-client -r "$HOST:29900" -l 127.0.0.1:7001 --quiet >"$TAP_TMP/kc1
 netns_bg kcptun-client -r "$NSHOST:29901" -l 127.0.0.1:7002 --quiet >"$TAP_TMP/kc2.log" 2>&1
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':7002 '"
 read -r ours_mbit ours_cpu < <(run 7001 "$MINIMAL_PID" "$SECS")
+settle "$KS"
 read -r ref_mbit ref_cpu < <(run 7002 "$KS" "$SECS")
 pace=$(python3 -c "print(max(1, int(0.8 * min($ours_mbit, $ref_mbit))))")
+settle "$MINIMAL_PID"
 read -r ours_pmbit ours_pcpu < <(run 7001 "$MINIMAL_PID" "$PACED_SECS" "$pace")
+settle "$KS"
 read -r ref_pmbit ref_pcpu < <(run 7002 "$KS" "$PACED_SECS" "$pace")
 stop_minimal >/dev/null
 kill -TERM "$KS" 2>/dev/null
