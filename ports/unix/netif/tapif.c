@@ -38,7 +38,7 @@
 /** Most sent frames that go to the tap in one system call: larger batches
  *  save little more, and reach the peer as one burst that it ACKs with one
  *  datagram, which costs our KCP sender fast-retransmit hints (tapif.h). */
-#define TAPIF_TX_BURST 8
+#define TAPIF_TX_BURST 4
 
 /** Pause of the reader (ms) before it retries telling the core thread
  *  about queued frames, after tcpip_thread's mailbox was full. */
