@@ -98,10 +98,10 @@ CHECKTESTS :=
 # Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
 CHECKTESTS += check_ikcp
 
-# Linked into every Check test: the deterministic link simulator, the
-# N-flow bottleneck simulator and a congestion module written against the
-# reference v2 API alone.
-TESTSUPPORTFILES := tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
+# Linked into every Check test: its main()'s work (checkmain), the
+# deterministic link simulator, the N-flow bottleneck simulator and a
+# congestion module written against the reference v2 API alone.
+TESTSUPPORTFILES := tests/checkmain.c tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
 # Congestion control: modules on N flows through one bottleneck, a module

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ikcp.h"
+#include "checkmain.h"
 
 /*---------------------------------------------------------------------------
  * capture of output datagrams
@@ -2358,12 +2359,8 @@ static Suite *ikcp_suite(void)
   return s;
 }
 
-int main(void)
+int
+main(void)
 {
-  SRunner *sr = srunner_create(ikcp_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return checkmain_run(ikcp_suite());
 }

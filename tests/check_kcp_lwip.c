@@ -22,6 +22,7 @@
 #include "kcp_codec.h"
 #include "kcp_fec.h"
 #include "lwip/sys.h"
+#include "checkmain.h"
 
 #define T_PORT 8000
 #define T_MAXMSG 100000
@@ -1399,11 +1400,5 @@ kcp_lwip_suite(void)
 int
 main(void)
 {
-  SRunner *sr = srunner_create(kcp_lwip_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return checkmain_run(kcp_lwip_suite());
 }
