@@ -134,6 +134,11 @@ CHECK_check_smux_FILES := $(SMUXFILES)
 CHECKTESTS += check_snappyframe
 CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
 CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
+# kcp_client's KCP link against a server on loopback: its ACK policy.
+CHECKTESTS += check_kcpc_link
+CHECK_check_kcpc_link_FILES := examples/kcp_client/kcpc_link.c \
+	examples/kcp_client/kcpc_link_kcp.c examples/kcp_client/kcpc_link_tcp.c $(CODECFILES)
+CHECK_check_kcpc_link_LIBS := $(CODEC_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=
