@@ -208,13 +208,17 @@ t_echo_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
   return kcp_write(s, data, len);
 }
 
+/* The server's receive callback for the sessions it accepts: t_echo_recv
+   unless a test sets another after t_server_start(). */
+static kcp_recv_fn t_srv_recv;
+
 static err_t
-t_echo_accept(void *arg, struct kcp_session *s, err_t err)
+t_srv_accept(void *arg, struct kcp_session *s, err_t err)
 {
   LWIP_UNUSED_ARG(arg);
   LWIP_UNUSED_ARG(err);
   ikcp_profile(kcp_session_ikcp(s), "fast3");
-  kcp_recv(s, t_echo_recv);
+  kcp_recv(s, t_srv_recv);
   return ERR_OK;
 }
 
@@ -232,15 +236,6 @@ t_closer_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
   return kcp_write(s, data, len);
 }
 
-static err_t
-t_closer_accept(void *arg, struct kcp_session *s, err_t err)
-{
-  LWIP_UNUSED_ARG(arg);
-  LWIP_UNUSED_ARG(err);
-  kcp_recv(s, t_closer_recv);
-  return ERR_OK;
-}
-
 static void
 t_server_start(u32_t max, u32_t idle_ms, u32_t sndq)
 {
@@ -252,7 +247,8 @@ t_server_start(u32_t max, u32_t idle_ms, u32_t sndq)
   if (sndq > 0) {
     kcp_set_sndq_max(t_srv, sndq);
   }
-  kcp_accept(t_srv, t_echo_accept);
+  t_srv_recv = t_echo_recv;
+  kcp_accept(t_srv, t_srv_accept);
 }
 
 static err_t
@@ -584,7 +580,7 @@ START_TEST(test_close_in_callback)
 
   t_setup();
   t_server_start(16, 10000, 0);
-  kcp_accept(t_srv, t_closer_accept);
+  t_srv_recv = t_closer_recv;
   t_client_open(0, 5, T_PORT, 60000);
   /* One at a time, so sn 0 is acknowledged before the server forgets the
      session (else its retransmission would open a new one). */
@@ -859,16 +855,6 @@ t_sink_recv(void *arg, struct kcp_session *s, const void *data, u32_t len)
   return ERR_OK;
 }
 
-static err_t
-t_sink_accept(void *arg, struct kcp_session *s, err_t err)
-{
-  LWIP_UNUSED_ARG(arg);
-  LWIP_UNUSED_ARG(err);
-  ikcp_profile(kcp_session_ikcp(s), "fast3");
-  kcp_recv(s, t_sink_recv);
-  return ERR_OK;
-}
-
 /* kcp_set_ack_nodelay(): three messages 2 ms apart reach a sink, which has
    nothing to send back. By default each is acked the moment it arrives;
    with ack_nodelay off the ACKs wait for the engine's next tick (fast3:
@@ -881,7 +867,7 @@ t_sink_acks(int nodelay, u32_t ack_at[3], u32_t arrive[3])
   t_setup();
   t_sink_msgs = 0;
   t_server_start(16, 10000, 0);
-  kcp_accept(t_srv, t_sink_accept);
+  t_srv_recv = t_sink_recv;
   kcp_set_ack_nodelay(t_srv, nodelay);
   t_client_open(0, 0xae, T_PORT, 60000);
   for (i = 0; i < 3; i++) {
