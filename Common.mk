@@ -54,4 +54,4 @@ CODEC_LIBS := $(MBEDCRYPTO_LIBS) $(shell pkg-config --libs libgcrypt libsodium l
 # Sanitizer flavour of the unit and simulator tests (make check builds both).
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-INCLUDES := -Ikcp -Icodec -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun
+INCLUDES := -Ikcp -Icodec -Iports/unix -Iports/unix/netif -Iapps/common -Iapps/udpecho -Iapps/tcpecho -Iapps/kcpecho -Iapps/kcptun -Iexamples/kcp_client

@@ -102,10 +102,10 @@ CHECKTESTS :=
 # Engine unit tests: wire bytes, error codes, bounds, in-memory transfers.
 CHECKTESTS += check_ikcp
 
-# Linked into every Check test: the deterministic link simulator, the
-# N-flow bottleneck simulator and a congestion module written against the
-# reference v2 API alone.
-TESTSUPPORTFILES := tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
+# Linked into every Check test: its main()'s work (checkmain), the
+# deterministic link simulator, the N-flow bottleneck simulator and a
+# congestion module written against the reference v2 API alone.
+TESTSUPPORTFILES := tests/checkmain.c tests/linksim.c tests/bnecksim.c tests/cc_v2_module.c
 # Simulator tests: two endpoints on a seeded virtual link.
 CHECKTESTS += check_sim
 # Congestion control: modules on N flows through one bottleneck, a module
@@ -148,6 +148,11 @@ CHECK_check_smux_FILES := $(SMUXFILES)
 CHECKTESTS += check_snappyframe
 CHECK_check_snappyframe_FILES := $(SNAPPYFRAMEFILES)
 CHECK_check_snappyframe_LIBS := $(SNAPPYFRAME_LIBS)
+# kcp_client's KCP link against a server on loopback: its ACK policy.
+CHECKTESTS += check_kcpc_link
+CHECK_check_kcpc_link_FILES := examples/kcp_client/kcpc_link.c \
+	examples/kcp_client/kcpc_link_kcp.c examples/kcp_client/kcpc_link_tcp.c $(CODECFILES)
+CHECK_check_kcpc_link_LIBS := $(CODEC_LIBS)
 
 # Shell tests run by tests/run-tests.sh, in this order.
 SCRIPTTESTS :=

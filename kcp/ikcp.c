@@ -1740,35 +1740,12 @@ static int ikcp_flush_has_output(const ikcpcb *kcp)
 }
 
 /**
- * How many of the pending ACKs a batching flush keeps back: those that
- * would leave in a datagram of their own, not full, because @p first (the
- * first PUSH of the flush, NULL when none) does not fit behind them. With
- * nothing to send, or probes to send, nothing is kept.
+ * Write the pending ACKs. The sn/ts of the last one go to *@p sn and
+ * *@p ts (left alone when there is none).
  */
-static IUINT32 ikcp_acks_kept(const ikcpcb *kcp, const IKCPSEG *first)
+static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 *sn, IUINT32 *ts)
 {
-  IUINT32 limit = ikcp_min(kcp->mtu, kcp->bufcap);
-  IUINT32 per = limit / IKCP_OVERHEAD;
-  IUINT32 rest;
-  if (first == NULL || kcp->probe != 0 || per == 0) {
-    return 0;
-  }
-  rest = kcp->nacks % per;
-  if ((rest + 1) * IKCP_OVERHEAD + first->len <= limit) {
-    return 0;
-  }
-  return rest;
-}
-
-/**
- * Write the pending ACKs but the last @p keep, which move to the front of
- * the list for a later flush. The sn/ts of the last ACK written go to
- * *@p sn and *@p ts (left alone when none is).
- */
-static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 keep,
-                           IUINT32 *sn, IUINT32 *ts)
-{
-  IUINT32 send = kcp->nacks - keep, i;
+  IUINT32 send = kcp->nacks, i;
   for (i = 0; i < send; i++) {
     *sn = kcp->acks[i].sn;
     *ts = kcp->acks[i].ts;
@@ -1778,11 +1755,7 @@ static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 keep,
   if (send > 0 && ikcp_canlog(kcp, IKCP_LOG_OUT_ACK)) {
     ikcp_log(kcp, IKCP_LOG_OUT_ACK, "output ack: %lu acks", (unsigned long)send);
   }
-  for (i = 0; i < keep; i++) {
-    kcp->acks[i] = kcp->acks[send + i];
-    kcp->ack_slot[kcp->acks[i].sn & kcp->rcv_mask] = i + 1;
-  }
-  kcp->nacks = keep;
+  kcp->nacks = 0;
   return ptr;
 }
 
@@ -1815,16 +1788,15 @@ static int ikcp_paced_send(ikcpcb *kcp, const IKCPSEG *seg,
 }
 
 /**
- * The writing part of ikcp_flush(): the buffer is allocated. @p batch lets
- * it keep back ACKs as ikcp_flush_batch() says. Resends that pacing holds
- * back keep their state (an expired timer stays expired) for a later flush.
+ * The writing part of ikcp_flush(): the buffer is allocated. Resends that
+ * pacing holds back keep their state (an expired timer stays expired) for
+ * a later flush.
  */
-static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *rep)
+static void ikcp_flush_output(ikcpcb *kcp, struct ikcp_flush_report *rep)
 {
   char *ptr = kcp->buffer;
   IKCPSEG *cursor = NULL;
-  IKCPSEG *first = NULL;
-  IUINT32 wnd, limit, rtomin, n, i, keep = 0;
+  IUINT32 wnd, limit, rtomin, n, i;
   IUINT32 ack_sn = 0, ack_ts = 0;
   int fresh;
 
@@ -1835,16 +1807,8 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *
   n = ikcp_collect_resends(kcp);
   /* New data goes into the send ring; without one it waits in the queue. */
   fresh = kcp->snd_queue.head != NULL && ikcp_snd_alloc(kcp) == 0;
-  if (batch) {
-    if (n > 0) {
-      first = kcp->scratch[0];
-    } else if (fresh && ikcp_diff(kcp->snd_nxt, kcp->snd_una + limit) < 0) {
-      first = kcp->snd_queue.head;
-    }
-    keep = ikcp_acks_kept(kcp, first);
-  }
 
-  ptr = ikcp_put_acks(kcp, ptr, wnd, keep, &ack_sn, &ack_ts);
+  ptr = ikcp_put_acks(kcp, ptr, wnd, &ack_sn, &ack_ts);
 
   /* Probes carry the sn/ts of the last ACK of this flush, as the reference's. */
   if (kcp->probe & IKCP_ASK_SEND) {
@@ -1936,8 +1900,7 @@ static void ikcp_flush_output(ikcpcb *kcp, int batch, struct ikcp_flush_report *
   }
 }
 
-/** ikcp_flush(), or with @p batch ikcp_flush_batch(). */
-static void ikcp_flush_with(ikcpcb *kcp, int batch)
+void ikcp_flush(ikcpcb *kcp)
 {
   const struct IKCPOPS *ops = ikcp_ops(kcp);
   struct ikcp_flush_report rep = { -1, 0, 0 };
@@ -1960,7 +1923,7 @@ static void ikcp_flush_with(ikcpcb *kcp, int batch)
   ikcp_probe_tick(kcp);
   ikcp_snd_reserve(kcp, kcp->snd_wnd);
   if (ikcp_flush_has_output(kcp) && ikcp_buffer_alloc(kcp) == 0) {
-    ikcp_flush_output(kcp, batch, &rep);
+    ikcp_flush_output(kcp, &rep);
   } else {
     ikcp_snd_shrink(kcp);
   }
@@ -1978,17 +1941,6 @@ static void ikcp_flush_with(ikcpcb *kcp, int batch)
     kcp->cwnd = 1;
     kcp->incr = kcp->mss;
   }
-}
-
-void ikcp_flush(ikcpcb *kcp)
-{
-  ikcp_flush_with(kcp, 0);
-}
-
-int ikcp_flush_batch(ikcpcb *kcp)
-{
-  ikcp_flush_with(kcp, 1);
-  return (int)ikcp_min(kcp->nacks, INT_MAX);
 }
 
 void ikcp_update(ikcpcb *kcp, IUINT32 current)

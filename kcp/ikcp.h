@@ -8,8 +8,7 @@
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
  * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_trim(),
- * ikcp_flush_batch(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
- * ikcp_ackqlen(),
+ * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), ikcp_ackqlen(),
  * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E*
  * codes and two congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic,
  * the default, and ikcp_cc_bbr) with ikcp_cc_find().
@@ -348,18 +347,6 @@ int ikcp_input(ikcpcb *kcp, const char *data, long size);
  * that fails nothing is lost: ACKs, probes and data wait for a later flush.
  */
 void ikcp_flush(ikcpcb *kcp);
-
-/**
- * ikcp_flush() for a caller that flushes after every datagram it feeds in:
- * while data leaves too, the ACKs that would need a datagram of their own,
- * not full (the data does not fit behind them), stay pending instead, so a
- * burst of full-size segments is acked in full datagrams of ACKs rather
- * than one small datagram each. Returns how many ACKs are pending; the
- * caller sends them with a plain ikcp_flush() soon (within a millisecond
- * or two: their ts delays the peer's RTT samples), else they wait for the
- * next interval tick as in the reference.
- */
-int ikcp_flush_batch(ikcpcb *kcp);
 
 /** Size of the next whole message, or -1 when none is complete. */
 int ikcp_peeksize(const ikcpcb *kcp);

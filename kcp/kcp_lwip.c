@@ -14,11 +14,17 @@
  *
  * A session is "serviced" on input, on its heap wake-up, and after a write
  * outside a callback: the engine's clock is advanced, input fed, whole
- * messages delivered, then the engine flushed at once so ACKs and replies
- * leave together without waiting for the next interval tick. A flush after
- * input may keep back ACKs that would need a small datagram of their own
- * (ikcp_flush_batch): a burst of full-size segments is then acked in full
- * datagrams, and what is left goes at the next millisecond.
+ * messages delivered. Input does not flush: it makes the session due now,
+ * and the pcb's one sys_timeout, which lwIP runs before it takes the next
+ * message of its mailbox (a netif hands frames over a burst per message),
+ * flushes every session the burst touched once. So the ACKs and replies of
+ * a whole burst leave together, in full datagrams, in the millisecond the
+ * burst arrived, without waiting for the engine's next interval tick.
+ * Except past a hole: while a segment is missing, each datagram is acked
+ * at once, as TCP acks an out-of-order segment at once, because a KCP
+ * sender counts later ACKs toward a fast retransmission once per datagram
+ * it takes in; one datagram of ACKs per burst would leave the lost segment
+ * to its retransmission timeout (at 2 % loss, a third of the goodput).
  */
 #include "kcp_lwip.h"
 #include "kcp_codec.h"
@@ -71,7 +77,7 @@
 #define KCP_SF_CLOSING  0x04 /* closed; unlinked, freed when no longer busy */
 #define KCP_SF_FLUSH    0x08 /* kcp_write() queued data: flush at next service */
 #define KCP_SF_RXBLOCK  0x10 /* the application refused a message */
-#define KCP_SF_ACKS     0x20 /* ACKs kept back since acks_at: all sent next ms */
+#define KCP_SF_INPUT    0x20 /* datagrams fed since the last flush */
 #define KCP_SF_ACKWAIT  0x40 /* ACKs kept back since acks_at: sent within an interval */
 
 /** Wrap-safe "a is earlier than b" for sys_now() times. */
@@ -648,13 +654,10 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   u32_t wake = kcp_deadline(s);
 
   if (ikcp_waitsnd(s->kcp) > 0 ||
-      (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKS | KCP_SF_ACKWAIT))) {
+      (s->flags & (KCP_SF_RXBLOCK | KCP_SF_FLUSH | KCP_SF_ACKWAIT))) {
     u32_t t = (s->flags & KCP_SF_FLUSH) ? now : ikcp_check(s->kcp, now);
     if (!(s->flags & KCP_SF_FLUSH) && !KCP_BEFORE(now, t)) {
       t = now + 1;
-    }
-    if ((s->flags & KCP_SF_ACKS) && KCP_BEFORE(s->acks_at + 1, t)) {
-      t = s->acks_at + 1;
     }
     if ((s->flags & KCP_SF_ACKWAIT) && KCP_BEFORE(kcp_ackwait_due(s), t)) {
       t = kcp_ackwait_due(s);
@@ -681,18 +684,14 @@ kcp_ack_batch(const struct kcp_session *s)
   return LWIP_MAX(1, LWIP_MIN(s->kcp->mtu / IKCP_OVERHEAD, wnd / 4));
 }
 
-/* Whether, without ack_nodelay, the ACKs an input left may wait instead of
-   being flushed now: not when ACKs are already held for the next
-   millisecond, when the input freed send space or data waits to be sent
-   (a flush then carries them), when kcp_ack_batch() of them wait, or when
-   the wait began an interval ago. */
+/* Whether, without ack_nodelay, the ACKs input left may wait instead of
+   being flushed now: not when data waits to be sent (a flush then carries
+   them), when kcp_ack_batch() of them wait, or when the wait began an
+   interval ago. */
 static int
 kcp_acks_may_wait(const struct kcp_session *s, u32_t now)
 {
-  if (s->pcb->ack_nodelay || (s->flags & KCP_SF_ACKS)) {
-    return 0;
-  }
-  if (s->kcp->snd_una != s->seen_una || ikcp_sndqlen(s->kcp) > 0) {
+  if (s->pcb->ack_nodelay || ikcp_sndqlen(s->kcp) > 0) {
     return 0;
   }
   if ((u32_t)ikcp_ackqlen(s->kcp) >= kcp_ack_batch(s)) {
@@ -702,19 +701,19 @@ kcp_acks_may_wait(const struct kcp_session *s, u32_t now)
 }
 
 /* Flushes the engine when input, a consumed message or a write left
-   something to send (ACKs, a window update, data). After input (batch) it
-   may keep ACKs back, but none for longer than until the next millisecond:
-   then, or on a flush without batch, they all go. Without ack_nodelay, an
-   input whose ACKs may wait (kcp_acks_may_wait()) flushes nothing: they go
-   with the next flush, as kcp-go's go with its interval flush. */
+   something to send (ACKs, a window update, data). Without ack_nodelay,
+   the ACKs of input that may wait (kcp_acks_may_wait()) are not flushed:
+   they go with the next flush, as kcp-go's go with its interval flush. */
 static void
-kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
+kcp_flush_pending(struct kcp_session *s, u32_t now)
 {
+  u8_t input = s->flags & KCP_SF_INPUT;
+
   if ((s->flags & (KCP_SF_FLUSH | KCP_SF_CLOSING)) != KCP_SF_FLUSH) {
     return;
   }
-  s->flags &= (u8_t)~KCP_SF_FLUSH;
-  if (batch && kcp_acks_may_wait(s, now)) {
+  s->flags &= (u8_t)~(KCP_SF_FLUSH | KCP_SF_INPUT);
+  if (input && kcp_acks_may_wait(s, now)) {
     if (!(s->flags & KCP_SF_ACKWAIT)) {
       s->flags |= KCP_SF_ACKWAIT;
       s->acks_at = now;
@@ -722,15 +721,7 @@ kcp_flush_pending(struct kcp_session *s, int batch, u32_t now)
     return;
   }
   s->flags &= (u8_t)~KCP_SF_ACKWAIT;
-  if (!batch || ((s->flags & KCP_SF_ACKS) && s->acks_at != now)) {
-    s->flags &= (u8_t)~KCP_SF_ACKS;
-    ikcp_flush(s->kcp);
-  } else if (ikcp_flush_batch(s->kcp) == 0) {
-    s->flags &= (u8_t)~KCP_SF_ACKS;
-  } else if (!(s->flags & KCP_SF_ACKS)) {
-    s->flags |= KCP_SF_ACKS;
-    s->acks_at = now;
-  }
+  ikcp_flush(s->kcp);
 }
 
 /* Counts the segments the session holds into the pcb's total, and notes
@@ -760,8 +751,10 @@ kcp_account(struct kcp_session *s, u32_t now)
 static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
 
 /* Advances the engine's clock, feeds one datagram (if any), delivers
-   messages, flushes, reports freed send space, and schedules the next
-   wake-up; or closes the session when its link is dead. */
+   messages, flushes (unless a datagram was fed and no segment is missing
+   before those received: then once the burst is done, from the timer),
+   reports freed send space, and schedules the next wake-up; or closes the
+   session when its link is dead. */
 static void
 kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
 {
@@ -771,7 +764,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   int queued = ikcp_sndqlen(kcp);
 
   s->flags |= KCP_SF_BUSY;
-  if (s->flags & (KCP_SF_ACKS | KCP_SF_ACKWAIT)) {
+  if (s->flags & KCP_SF_ACKWAIT) {
     s->flags |= KCP_SF_FLUSH;
   }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
@@ -780,7 +773,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     pcb->st.sess_in++;
     s->dgram_in++;
     kcp_codec_link_input(s->link, dgram, len, now, kcp_codec_deliver, s);
-    s->flags |= KCP_SF_FLUSH;
+    s->flags |= KCP_SF_FLUSH | KCP_SF_INPUT;
   } else if (dgram != NULL) {
     int r = ikcp_input(kcp, (const char *)dgram, (long)len);
     s->dgram_in++;
@@ -790,12 +783,14 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     } else {
       pcb->st.sess_in++;
     }
-    s->flags |= KCP_SF_FLUSH;
+    s->flags |= KCP_SF_FLUSH | KCP_SF_INPUT;
   }
   if (kcp_deliver(s)) {
     s->flags |= KCP_SF_FLUSH;
   }
-  kcp_flush_pending(s, dgram != NULL, now);
+  if (dgram == NULL || kcp->nrcv_buf > 0) {
+    kcp_flush_pending(s, now);
+  }
   if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
       u32_t left = (u32_t)ikcp_sndqlen(kcp);
@@ -806,7 +801,9 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
       s->flags |= KCP_SF_FLUSH;
     }
-    kcp_flush_pending(s, dgram != NULL, now);
+    if (dgram == NULL || kcp->nrcv_buf > 0) {
+      kcp_flush_pending(s, now);
+    }
   }
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
@@ -1480,13 +1477,13 @@ kcp_set_stall(struct kcp_pcb *pcb, u32_t stall_ms)
 }
 
 /**
- * Whether an input that only calls for ACKs flushes them at once (1, the
- * default: lowest latency) or keeps them (0: kcp-go's and kcptun's
- * default, acknodelay off) until a datagram's worth (or a quarter of the
- * advertised window) waits, or for one engine interval at most, which
- * sends a fraction of the datagrams when the data flows one way without
- * stalling the sender. Input that frees send space, or finds data to
- * send, flushes either way.
+ * Whether a burst of input that only calls for ACKs flushes them at once,
+ * when the burst is done (1, the default: lowest latency), or keeps them
+ * (0: kcp-go's and kcptun's default, acknodelay off) until a datagram's
+ * worth (or a quarter of the advertised window) waits, or for one engine
+ * interval at most, which sends a fraction of the datagrams when the data
+ * flows one way without stalling the sender. Input that finds data to
+ * send flushes either way.
  */
 void
 kcp_set_ack_nodelay(struct kcp_pcb *pcb, int nodelay)

@@ -18,6 +18,7 @@
 #include "cc_v2_module.h"
 #include "ikcp.h"
 #include "linksim.h"
+#include "checkmain.h"
 
 #define CC_RATE    1250u
 #define CC_DELAY   20u
@@ -237,12 +238,8 @@ static Suite *cc_suite(void)
   return s;
 }
 
-int main(void)
+int
+main(void)
 {
-  SRunner *sr = srunner_create(cc_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return checkmain_run(cc_suite());
 }

@@ -13,6 +13,7 @@
 #include "kcp_codec.h"
 #include "kcp_crypt.h"
 #include "kcp_fec.h"
+#include "checkmain.h"
 
 #define T_MAXLINE 8192
 #define T_MAXVEC  64
@@ -445,11 +446,5 @@ codec_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(codec_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(codec_suite());
 }

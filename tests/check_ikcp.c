@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ikcp.h"
+#include "checkmain.h"
 
 /*---------------------------------------------------------------------------
  * capture of output datagrams
@@ -1117,55 +1118,6 @@ END_TEST
 /*---------------------------------------------------------------------------
  * timing: check / update / retransmission
  *-------------------------------------------------------------------------*/
-
-/*
- * ikcp_flush_batch: an ACK that would need a small datagram of its own
- * beside a full-size segment stays pending, and a plain flush sends it; an
- * ACK that fits beside the data, or one with no data leaving, goes at once.
- */
-static int batch_case(int send_len, struct outbox *box)
-{
-  static char full[1376], data[1376];
-  ikcpcb *kcp = make_kcp(0x1234, box);
-  int held;
-  memset(full, 'a', sizeof(full));
-  memset(data, 'b', sizeof(data));
-  ck_assert_int_eq(kcp->mss, (int)sizeof(full));
-  ikcp_nodelay(kcp, 1, 10, 2, 1);
-  ikcp_update(kcp, 1000);
-  if (send_len > 0) {
-    ck_assert_int_ge(ikcp_send(kcp, data, send_len), 0);
-  }
-  ck_assert_int_eq(inject(kcp, 81, 0, 128, 990, 0, 0, full, sizeof(full)), 0);
-  held = ikcp_flush_batch(kcp);
-  ck_assert_int_eq(count_cmd(box, 81), send_len > 0 ? 1 : 0);
-  ck_assert_int_eq(count_cmd(box, 82), held > 0 ? 0 : 1);
-  ikcp_flush(kcp);
-  ck_assert_int_eq(count_cmd(box, 82), 1);
-  ck_assert_int_eq(ikcp_flush_batch(kcp), 0);
-  ikcp_release(kcp);
-  return held;
-}
-
-START_TEST(test_flush_batch)
-{
-  struct outbox *box = calloc(1, sizeof(*box));
-  ck_assert_ptr_nonnull(box);
-  ck_assert_int_eq(batch_case(1376, box), 1);
-  ck_assert_int_eq(box->n, 2);
-  ck_assert_int_eq(box->len[0], IKCP_OVERHEAD + 1376);
-  ck_assert_int_eq(box->len[1], IKCP_OVERHEAD);
-  outbox_clear(box);
-  ck_assert_int_eq(batch_case(10, box), 0);
-  ck_assert_int_eq(box->n, 1);
-  ck_assert_int_eq(box->len[0], IKCP_OVERHEAD + IKCP_OVERHEAD + 10);
-  outbox_clear(box);
-  ck_assert_int_eq(batch_case(0, box), 0);
-  ck_assert_int_eq(box->n, 1);
-  outbox_clear(box);
-  free(box);
-}
-END_TEST
 
 START_TEST(test_check_drives_update)
 {
@@ -2376,7 +2328,6 @@ static Suite *ikcp_suite(void)
 
   tcase_add_loop_test(timing, test_check_drives_update, 0, 3);
   tcase_add_test(timing, test_resend_at_next_tick);
-  tcase_add_test(timing, test_flush_batch);
   tcase_add_test(timing, test_backoff_follows_estimate);
   tcase_add_test(timing, test_dead_link);
   tcase_add_test(timing, test_fastack_counting);
@@ -2408,12 +2359,8 @@ static Suite *ikcp_suite(void)
   return s;
 }
 
-int main(void)
+int
+main(void)
 {
-  SRunner *sr = srunner_create(ikcp_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return checkmain_run(ikcp_suite());
 }

@@ -19,6 +19,7 @@
 #include "rxring.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
+#include "checkmain.h"
 
 /** Frames of the ordering test: many times the ring. */
 #define T_FRAMES 200000
@@ -286,11 +287,5 @@ rxring_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(rxring_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(rxring_suite());
 }

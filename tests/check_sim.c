@@ -14,6 +14,7 @@
 
 #include "ikcp.h"
 #include "linksim.h"
+#include "checkmain.h"
 
 #define SIM_CONV      0x11223344u
 #define SIM_START     1000u
@@ -625,11 +626,5 @@ sim_suite(void)
 int
 main(void)
 {
-  SRunner *sr = srunner_create(sim_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return checkmain_run(sim_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "smux.h"
+#include "checkmain.h"
 
 /** Events the parser delivered, as text, and the PSH bytes taken. */
 static char t_log[1024];
@@ -285,11 +286,5 @@ smux_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(smux_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(smux_suite());
 }

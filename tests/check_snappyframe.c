@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "snappyframe.h"
+#include "checkmain.h"
 
 /* Output of tests/interop/bin/snappygo_golden (golang/snappy, Debian's
  * golang-github-golang-snappy-dev): stream identifier, a compressed chunk
@@ -256,11 +257,5 @@ snappyframe_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(snappyframe_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(snappyframe_suite());
 }

@@ -19,6 +19,7 @@
 #include "lwip/prot/tcp.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
+#include "checkmain.h"
 
 #define T_ETH 14
 #define T_DPORT 7
@@ -354,11 +355,5 @@ synguard_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(synguard_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(synguard_suite());
 }

@@ -8,7 +8,8 @@
 #  - server role: kcptun-client -> ./minimal -> TCP echo: kcptun's defaults
 #    (aes, FEC 10/3, compression, smux 1), none with FEC 0/0, no
 #    compression and smux 2, salsa20, xor, each other cipher briefly; the
-#    in-process echo target with mode fast3; Debian's example JSON configs
+#    in-process echo target with mode fast3; with smux 2, a stream whose
+#    reader stopped does not stall the others; Debian's example JSON configs
 #    at both ends (--kcptun-config, kcptun -c);
 #  - client role: ./minimal --kcptun-remote -> kcptun-server -> TCP echo:
 #    aes defaults (mode fast), none 0/0 smux 2 without compression (fast2),
@@ -139,6 +140,24 @@ server "xor, no compression" 10 $HALF "--kcptun-target $TARGET --kcptun-crypt xo
   "--crypt xor --nocomp"
 server "echo target, mode fast3, key" 5 262144 \
   "--kcptun-target echo --kcptun-mode fast3 --kcptun-key sekrit" "--mode fast3 --key sekrit"
+# smux 2, a stream whose reader stopped (tcp_hold.py --hog writes and
+# never reads: its echo backs up to us) does not stop its session's other
+# streams: ./minimal holds that stream's bytes within its window instead
+# of leaving them in KCP, and frees them when the stream ends.
+server "smux 2, echo target, window 65536" 0 0 \
+  "--kcptun-target echo --kcptun-smuxver 2 --kcptun-streambuf 65536" "--smuxver 2 --streambuf 65536"
+netns_bg python3 tests/lib/tcp_hold.py "$NSHOST" 7000 --hog --hold 50 >"$TAP_TMP/hog" 2>&1
+HOG=$NETNS_LAST_PID
+wait_for 40 grep -q holding "$TAP_TMP/hog"
+held=$(kstat stream_held)
+check "kcptun: smux 2: a stream whose reader stopped is held for ($held bytes; $(head -n 1 "$TAP_TMP/hog"))" \
+  test "${held:-0}" -gt 0 -a "${held:-0}" -le 262144
+tcp "server role, smux 2: streams beside the stalled one" "$NSHOST:7000" 4 262144
+kill -KILL "$HOG" 2>/dev/null
+wait "$HOG" 2>/dev/null
+for ((i = 0; i < 50; i++)); do [ "$(kstat streams) $(kstat stream_held)" = "0 0" ] && break; sleep 0.2; done
+check "kcptun: smux 2: the stalled stream, once its client is gone, is freed with what it held" \
+  test "$(kstat streams) $(kstat stream_held)" = "0 0"
 # kcptun's own JSON examples (Debian's), each end reading its file.
 # Also for the client role (server3.json, client3.json: conn 3).
 python3 - "$TAP_TMP" "$TARGET" "$HOST:$PORT" "$NSHOST:7000" "$NSHOST:29901" <<'PY'

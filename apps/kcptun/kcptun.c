@@ -33,6 +33,13 @@
 
 struct kcptun_sess;
 
+/** Peer bytes held for a stream (kcptun_stream_hold()), in arrival order. */
+struct kcptun_chunk {
+  struct kcptun_chunk *next;
+  u32_t len, off;
+  u8_t data[];
+};
+
 /** One smux stream and its TCP side (pcb NULL: echo, or TCP gone). */
 struct kcptun_stream {
   struct kcptun_stream *next;
@@ -41,6 +48,9 @@ struct kcptun_stream {
   u32_t sid;
   struct smux_window win;
   struct pbuf *tx;   /**< target (or echo) bytes waiting to become PSH */
+  struct kcptun_chunk *rx, *rx_tail; /**< version 2: peer bytes the TCP
+                          side (or echo) had no room for, within the window */
+  u32_t rx_len;      /**< bytes in rx */
   u8_t fin_in;       /**< the peer's FIN arrived */
   u8_t tcp_eof;      /**< the target closed, failed or was never reached */
   u8_t upd_due;      /**< version 2: a window update is owed */
@@ -56,6 +66,7 @@ struct kcptun_sess {
   struct snappyframe_enc enc;
   u8_t *held;                   /**< input not yet taken by the parser */
   size_t held_off, held_len;
+  u32_t rx_held;                /**< bytes in its streams' rx */
   struct kcptun_stream *streams;
   u32_t nstreams;
   u64_t frames_seen;            /**< parser.frames at the last keepalive */
@@ -86,6 +97,8 @@ static u32_t kcptun_npcbs;
 /** Binding counters of the client pcbs already removed. */
 static struct kcp_stats kcptun_kstats_gone;
 static u32_t kcptun_nstreams;
+/** Bytes in the rx of all streams (at most KCPTUN_HOLD_MAX). */
+static u32_t kcptun_rx_held;
 /** Frame being built, and its compressed form. */
 static u8_t kcptun_frame[SMUX_HEADER_SIZE + KCPTUN_FRAME];
 static u8_t *kcptun_comp;
@@ -205,6 +218,13 @@ kcptun_stream_free(struct kcptun_stream *st, int abort)
   if (st->tx != NULL) {
     pbuf_free(st->tx);
   }
+  while (st->rx != NULL) {
+    struct kcptun_chunk *c = st->rx;
+    st->rx = c->next;
+    mem_free(c);
+  }
+  ts->rx_held -= st->rx_len;
+  kcptun_rx_held -= st->rx_len;
   ts->nstreams--;
   kcptun_nstreams--;
   mem_free(st);
@@ -448,23 +468,18 @@ kcptun_smux_update(void *arg, u32_t sid, u32_t consumed, u32_t window)
   }
 }
 
-/** PSH bytes: into the target's TCP send buffer, or the echo's buffer;
- *  what does not fit stays in KCP (back-pressure). */
+/** Peer bytes of @p st into the target's TCP send buffer, or the echo's
+ *  buffer, as far as they have room; dropped when the target is gone.
+ *  @return bytes taken */
 static size_t
-kcptun_smux_data(void *arg, u32_t sid, const u8_t *buf, size_t len)
+kcptun_stream_deliver(struct kcptun_stream *st, const u8_t *buf, size_t len)
 {
-  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
-  struct kcptun_stream *st = kcptun_stream_find(ts, sid);
   size_t n = len;
 
-  if (st == NULL || st->fin_in || ts->dead) {
-    return len; /* closed stream: dropped, as smux does */
-  }
   if (kcptun_cfg.target_echo) {
     struct pbuf *p;
     size_t have = st->tx != NULL ? st->tx->tot_len : 0;
     n = LWIP_MIN(n, KCPTUN_ECHO_BUF - have);
-    n = LWIP_MIN(n, 0xffff);
     if (n == 0 || (p = pbuf_alloc(PBUF_RAW, (u16_t)n, PBUF_RAM)) == NULL) {
       return 0;
     }
@@ -485,6 +500,85 @@ kcptun_smux_data(void *arg, u32_t sid, const u8_t *buf, size_t len)
   /* else the target is gone: the bytes are dropped, FIN follows */
   if (kcptun_cfg.smuxver >= 2 && smux_window_consume(&st->win, (u32_t)n, kcptun_cfg.streambuf)) {
     st->upd_due = 1;
+  }
+  return n;
+}
+
+/** Version 2: hold @p len peer bytes of @p st that its TCP side has no
+ *  room for, so that one slow stream does not stop its session's others.
+ *  The peer sends no more than the window we advertise (or smux's initial
+ *  one) beyond what the TCP side took, so a stream holds at most that; a
+ *  session holds at most smuxbuf, all of them KCPTUN_HOLD_MAX.
+ *  @return whether they are held (else nothing is: back-pressure on the
+ *          whole session, as version 1 has it) */
+static int
+kcptun_stream_hold(struct kcptun_stream *st, const u8_t *buf, size_t len)
+{
+  struct kcptun_sess *ts = st->sess;
+  u32_t window = LWIP_MAX(kcptun_cfg.streambuf, SMUX_INITIAL_PEER_WINDOW);
+  struct kcptun_chunk *c;
+
+  if (kcptun_cfg.smuxver < 2 || len > window - st->rx_len || len > kcptun_cfg.smuxbuf - ts->rx_held ||
+      len > KCPTUN_HOLD_MAX - kcptun_rx_held) {
+    return 0;
+  }
+  c = (struct kcptun_chunk *)mem_malloc((mem_size_t)(sizeof(*c) + len));
+  if (c == NULL) {
+    return 0;
+  }
+  c->next = NULL;
+  c->len = (u32_t)len;
+  c->off = 0;
+  memcpy(c->data, buf, len);
+  if (st->rx == NULL) {
+    st->rx = c;
+  } else {
+    st->rx_tail->next = c;
+  }
+  st->rx_tail = c;
+  st->rx_len += (u32_t)len;
+  ts->rx_held += (u32_t)len;
+  kcptun_rx_held += (u32_t)len;
+  return 1;
+}
+
+/** Move what @p st holds into its TCP side (or the echo) as it has room. */
+static void
+kcptun_stream_drain(struct kcptun_stream *st)
+{
+  while (st->rx != NULL) {
+    struct kcptun_chunk *c = st->rx;
+    size_t n = kcptun_stream_deliver(st, c->data + c->off, c->len - c->off);
+    if (n == 0) {
+      return;
+    }
+    c->off += (u32_t)n;
+    st->rx_len -= (u32_t)n;
+    st->sess->rx_held -= (u32_t)n;
+    kcptun_rx_held -= (u32_t)n;
+    if (c->off == c->len) {
+      st->rx = c->next;
+      mem_free(c);
+    }
+  }
+}
+
+/** PSH bytes: into the target's TCP send buffer, or the echo's buffer,
+ *  behind what the stream holds; what does not fit is held for the stream
+ *  (version 2) or stays in KCP (back-pressure). */
+static size_t
+kcptun_smux_data(void *arg, u32_t sid, const u8_t *buf, size_t len)
+{
+  struct kcptun_sess *ts = (struct kcptun_sess *)arg;
+  struct kcptun_stream *st = kcptun_stream_find(ts, sid);
+  size_t n;
+
+  if (st == NULL || st->fin_in || ts->dead) {
+    return len; /* closed stream: dropped, as smux does */
+  }
+  n = st->rx == NULL ? kcptun_stream_deliver(st, buf, len) : 0;
+  if (n < len && kcptun_stream_hold(st, buf + n, len - n)) {
+    n = len;
   }
   return n;
 }
@@ -566,9 +660,14 @@ kcptun_sess_output(struct kcptun_sess *ts)
       }
     }
     /* kcptun ends both directions when either ends: after the peer's FIN
-       once the echo has sent back what it had, after the target's end
-       once its data has left. */
-    if ((st->fin_in && (st->pcb != NULL || st->tx == NULL)) || (st->tcp_eof && st->tx == NULL)) {
+       once what the stream held has gone to the target (or the echo) and
+       the echo has sent back what it had, or at once when the echo cannot
+       (smux 2: the peer's window is full, and a peer that has sent FIN
+       reads no more); after the target's end once its data has left. */
+    if ((st->fin_in && ((st->rx == NULL && (st->pcb != NULL || st->tx == NULL)) ||
+                        (kcptun_cfg.target_echo && kcptun_cfg.smuxver >= 2 &&
+                         smux_window_room(&st->win) == 0))) ||
+        (st->tcp_eof && st->tx == NULL)) {
       if (kcptun_send(ts, SMUX_CMD_FIN, st->sid, NULL, 0, NULL) != ERR_OK) {
         return;
       }
@@ -587,6 +686,9 @@ kcptun_sess_pump(struct kcptun_sess *ts)
     return;
   }
   ts->busy = 1;
+  for (st = ts->streams; st != NULL; st = st->next) {
+    kcptun_stream_drain(st);
+  }
   if (ts->held_len > 0) {
     size_t n = kcptun_sess_feed(ts, ts->held + ts->held_off, ts->held_len);
     ts->held_off += n;
@@ -1006,6 +1108,7 @@ kcptun_counters(struct counters *c)
   counters_add(c, "pcbs", kcptun_npcbs);
   counters_add(c, "to_tcp", kcptun_stats.bytes_to_target);
   counters_add(c, "from_tcp", kcptun_stats.bytes_from_target);
+  counters_add(c, "stream_held", kcptun_rx_held);
   if (kcptun_codec != NULL) {
     struct kcp_codec_stats cs;
     kcp_codec_stats_get(kcptun_codec, &cs);

@@ -35,8 +35,13 @@ struct counters;
 /** Streams served at once, per session and in total. */
 #define KCPTUN_MAX_STREAMS_PER_SESSION 256
 #define KCPTUN_MAX_STREAMS 4096
-/** Bytes the echo target holds per stream before it stops reading. */
-#define KCPTUN_ECHO_BUF 65536
+/** Bytes the echo target holds per stream before it stops reading (one
+ *  pbuf chain: its tot_len is 16 bits). */
+#define KCPTUN_ECHO_BUF 65535
+/** Smux version 2: bytes held, over all streams, for streams whose TCP
+ *  side is full (each within its window, each session within smuxbuf);
+ *  past it a session stops reading, as in version 1. */
+#define KCPTUN_HOLD_MAX (32UL * 1024 * 1024)
 /** PSH payload per frame we send (smux allows up to 65535). */
 #define KCPTUN_FRAME 8192
 /** Client role: most KCP sessions kept open to the server (--conn). */

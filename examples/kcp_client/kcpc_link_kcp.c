@@ -6,7 +6,10 @@
  *
  * Latency matters more here than the packet count: what the caller queued
  * and the ACKs for what arrived are flushed at once (kcpc_link_pump) instead
- * of waiting for the engine's next interval tick.
+ * of waiting for the engine's next interval tick. A group of datagrams read
+ * together is acked together, but while a segment is missing each is acked
+ * as it is fed in, as the server does: a KCP sender counts later ACKs
+ * toward a fast retransmission once per datagram of them.
  *
  * System calls, not the engine, are what a datagram costs here, so they
  * are batched: the datagrams one engine call outputs leave in one
@@ -224,6 +227,10 @@ kcpc_kcp_input(void *arg, const uint8_t *buf, size_t len)
   if (ikcp_input(lk->kcp, (const char *)buf, (long)len) >= 0) {
     lk->base.last_rx_us = lk->rx_now_us;
     lk->need_flush = 1;
+    /* Past a hole, each datagram is acked at once, not with the group. */
+    if (lk->kcp->nrcv_buf > 0) {
+      ikcp_flush(lk->kcp);
+    }
   }
 }
 
