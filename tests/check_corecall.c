@@ -3,14 +3,16 @@
  * Check tests of corecall (ports/unix/netif/corecall.c): lwIP work run by
  * another thread under the core lock wakes tcpip_thread exactly when that
  * work armed a timer earlier than tcpip_thread's next one, and otherwise
- * leaves tcpip_thread asleep. lwIP's own cyclic timers (IGMP and MLD every
+ * leaves tcpip_thread asleep; a timer due at once runs in the caller. lwIP's own cyclic timers (IGMP and MLD every
  * 100 ms) wake tcpip_thread anyway, so a missed wake-up shows in the
  * counters, not reliably in the timer's lateness.
  */
 #include <check.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "checkmain.h"
 #include "corecall.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
@@ -116,7 +118,7 @@ START_TEST(test_earlier_timer_fires_on_time)
   u32_t start = t_now();
   int waited;
 
-  corecall_run(&t_cc, t_arm_near, NULL);
+  corecall_run(&t_cc, t_arm_near, NULL, NULL);
   for (waited = 0; waited < T_FAR_MS && t_fired() == 0; waited++) {
     usleep(1000);
   }
@@ -133,12 +135,54 @@ END_TEST
 /* Work that arms nothing, or a timer after tcpip_thread's, wakes nothing. */
 START_TEST(test_no_wake_without_earlier_timer)
 {
-  corecall_run(&t_cc, t_nothing, NULL);
-  corecall_run(&t_cc, t_arm_late, NULL);
+  corecall_run(&t_cc, t_nothing, NULL, NULL);
+  corecall_run(&t_cc, t_arm_late, NULL, NULL);
   LOCK_TCPIP_CORE();
   ck_assert_uint_eq(t_cc.runs, 2);
   ck_assert_uint_eq(t_cc.wakes, 0);
   ck_assert_uint_eq(t_cc.wake_full, 0);
+  UNLOCK_TCPIP_CORE();
+}
+END_TEST
+
+static pthread_t t_fire_thread;
+static int t_order; /* 1 the timer ran, 2 then done ran */
+
+static void
+t_fire_now(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  t_fire_thread = pthread_self();
+  t_order = 1;
+}
+
+static void
+t_arm_now(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  t_order = 0;
+  sys_timeout(0, t_fire_now, NULL);
+}
+
+static void
+t_done(void *arg)
+{
+  LWIP_UNUSED_ARG(arg);
+  if (t_order == 1) {
+    t_order = 2;
+  }
+}
+
+/* The work arms a timer for now (as the binding does to flush once a burst
+   is in): it runs in the calling thread, before done, and wakes nothing. */
+START_TEST(test_due_timer_runs_here)
+{
+  corecall_run(&t_cc, t_arm_now, t_done, NULL);
+  LOCK_TCPIP_CORE();
+  ck_assert_int_eq(t_order, 2);
+  ck_assert(pthread_equal(t_fire_thread, pthread_self()));
+  ck_assert_uint_eq(t_cc.timers, 1);
+  ck_assert_uint_eq(t_cc.wakes, 0);
   UNLOCK_TCPIP_CORE();
 }
 END_TEST
@@ -153,6 +197,7 @@ corecall_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_earlier_timer_fires_on_time);
   tcase_add_test(tc, test_no_wake_without_earlier_timer);
+  tcase_add_test(tc, test_due_timer_runs_here);
   suite_add_tcase(s, tc);
   return s;
 }
@@ -160,11 +205,5 @@ corecall_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(corecall_suite());
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(corecall_suite());
 }

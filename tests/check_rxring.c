@@ -258,7 +258,7 @@ START_TEST(test_short_burst_delivered_here)
   ck_assert_uint_lt(n, RXRING_BUDGET);
   t_producer_put(n);
   ck_assert_uint_eq(rxring_unscheduled(&t_ring), n);
-  corecall_run(&cc, t_drain_here, &t_ring);
+  corecall_run(&cc, t_drain_here, NULL, &t_ring);
   ck_assert_uint_eq(rxring_unscheduled(&t_ring), 0);
   ck_assert_uint_eq(t_received(), n);
   ck_assert_uint_eq(t_bad, 0);

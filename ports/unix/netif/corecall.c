@@ -33,20 +33,25 @@ void
 corecall_init(struct corecall *cc)
 {
   cc->runs = 0;
+  cc->timers = 0;
   cc->wakes = 0;
   cc->wake_full = 0;
 }
 
 /**
  * Run fn(arg) under the core lock in the calling thread, which must not
- * hold it (nor be tcpip_thread), and wake tcpip_thread if fn armed a timer
- * earlier than every one before. A full mailbox needs no wake-up:
- * tcpip_thread has messages to handle and recomputes its sleep after each.
+ * hold it (nor be tcpip_thread), then the timers that are due, as
+ * tcpip_thread does after each message (a timer fn armed for "now", such
+ * as a flush once a burst is in, runs here, not after a wake-up), then
+ * done(arg); and wake tcpip_thread if all that armed a timer earlier than
+ * every one before. A full mailbox needs no wake-up: tcpip_thread has
+ * messages to handle and recomputes its sleep after each.
  * @param fn the lwIP work, e.g. frames into ethernet_input()
- * @param arg passed to fn
+ * @param done what follows the timers (NULL: nothing), e.g. sending
+ * @param arg passed to fn and done
  */
 void
-corecall_run(struct corecall *cc, corecall_fn fn, void *arg)
+corecall_run(struct corecall *cc, corecall_fn fn, corecall_fn done, void *arg)
 {
   u32_t before, after;
 
@@ -54,6 +59,13 @@ corecall_run(struct corecall *cc, corecall_fn fn, void *arg)
   cc->runs++;
   before = corecall_next_timer(sys_now());
   fn(arg);
+  if (sys_timeouts_sleeptime() == 0) {
+    cc->timers++;
+    sys_check_timeouts();
+  }
+  if (done != NULL) {
+    done(arg);
+  }
   after = corecall_next_timer(sys_now());
   if ((s32_t)(after - before) < 0) {
     cc->wakes++;

@@ -9,8 +9,9 @@
  * itself; what it must not do is leave tcpip_thread asleep past a timer
  * that the work armed (a KCP flush, a TCP timer): tcpip_thread computed
  * how long to sleep from the timer list as it was. So corecall_run()
- * compares the earliest timer before and after the work and wakes
- * tcpip_thread (one empty message) only when the work moved it earlier.
+ * runs the timers that are due once the work is done, as tcpip_thread
+ * does after each message, compares the earliest timer before and after,
+ * and wakes tcpip_thread (one empty message) only when it moved earlier.
  *
  * That is enough as long as every thread that arms timers under the core
  * lock, outside tcpip_thread, does so through corecall_run(): tcpip_thread's
@@ -29,11 +30,12 @@ typedef void (*corecall_fn)(void *arg);
  *  under the core lock). */
 struct corecall {
   u32_t runs;       /**< corecall_run() calls */
+  u32_t timers;     /**< of those, due timers run by the caller */
   u32_t wakes;      /**< of those, tcpip_thread woken for an earlier timer */
   u32_t wake_full;  /**< a wake-up found the mailbox full (so it was awake) */
 };
 
 void corecall_init(struct corecall *cc);
-void corecall_run(struct corecall *cc, corecall_fn fn, void *arg);
+void corecall_run(struct corecall *cc, corecall_fn fn, corecall_fn done, void *arg);
 
 #endif /* CORECALL_H */

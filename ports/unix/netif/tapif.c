@@ -492,9 +492,8 @@ tapif_read_burst(struct tapif *tap, struct rxbatch *rb, int batched)
 }
 
 /** Reader thread, under the core lock: the frames it just queued enter
- *  lwIP here rather than through a message to tcpip_thread, and the last
- *  batch of what they made lwIP send goes at the end, without a message
- *  either. */
+ *  lwIP here rather than through a message to tcpip_thread; what they and
+ *  the timers due after them make lwIP send is batched... */
 static void
 tapif_input_here(void *arg)
 {
@@ -502,6 +501,14 @@ tapif_input_here(void *arg)
 
   tap->tx_here = 1;
   rxring_drain_here(&tap->rx);
+}
+
+/** ...and its last batch goes here, without a message either. */
+static void
+tapif_input_done(void *arg)
+{
+  struct tapif *tap = (struct tapif *)arg;
+
   tap->tx_here = 0;
   tapif_tx_submit(tap);
 }
@@ -548,7 +555,7 @@ tapif_reader(void *arg)
       break;
     }
     if (rxring_unscheduled(&tap->rx) > 0) {
-      corecall_run(&tap->here, tapif_input_here, tap);
+      corecall_run(&tap->here, tapif_input_here, tapif_input_done, tap);
     }
   }
   if (batched) {
@@ -664,6 +671,7 @@ tapif_counters(struct tapif *tap, struct counters *c)
   counters_add(c, "oversize", __atomic_load_n(&tap->rx_oversize, __ATOMIC_RELAXED));
   counters_add(c, "ring_full", rxring_full_waits(&tap->rx));
   counters_add(c, "in_here", tap->here.runs);
+  counters_add(c, "timers_here", tap->here.timers);
   counters_add(c, "core_wakes", tap->here.wakes);
   counters_add(c, "bogus_src", tap->rx_bogus);
   counters_add(c, "out", tap->tx_frames);
