@@ -15,9 +15,10 @@
  * A session is "serviced" on input, on its heap wake-up, and after a write
  * outside a callback: the engine's clock is advanced, input fed, whole
  * messages delivered. Input does not flush: it makes the session due now,
- * and the pcb's one sys_timeout, which lwIP runs before it takes the next
- * message of its mailbox (a netif hands frames over a burst per message),
- * flushes every session the burst touched once. So the ACKs and replies of
+ * and the pcb's one sys_timeout, which lwIP runs once the burst is in
+ * (tcpip_thread before it takes the next message of its mailbox, a driver
+ * thread that fed the burst in under the core lock after it), flushes
+ * every session the burst touched once. So the ACKs and replies of
  * a whole burst leave together, in full datagrams, in the millisecond the
  * burst arrived, without waiting for the engine's next interval tick.
  * Except past a hole: while a segment is missing, each datagram is acked

@@ -16,11 +16,13 @@
  * at the earliest wake-up of a binary min-heap of sessions. A datagram does
  * not flush its session: it makes it due now, so the ACKs and replies of a
  * burst leave together, in full datagrams, when lwIP next runs its due
- * timeouts (the tcpip thread does before it takes its next message; with
- * NO_SYS, the main loop's sys_check_timeouts() after its input). While a
- * segment is missing, each datagram is acked at once instead, so that the
- * peer counts toward its fast retransmission per datagram, as it expects. A session with
- * nothing in flight and nothing queued is woken only by its idle deadline
+ * timeouts (the tcpip thread does before it takes its next message; a
+ * driver thread that feeds a burst in under the core lock should run them
+ * after it; with NO_SYS, the main loop's sys_check_timeouts() after its
+ * input). While a segment is missing, each datagram is acked at once
+ * instead, so that the peer counts toward its fast retransmission per
+ * datagram, as it expects. A session with nothing in flight and nothing
+ * queued is woken only by its idle deadline
  * and keeps only its control blocks (the engine's buffers are trimmed):
  * about 0.8 KB of RSS per idle session (tests/tap_kcp_memory.sh).
  *

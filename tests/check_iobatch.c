@@ -20,6 +20,7 @@
 
 #include "rxbatch.h"
 #include "txbatch.h"
+#include "checkmain.h"
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 
@@ -233,12 +234,6 @@ iobatch_suite(void)
 int
 main(void)
 {
-  int failed;
-  SRunner *sr = srunner_create(iobatch_suite());
-
   lwip_init();
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return checkmain_run(iobatch_suite());
 }
