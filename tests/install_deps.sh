@@ -92,11 +92,11 @@ mk() {
 }
 mk PKG_CONFIG_LIBDIR=/nonexistent -- kcp/ikcp.o
 check "make, no pkg-config package found: stops naming each Debian package and make deps, compiles nothing" \
-  bash -c "[ $RC -ne 0 ] && grep -qx 'make: no lwip libgcrypt libsodium libisal snappy json-c found (Debian: liblwip-dev libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev libjson-c-dev); install with: make deps' '$T/out' &&
+  bash -c "[ $RC -ne 0 ] && grep -qx 'make: no lwip libgcrypt libsodium libisal snappy json-c liburing found (Debian: liblwip-dev libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev libjson-c-dev liburing-dev); install with: make deps' '$T/out' &&
            [ -z \"\$(find '$T/b' -name '*.o' 2>/dev/null)\" ]"
 mk PKG_CONFIG_LIBDIR=/nonexistent -- tests/check_ikcp.o
 check "make of a Check test, nothing found: names check too" \
-  grep -qx 'make: no lwip check libgcrypt libsodium libisal snappy json-c found (Debian: liblwip-dev check libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev libjson-c-dev); install with: make deps' "$T/out"
+  grep -qx 'make: no lwip check libgcrypt libsodium libisal snappy json-c liburing found (Debian: liblwip-dev check libgcrypt20-dev libsodium-dev libisal-dev libsnappy-dev libjson-c-dev liburing-dev); install with: make deps' "$T/out"
 mkdir -p "$T/path"
 for tool in make cc gcc sh cat git; do ln -sf "$(command -v $tool)" "$T/path/$tool"; done
 mk PATH="$T/path" -- kcp/ikcp.o

@@ -33,17 +33,27 @@ bench() {
   fi
 }
 
-# start_minimal ARGS...: ./minimal in the namespace, up when KCP answers.
+# start_minimal ARGS...: ./minimal in the namespace, up when KCP answers;
+# when it does not, what it logged is shown.
 start_minimal() {
+  echo "--- ./minimal $*" >>"$TMP/minimal.log"
   netns_bg ./minimal "$@" >>"$TMP/minimal.log" 2>&1
   MINIMAL_PID=$NETNS_LAST_PID
-  wait_for 10 nsx ping -c1 -W1 $S && wait_for 10 sh -c "echo up | ip netns exec $NETNS timeout 3 $C --timeout 1 $S | grep -q up"
+  wait_for 10 nsx ping -c1 -W1 $S && wait_for 10 sh -c "echo up | ip netns exec $NETNS timeout 3 $C --timeout 1 $S | grep -q up" && return 0
+  echo "  ./minimal (pid $MINIMAL_PID, $(kill -0 "$MINIMAL_PID" 2>/dev/null && echo running || echo gone)) logged:"
+  tail -n 15 "$TMP/minimal.log" | sed 's/^/    /'
+  return 1
 }
 
+# stop_minimal: SIGTERM, SIGKILL after 5 s; returns once it is gone.
 stop_minimal() {
   kill -TERM "$MINIMAL_PID" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$MINIMAL_PID" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$MINIMAL_PID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$MINIMAL_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$MINIMAL_PID" 2>/dev/null; then
+    echo "  ./minimal (pid $MINIMAL_PID) still running 5 s after SIGTERM: SIGKILL"
+    kill -KILL "$MINIMAL_PID" 2>/dev/null
+  fi
+  wait "$MINIMAL_PID" 2>/dev/null
 }
 
 netns_up
