@@ -126,12 +126,12 @@ CHECK_check_kcp_lwip_LIBS := $(CODEC_LIBS)
 # The tap netif's receive ring: frames from a thread to the core thread.
 CHECKTESTS += check_rxring
 LWIPCHECKTESTS += check_rxring
-CHECK_check_rxring_FILES := ports/unix/netif/rxring.c ports/unix/netif/corecall.c
+CHECK_check_rxring_FILES := ports/unix/netif/rxring.c ports/unix/netif/corecall.c tests/checktcpip.c
 # Work under the core lock from another thread: tcpip_thread woken only for
 # an earlier timer.
 CHECKTESTS += check_corecall
 LWIPCHECKTESTS += check_corecall
-CHECK_check_corecall_FILES := ports/unix/netif/corecall.c
+CHECK_check_corecall_FILES := ports/unix/netif/corecall.c tests/checktcpip.c
 # The tap's batched reads and writes (io_uring) on a socket pair.
 CHECKTESTS += check_iobatch
 LWIPCHECKTESTS += check_iobatch
@@ -140,7 +140,7 @@ CHECK_check_iobatch_LIBS := $(URING_LIBS)
 # The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
 CHECKTESTS += check_synguard
 LWIPCHECKTESTS += check_synguard
-CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c
+CHECK_check_synguard_FILES := ports/unix/netif/synguard.c apps/common/counters.c tests/checktcpip.c
 # kcptun's stream multiplexer smux (pure module): frames, errors, windows.
 CHECKTESTS += check_smux
 CHECK_check_smux_FILES := $(SMUXFILES)

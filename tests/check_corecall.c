@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkmain.h"
+#include "checktcpip.h"
 #include "corecall.h"
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
@@ -26,12 +27,6 @@
 static struct corecall t_cc;
 static u32_t t_fired_at; /* sys_now() of the test timer, 0 until then */
 static u32_t t_far_fired;
-
-static void
-t_tcpip_done(void *arg)
-{
-  sys_sem_signal((sys_sem_t *)arg);
-}
 
 static void
 t_far(void *arg)
@@ -50,12 +45,7 @@ t_fire(void *arg)
 static void
 t_setup(void)
 {
-  sys_sem_t sem;
-
-  ck_assert_int_eq(sys_sem_new(&sem, 0), ERR_OK);
-  tcpip_init(t_tcpip_done, &sem);
-  sys_sem_wait(&sem);
-  sys_sem_free(&sem);
+  checktcpip_start();
   corecall_init(&t_cc);
   t_fired_at = 0;
   t_far_fired = 0;

@@ -20,6 +20,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 #include "checkmain.h"
+#include "checktcpip.h"
 
 /** Frames of the ordering test: many times the ring. */
 #define T_FRAMES 200000
@@ -37,12 +38,6 @@ static u32_t t_bad;
 /* Producer thread's result: 0 all put, 1 stopped, or an errno value. */
 static int t_producer_result;
 static u32_t t_put;
-
-static void
-t_tcpip_done(void *arg)
-{
-  sys_sem_signal((sys_sem_t *)arg);
-}
 
 static void
 t_input(struct pbuf *p, void *arg)
@@ -64,13 +59,9 @@ t_input(struct pbuf *p, void *arg)
 static void
 t_setup(void)
 {
-  sys_sem_t sem;
   err_t err;
 
-  ck_assert_int_eq(sys_sem_new(&sem, 0), ERR_OK);
-  tcpip_init(t_tcpip_done, &sem);
-  sys_sem_wait(&sem);
-  sys_sem_free(&sem);
+  checktcpip_start();
   t_next = 0;
   t_bad = 0;
   t_put = 0;

@@ -20,6 +20,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcpip.h"
 #include "checkmain.h"
+#include "checktcpip.h"
 
 #define T_ETH 14
 #define T_DPORT 7
@@ -33,12 +34,6 @@ static const u8_t t_mac_us[6] = {0x02, 0x6c, 0x77, 0xa8, 0x00, 0x02};
 static const u8_t t_mac_peer[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
 static void
-t_tcpip_done(void *arg)
-{
-  sys_sem_signal((sys_sem_t *)arg);
-}
-
-static void
 t_inject(struct pbuf *p, void *arg)
 {
   LWIP_UNUSED_ARG(arg);
@@ -50,12 +45,7 @@ t_inject(struct pbuf *p, void *arg)
 static void
 t_setup(void)
 {
-  sys_sem_t sem;
-
-  ck_assert_int_eq(sys_sem_new(&sem, 0), ERR_OK);
-  tcpip_init(t_tcpip_done, &sem);
-  sys_sem_wait(&sem);
-  sys_sem_free(&sem);
+  checktcpip_start();
   t_injected = 0;
   t_rst_len = 0;
   LOCK_TCPIP_CORE();
