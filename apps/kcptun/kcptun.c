@@ -193,6 +193,16 @@ kcptun_tcp_detach(struct kcptun_stream *st)
   tcp_err(st->pcb, NULL);
 }
 
+/** Count @p delta more (or fewer) peer bytes held in @p st's rx, in the
+ *  stream's, its session's and the total held (kcptun_stream_hold()). */
+static void
+kcptun_stream_held(struct kcptun_stream *st, s32_t delta)
+{
+  st->rx_len += (u32_t)delta;
+  st->sess->rx_held += (u32_t)delta;
+  kcptun_rx_held += (u32_t)delta;
+}
+
 /** The one close path of a stream: unlink, release its TCP side (closed
  *  gracefully so that data already written reaches the target, aborted if
  *  that fails or @p abort), free what it holds. */
@@ -218,13 +228,12 @@ kcptun_stream_free(struct kcptun_stream *st, int abort)
   if (st->tx != NULL) {
     pbuf_free(st->tx);
   }
+  kcptun_stream_held(st, -(s32_t)st->rx_len);
   while (st->rx != NULL) {
     struct kcptun_chunk *c = st->rx;
     st->rx = c->next;
     mem_free(c);
   }
-  ts->rx_held -= st->rx_len;
-  kcptun_rx_held -= st->rx_len;
   ts->nstreams--;
   kcptun_nstreams--;
   mem_free(st);
@@ -536,9 +545,7 @@ kcptun_stream_hold(struct kcptun_stream *st, const u8_t *buf, size_t len)
     st->rx_tail->next = c;
   }
   st->rx_tail = c;
-  st->rx_len += (u32_t)len;
-  ts->rx_held += (u32_t)len;
-  kcptun_rx_held += (u32_t)len;
+  kcptun_stream_held(st, (s32_t)len);
   return 1;
 }
 
@@ -553,9 +560,7 @@ kcptun_stream_drain(struct kcptun_stream *st)
       return;
     }
     c->off += (u32_t)n;
-    st->rx_len -= (u32_t)n;
-    st->sess->rx_held -= (u32_t)n;
-    kcptun_rx_held -= (u32_t)n;
+    kcptun_stream_held(st, -(s32_t)n);
     if (c->off == c->len) {
       st->rx = c->next;
       mem_free(c);
@@ -686,7 +691,7 @@ kcptun_sess_pump(struct kcptun_sess *ts)
     return;
   }
   ts->busy = 1;
-  for (st = ts->streams; st != NULL; st = st->next) {
+  for (st = ts->streams; st != NULL && ts->rx_held > 0; st = st->next) {
     kcptun_stream_drain(st);
   }
   if (ts->held_len > 0) {
