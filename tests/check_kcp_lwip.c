@@ -664,35 +664,44 @@ START_TEST(test_connect_idle)
 }
 END_TEST
 
-/* The first time segment (sport, cmd, sn) went on the wire, or NULL. */
+/* The nth time (1: the first) segment (sport, cmd, sn) went on the wire,
+   or NULL. */
 static const struct t_seg *
-t_seg_first(u16_t sport, u8_t cmd, u32_t sn)
+t_seg_nth(u16_t sport, u8_t cmd, u32_t sn, u32_t nth)
 {
-  u32_t i;
+  u32_t i, seen = 0;
 
   for (i = 0; i < t_wire.nlog; i++) {
     const struct t_seg *g = &t_wire.log[i];
-    if (g->sport == sport && g->cmd == cmd && g->sn == sn) {
+    if (g->sport == sport && g->cmd == cmd && g->sn == sn && ++seen == nth) {
       return g;
     }
   }
   return NULL;
 }
 
+/* Where segment (sport, cmd, sn) went on the wire the nth time, or
+   0xffffffff. */
+static u32_t
+t_seg_time_nth(u16_t sport, u8_t cmd, u32_t sn, u32_t nth)
+{
+  const struct t_seg *g = t_seg_nth(sport, cmd, sn, nth);
+
+  return g != NULL ? g->t - T_START : 0xffffffffUL;
+}
+
 /* Where segment (sport, cmd, sn) first went on the wire, or 0xffffffff. */
 static u32_t
 t_seg_time(u16_t sport, u8_t cmd, u32_t sn)
 {
-  const struct t_seg *g = t_seg_first(sport, cmd, sn);
-
-  return g != NULL ? g->t - T_START : 0xffffffffUL;
+  return t_seg_time_nth(sport, cmd, sn, 1);
 }
 
 /* The datagram that first carried segment (sport, cmd, sn). */
 static u32_t
 t_seg_dgram(u16_t sport, u8_t cmd, u32_t sn)
 {
-  const struct t_seg *g = t_seg_first(sport, cmd, sn);
+  const struct t_seg *g = t_seg_nth(sport, cmd, sn, 1);
 
   ck_assert_msg(g != NULL, "segment cmd %u sn %u never sent", (unsigned)cmd, (unsigned)sn);
   return g->dgram;
@@ -789,22 +798,6 @@ START_TEST(test_burst_acks_at_once)
 }
 END_TEST
 
-/* Where segment (sport, cmd, sn) went on the wire the second time, or
-   0xffffffff. */
-static u32_t
-t_seg_time2(u16_t sport, u8_t cmd, u32_t sn)
-{
-  u32_t i, seen = 0;
-
-  for (i = 0; i < t_wire.nlog; i++) {
-    const struct t_seg *g = &t_wire.log[i];
-    if (g->sport == sport && g->cmd == cmd && g->sn == sn && ++seen == 2) {
-      return g->t - T_START;
-    }
-  }
-  return 0xffffffffUL;
-}
-
 /* Past a hole, the flush does not wait for the end of the burst: as TCP
    acknowledges an out-of-order segment at once, every datagram that
    arrives while a segment is missing is acked in a datagram of its own.
@@ -837,7 +830,7 @@ START_TEST(test_hole_acks_at_once)
       ck_assert_uint_ne(t_seg_dgram(T_PORT, IKCP_CMD_ACK, sn), t_seg_dgram(T_PORT, IKCP_CMD_ACK, sn - 1));
     }
   }
-  ck_assert_uint_eq(t_seg_time2(cport, IKCP_CMD_PUSH, 1), arrive + T_DELAY);
+  ck_assert_uint_eq(t_seg_time_nth(cport, IKCP_CMD_PUSH, 1, 2), arrive + T_DELAY);
 }
 END_TEST
 
