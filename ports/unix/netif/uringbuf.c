@@ -41,13 +41,18 @@ uringbuf_init(struct uringbuf *u, int fd, unsigned entries, size_t size)
   return 0;
 }
 
-/** Release the ring and the buffer (nothing when not set up). */
+/** Release the ring and the buffer (nothing when not set up). The
+ *  descriptor is unregistered first: the kernel tears a ring down in a
+ *  worker of its own, some time after io_uring_queue_exit(), and a file
+ *  still registered stays open until then, so a tap would stay attached
+ *  (busy for the next ./minimal) after this process has exited. */
 void
 uringbuf_deinit(struct uringbuf *u)
 {
   if (u->buf == NULL) {
     return;
   }
+  io_uring_unregister_files(&u->ring);
   io_uring_queue_exit(&u->ring);
   free(u->buf);
   u->buf = NULL;
