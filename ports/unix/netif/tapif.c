@@ -27,8 +27,9 @@
 #include <unistd.h>
 
 /** Read buffer: larger than TAPIF_FRAME_MAX so an oversize frame shows up
- *  as too long instead of being silently cut to a plausible length. */
-#define TAPIF_READ_BUF 2048
+ *  as too long instead of being silently cut to a plausible length; the
+ *  same as a batched read's slot, so both paths take the same frames. */
+#define TAPIF_READ_BUF RXBATCH_SLOT_SIZE
 
 /** Most frames the reader takes from the tap (non-blocking) between two
  *  poll()s; the core thread is kicked once for all of them. */
