@@ -56,11 +56,10 @@ sweep_run() {
     echo "kcp-sessions: ./minimal --loss $loss $* does not answer"
     return 1
   fi
-  t0=$(proc_cpu_ticks "$MINIMAL_PID")
+  t0=$(proc_cpu_ns "$MINIMAL_PID")
   nsx timeout $((SECS + 120)) ./kcp_client --bench --json --clients "$n" --size 1-1300 \
     --interval 0 --duration "$SECS" --timeout 30 ${CLIENT_ARGS:-} $S >"$j" 2>"$TAP_TMP/err"
-  SRV_CPU=$(awk -v a="$t0" -v b="$(proc_cpu_ticks "$MINIMAL_PID")" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%.2f", (b - a) / hz }')
+  SRV_CPU=$(awk -v a="$t0" -v b="$(proc_cpu_ns "$MINIMAL_PID")" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   stop_minimal >/dev/null
   if [ -z "$(jget throughput_bps "$j")" ] || [ "$(jget data_segs "$j")" = 0 ]; then
     echo "kcp-sessions: loss $loss, $n sessions $*: no report ($(head -c 300 "$TAP_TMP/err"))"
@@ -68,8 +67,6 @@ sweep_run() {
   fi
 }
 
-# proc_cpu_ticks PID: user + system CPU time of the process, in clock ticks.
-proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 printf '%-5s %6s %10s %7s %6s %9s %7s %8s %5s %9s\n' loss% sessions Mbit/s x1 Jain p99_ms x1 retrans% dead srv_s/GB
 for loss in 0 2; do

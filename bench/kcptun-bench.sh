@@ -13,7 +13,7 @@
 # paced 2 ms apart (a stream, as a game or a call sends).
 #
 # CPU is user+system time of the server process, all its threads
-# (/proc/PID/stat of ./minimal whole, or of kcptun-server), over the iperf3
+# (proc_cpu_ns: ./minimal whole, or kcptun-server), over the iperf3
 # run, per GB iperf3 received; each server's own kernel work (tap or socket
 # writes, and the delivery of what it writes, which runs in its context) is
 # its system time. Twice: each at its own top speed, and both paced by
@@ -53,17 +53,16 @@ HOST=192.168.0.2
 netns_bg iperf3 -s -B "$NSHOST" -p 5201 >"$TAP_TMP/iperf3.log" 2>&1
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':5201 '"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # settle PID: wait (at most 10 s) until the server is idle, i.e. used at most
-# one clock tick in half a second: after a top-speed run the tunnel still
+# 10 ms of CPU in half a second: after a top-speed run the tunnel still
 # drains what its windows and buffers held when iperf3 stopped, and that
 # work must not be charged to the paced run that follows.
 settle() {
   local i t0
   for ((i = 0; i < 20; i++)); do
-    t0=$(cpu_ticks "$1")
+    t0=$(proc_cpu_ns "$1")
     sleep 0.5
-    [ $(($(cpu_ticks "$1") - t0)) -le 1 ] && return
+    [ $(($(proc_cpu_ns "$1") - t0)) -le 10000000 ] && return
   done
 }
 
@@ -72,16 +71,16 @@ settle() {
 # CPU_S_PER_GB".
 run() {
   local port=$1 pid=$2 secs=$3 t0 t1 json mbits bytes
-  t0=$(cpu_ticks "$pid")
+  t0=$(proc_cpu_ns "$pid")
   json=$(nsx timeout $((secs + 20)) iperf3 -c 127.0.0.1 -p "$port" -t "$secs" ${4:+-b "$4M"} -J 2>/dev/null)
-  t1=$(cpu_ticks "$pid")
+  t1=$(proc_cpu_ns "$pid")
   read -r mbits bytes < <(python3 -c 'import json,sys
 try:
   e = json.loads(sys.stdin.read())["end"]["sum_received"]
   print("%.1f %d" % (e["bits_per_second"] / 1e6, e["bytes"]))
 except Exception:
   print("0 0")' <<<"$json")
-  python3 -c "import sys; t=($t1-$t0)/$(getconf CLK_TCK); b=$bytes; print('$mbits', '%.2f' % (t / (b / 1e9)) if b else 'nan')"
+  python3 -c "import sys; t=($t1-$t0)/1e9; b=$bytes; print('$mbits', '%.2f' % (t / (b / 1e9)) if b else 'nan')"
 }
 
 start_minimal "$TAP_TMP/minimal.log" --kcptun-listen 29900 --kcptun-target "$NSHOST:5201" ||

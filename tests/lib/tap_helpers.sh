@@ -5,6 +5,7 @@
 #   start_minimal LOG ARGS...     ./minimal ARGS in the namespace, waits until it answers ping
 #                                 (each ping waits $PING_WAIT s, default 1)
 #   stop_minimal [PID]            SIGTERM, wait (bounded); returns its exit status
+#   proc_cpu_ns PID               CPU time of the process's threads, in ns
 #   udp_ok                        one UDP echo round trip succeeds
 #   probe MODE ARGS...            tests/lib/echo_probe.py inside the namespace
 
@@ -26,6 +27,15 @@ proc_alive() {
   local st
   st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
   [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# proc_cpu_ns PID: the CPU time (user and system) of every live thread of
+# PID, in nanoseconds (/proc/PID/task/*/schedstat). /proc/PID/stat counts
+# in clock ticks (10 ms), too coarse for a server that runs a few hundred
+# ms in a run; a thread that ended is no longer counted (the servers
+# measured keep theirs).
+proc_cpu_ns() {
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 start_minimal() {
