@@ -164,6 +164,7 @@ kcp_crypt_setup(struct kcp_crypt *c, const uint8_t *key)
 {
   const struct kcp_crypt_info *in = c->info;
   unsigned i;
+  gcry_error_t err;
 
   switch (in->kind) {
   case KCP_CRYPT_NONE:
@@ -185,7 +186,12 @@ kcp_crypt_setup(struct kcp_crypt *c, const uint8_t *key)
         gcry_cipher_open(&c->u.gcry, in->gcry_algo, GCRY_CIPHER_MODE_CFB, 0) != 0) {
       return -1;
     }
-    if (gcry_cipher_setkey(c->u.gcry, key, in->keylen) != 0) {
+    /* kcp-go (Go's crypto/des and blowfish) takes any key; libgcrypt
+     * refuses DES and Blowfish keys it calls weak unless told to take
+     * them, and then still says so while it sets the key. */
+    gcry_cipher_ctl(c->u.gcry, GCRYCTL_SET_ALLOW_WEAK_KEY, NULL, 1);
+    err = gcry_cipher_setkey(c->u.gcry, key, in->keylen);
+    if (err != 0 && gpg_err_code(err) != GPG_ERR_WEAK_KEY) {
       gcry_cipher_close(c->u.gcry);
       return -1;
     }

@@ -2,7 +2,8 @@
  * @file
  * Check tests of the datagram codec (codec/): key derivation, every cipher
  * and the FEC shards against golden vectors the real kcp-go produced
- * (tests/codec/golden.txt, made by tests/codec/golden), then seal/open
+ * (tests/codec/golden.txt, made by tests/codec/golden), also with keys a
+ * cipher library may call weak, then seal/open
  * round trips, wrong keys, short and garbage datagrams, lost shards.
  */
 #include <check.h>
@@ -21,13 +22,14 @@
 
 struct t_vec {
   char name[16];
+  uint8_t key[KCP_CRYPT_KEY_LEN]; /* rawcrypt's key */
   size_t len;
   uint8_t a[T_MAXDG];
   uint8_t b[T_MAXDG];
 };
 
-static struct t_vec t_keys[T_MAXVEC], t_crypts[T_MAXVEC], t_shards[T_MAXVEC];
-static int t_nkeys, t_ncrypts, t_nshards, t_ds, t_ps;
+static struct t_vec t_keys[T_MAXVEC], t_crypts[T_MAXVEC], t_rawcrypts[T_MAXVEC], t_shards[T_MAXVEC];
+static int t_nkeys, t_ncrypts, t_nrawcrypts, t_nshards, t_ds, t_ps;
 
 static size_t
 t_unhex(const char *s, uint8_t *out, size_t max)
@@ -81,6 +83,13 @@ t_load(void)
       sscanf(line + 6, "%15s", v->name);
       v->len = t_unhex(t_field(line, 2), v->a, sizeof(v->a));
       ck_assert_uint_eq(t_unhex(t_field(line, 3), v->b, sizeof(v->b)), v->len);
+    } else if (strncmp(line, "rawcrypt ", 9) == 0) {
+      ck_assert_int_lt(t_nrawcrypts, T_MAXVEC);
+      v = &t_rawcrypts[t_nrawcrypts++];
+      sscanf(line + 9, "%15s", v->name);
+      ck_assert_uint_eq(t_unhex(t_field(line, 2), v->key, sizeof(v->key)), KCP_CRYPT_KEY_LEN);
+      v->len = t_unhex(t_field(line, 3), v->a, sizeof(v->a));
+      ck_assert_uint_eq(t_unhex(t_field(line, 4), v->b, sizeof(v->b)), v->len);
     } else if (strncmp(line, "fec ", 4) == 0) {
       ck_assert_int_eq(sscanf(line + 4, "%d %d", &t_ds, &t_ps), 2);
     } else if (strncmp(line, "shard ", 6) == 0) {
@@ -92,6 +101,7 @@ t_load(void)
   fclose(f);
   ck_assert_int_ge(t_nkeys, 1);
   ck_assert_int_ge(t_ncrypts, 13);
+  ck_assert_int_ge(t_nrawcrypts, 13);
   ck_assert_int_ge(t_nshards, 2 * (t_ds + t_ps));
 }
 
@@ -136,6 +146,30 @@ START_TEST(test_ciphers_golden)
   ck_assert_ptr_null(kcp_crypt_new("rot13", key));
   ck_assert_int_eq(kcp_crypt_valid_name("aes"), 1);
   ck_assert_int_eq(kcp_crypt_valid_name(NULL), 0);
+}
+END_TEST
+
+/**
+ * Keys given as they are, among them all-zero and all-one DES parts that
+ * libgcrypt refuses as weak unless told otherwise: kcp-go takes them, so
+ * every cipher must take them and encrypt as kcp-go does.
+ */
+START_TEST(test_ciphers_raw_keys)
+{
+  static uint8_t out[T_MAXDG];
+  int i;
+
+  t_load();
+  for (i = 0; i < t_nrawcrypts; i++) {
+    const struct t_vec *v = &t_rawcrypts[i];
+    struct kcp_crypt *c = kcp_crypt_new(v->name, v->key);
+    ck_assert_msg(c != NULL, "cipher %s, key %02x%02x%02x...", v->name, v->key[0], v->key[1], v->key[2]);
+    kcp_crypt_encrypt(c, out, v->a, v->len);
+    ck_assert_msg(memcmp(out, v->b, v->len) == 0, "%s, key %02x%02x%02x...", v->name, v->key[0], v->key[1], v->key[2]);
+    kcp_crypt_decrypt(c, out, out, v->len);
+    ck_assert_msg(memcmp(out, v->a, v->len) == 0, "%s decrypt", v->name);
+    kcp_crypt_free(c);
+  }
 }
 END_TEST
 
@@ -433,6 +467,7 @@ codec_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_key_derivation);
   tcase_add_test(tc, test_ciphers_golden);
+  tcase_add_test(tc, test_ciphers_raw_keys);
   tcase_add_test(tc, test_seal_open);
   tcase_add_test(tc, test_config_check);
   tcase_add_test(tc, test_fec_encode_golden);

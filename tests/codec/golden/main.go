@@ -2,12 +2,16 @@
 // kcp-go (Debian's golang-github-xtaci-kcp-dev) and golang.org/x/crypto's
 // PBKDF2, the way kcptun calls them. tests/check_codec.c compares our codec
 // with them. Regenerate with `make codec-golden` (rewrites
-// tests/codec/golden.txt); the output is deterministic.
+// tests/codec/golden.txt); the output is the same on every run but for the
+// shards' random nonces (and so their CRCs).
 //
 // Lines:
 //
 //	key PASSPHRASE-HEX DERIVED-HEX         kcptun's PBKDF2 of the passphrase
 //	crypt NAME PLAIN-HEX CIPHER-HEX        kcp-go's BlockCrypt.Encrypt
+//	rawcrypt NAME KEY-HEX PLAIN-HEX CIPHER-HEX  the same with a key given
+//	                                       as is, not derived: keys whose
+//	                                       DES parts are weak, which Go takes
 //	fec DS PS                              the group below: DS data + PS parity
 //	shard DATAGRAM-HEX                     a datagram kcp-go sent, in order
 //
@@ -17,6 +21,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -46,6 +51,19 @@ func main() {
 			out := append([]byte(nil), plain...)
 			kcptuncrypt.New(c, pass).Encrypt(out, out)
 			fmt.Printf("crypt %s %s %s\n", c, hex.EncodeToString(plain), hex.EncodeToString(out))
+		}
+	}
+	// keys a library may refuse as weak (all-zero and all-one DES parts;
+	// the fuzzer's key), which kcp-go takes like any other
+	plain := make([]byte, 71)
+	for i := range plain {
+		plain[i] = byte(i*7 + 71)
+	}
+	for _, k := range [][]byte{make([]byte, 32), bytes.Repeat([]byte{1}, 32), append([]byte{1, 2, 3}, make([]byte, 29)...)} {
+		for _, c := range kcptuncrypt.Names {
+			out := append([]byte(nil), plain...)
+			kcptuncrypt.New(c, k).Encrypt(out, out)
+			fmt.Printf("rawcrypt %s %s %s %s\n", c, hex.EncodeToString(k), hex.EncodeToString(plain), hex.EncodeToString(out))
 		}
 	}
 	if err := captureFEC(3, 2); err != nil {
