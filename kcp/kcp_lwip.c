@@ -751,6 +751,19 @@ kcp_account(struct kcp_session *s, u32_t now)
 
 static void kcp_codec_deliver(void *arg, const uint8_t *kcp, size_t len);
 
+/* The flush point of kcp_service(): the timer (no datagram) flushes at
+   once, and so does a datagram while a segment is missing before those
+   received (a KCP sender counts fast-retransmit evidence once per ACK
+   datagram, so each must leave on its own); any other datagram leaves
+   its flush to the timer that runs once the burst is in. */
+static void
+kcp_service_flush(struct kcp_session *s, int fed, u32_t now)
+{
+  if (!fed || s->kcp->nrcv_buf > 0) {
+    kcp_flush_pending(s, now);
+  }
+}
+
 /* Advances the engine's clock, feeds one datagram (if any), delivers
    messages, flushes (unless a datagram was fed and no segment is missing
    before those received: then once the burst is done, from the timer),
@@ -789,9 +802,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
   if (kcp_deliver(s)) {
     s->flags |= KCP_SF_FLUSH;
   }
-  if (dgram == NULL || kcp->nrcv_buf > 0) {
-    kcp_flush_pending(s, now);
-  }
+  kcp_service_flush(s, dgram != NULL, now);
   if (!(s->flags & KCP_SF_CLOSING) && ikcp_sndqlen(kcp) < queued) {
     if (s->sent != NULL) {
       u32_t left = (u32_t)ikcp_sndqlen(kcp);
@@ -802,9 +813,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     if ((s->flags & (KCP_SF_RXBLOCK | KCP_SF_CLOSING)) == KCP_SF_RXBLOCK && kcp_deliver(s)) {
       s->flags |= KCP_SF_FLUSH;
     }
-    if (dgram == NULL || kcp->nrcv_buf > 0) {
-      kcp_flush_pending(s, now);
-    }
+    kcp_service_flush(s, dgram != NULL, now);
   }
   s->flags &= (u8_t)~KCP_SF_BUSY;
   if (s->flags & KCP_SF_CLOSING) {
