@@ -260,6 +260,7 @@ SCRIPTTESTS += tests/tap_robust_watchdog.sh
 # port beside a live KCP session; the tap's SYN guard bounds half-open
 # handshakes. make bench runs it 30 s at rising rates.
 TESTEXTRAS += build/tests/tools/syn_flood
+BENCHEXTRAS += build/tests/tools/syn_flood
 SCRIPTTESTS += tests/tap_robust_synflood.sh
 BENCHSCRIPTS += bench/robust-synflood.sh
 # The forged-source (land) and hung-core (watchdog) rows of the robustness
