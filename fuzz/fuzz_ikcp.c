@@ -753,7 +753,7 @@ fi_op_config(struct fi_side *s, struct fuzz_reader *r)
   uint8_t what = fuzz_reader_u8(r);
   ikcpcb *k = s->kcp;
 
-  switch (what % 11) {
+  switch (what % 12) {
   case 0: {
     int mtu = (int16_t)fuzz_reader_u16(r);
     IUINT32 before = k->mtu;
@@ -813,6 +813,15 @@ fi_op_config(struct fi_side *s, struct fuzz_reader *r)
   case 9:
     (void)ikcp_setcc(k, fuzz_reader_u8(r) & 1 ? &ikcp_cc_bbr : NULL);
     break;
+  case 10: {
+    int on = (int8_t)fuzz_reader_u8(r);
+    IUINT32 before = k->dup_acks;
+
+    if (ikcp_setdupacks(k, on) == 0 ? k->dup_acks != (IUINT32)on : k->dup_acks != before) {
+      fi_fail("ikcp_setdupacks result and setting disagree");
+    }
+    break;
+  }
   default:
     /* give back idle memory; the next use must allocate again */
     ikcp_trim(k);

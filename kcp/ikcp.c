@@ -826,6 +826,15 @@ int ikcp_setwndcap(ikcpcb *kcp, int segments)
   return 0;
 }
 
+int ikcp_setdupacks(ikcpcb *kcp, int on)
+{
+  if (on != 0 && on != 1) {
+    return -1;
+  }
+  kcp->dup_acks = (IUINT32)on;
+  return 0;
+}
+
 void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out)
 {
   *out = kcp->stats;
@@ -1746,7 +1755,16 @@ static int ikcp_flush_has_output(const ikcpcb *kcp)
 static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 *sn, IUINT32 *ts)
 {
   IUINT32 send = kcp->nacks, i;
+  /* ikcp_setdupacks(): while rcv_nxt is missing and later segments wait,
+   * every ACK but the last leaves alone (the last shares the datagram with
+   * what follows it). */
+  int alone = kcp->dup_acks && kcp->nrcv_buf > 0 &&
+              kcp->rcv_ring[kcp->rcv_nxt & kcp->rcv_mask] == NULL;
   for (i = 0; i < send; i++) {
+    if (alone && ptr > kcp->buffer) {
+      ikcp_output(kcp, kcp->buffer, (int)(ptr - kcp->buffer));
+      ptr = kcp->buffer;
+    }
     *sn = kcp->acks[i].sn;
     *ts = kcp->acks[i].ts;
     kcp->ack_slot[*sn & kcp->rcv_mask] = 0;

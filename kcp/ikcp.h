@@ -7,7 +7,7 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_trim(),
+ * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_setdupacks(), ikcp_trim(),
  * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), ikcp_ackqlen(),
  * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E*
  * codes and two congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic,
@@ -258,6 +258,7 @@ struct IKCPCB {
   IUINT32 bufcap;              /* bytes buffer has (or gets), >= mtu */
   IUINT32 sndq_max;            /* send queue cap, 0 = none */
   IUINT32 wnd_cap;             /* advertised window cap, 0 = none */
+  IUINT32 dup_acks;            /* ikcp_setdupacks() */
   struct IKCPLIST snd_queue;   /* not yet sent */
   struct IKCPLIST rcv_queue;   /* in order, for ikcp_recv */
   struct IKCPLIST watch;       /* in flight, below the fast-ack threshold, sn order */
@@ -464,6 +465,18 @@ int ikcp_setsndqmax(ikcpcb *kcp, int max_segments);
  * the next segment sent. 0, or -1 if < 0.
  */
 int ikcp_setwndcap(ikcpcb *kcp, int segments);
+
+/**
+ * While a segment is missing before others received, send each ACK in a
+ * datagram of its own (@p on 1), as a TCP receiver sends a duplicate ACK
+ * for every segment out of order; 0 (the default) packs them as the
+ * reference does. Every KCP sender counts fast-retransmit evidence once
+ * per datagram of ACKs it reads, so a sender held to a small window (a
+ * few segments in one or two datagrams behind the lost one) would
+ * otherwise wait for its timer; the extra datagrams last only as long as
+ * the hole. 0, or -1 if @p on is neither 0 nor 1.
+ */
+int ikcp_setdupacks(ikcpcb *kcp, int on);
 
 /** Copy the counters of @p kcp. */
 void ikcp_getstats(const ikcpcb *kcp, IKCPSTATS *out);

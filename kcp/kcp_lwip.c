@@ -51,6 +51,17 @@
 /** Heap slots allocated at first; doubled when full. */
 #define KCP_HEAP_MIN  16
 
+/** A session that advertises a window of at most this many segments sends
+ *  each ACK in its own datagram while a segment is missing (see
+ *  ikcp_setdupacks()): the few datagrams behind a loss in so small a window
+ *  seldom bring a sender the two datagrams of ACKs its fast retransmission
+ *  waits for, and its timer (100 ms at least in kcptun's fast profile) then
+ *  sets the p99. Measured at 2 % loss, 1..1300-byte messages: with 100
+ *  sessions (shares of 5 to 17) p99 RTT 9 ms instead of 135 and a third
+ *  more goodput; at shares of 10 to 32 no difference; at 51 (10 sessions)
+ *  the extra datagrams cost a sixth of the goodput. */
+#define KCP_DUPACK_WND 16
+
 /** How often (ms) active sessions are counted and the share recomputed. */
 #define KCP_SHARE_MS  100
 /** A session is active while it received data within this many counts. */
@@ -782,6 +793,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     s->flags |= KCP_SF_FLUSH;
   }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
+  ikcp_setdupacks(kcp, LWIP_MIN(kcp->rcv_wnd, pcb->st.share) <= KCP_DUPACK_WND);
   ikcp_update(kcp, now);
   if (dgram != NULL && s->link != NULL) {
     pcb->st.sess_in++;

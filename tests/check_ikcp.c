@@ -716,6 +716,105 @@ START_TEST(test_wnd_cap)
 }
 END_TEST
 
+/* Input one datagram of two 1-byte PUSH segments (conv 5), then flush. */
+static void dup_acks_pair(ikcpcb *kcp, IUINT32 sn_a, IUINT32 sn_b)
+{
+  char dg[2 * (IKCP_OVERHEAD + 1)];
+  int n = build_seg(dg, 5, IKCP_CMD_PUSH, 0, 128, 0, sn_a, 0, "x", 1);
+
+  n += build_seg(dg + n, 5, IKCP_CMD_PUSH, 0, 128, 0, sn_b, 0, "x", 1);
+  ck_assert_int_eq(ikcp_input(kcp, dg, n), 0);
+  ikcp_flush(kcp);
+}
+
+/* The receiver's side of ikcp_setdupacks(): three segments above a hole in
+   one datagram are acked in one datagram, or in three when it is on; once
+   the hole is filled ACKs are packed again. */
+START_TEST(test_dup_acks_wire)
+{
+  struct outbox box = { 0 };
+  char dg[3 * (IKCP_OVERHEAD + 1)];
+  int on, n, i;
+
+  for (on = 0; on <= 1; on++) {
+    ikcpcb *kcp = make_kcp(5, &box);
+    ikcp_update(kcp, 0);
+    ck_assert_int_eq(ikcp_setdupacks(kcp, 2), -1);
+    ck_assert_int_eq(ikcp_setdupacks(kcp, on), 0);
+    for (n = 0, i = 1; i <= 3; i++) {
+      n += build_seg(dg + n, 5, IKCP_CMD_PUSH, 0, 128, 0, (IUINT32)i, 0, "x", 1);
+    }
+    ck_assert_int_eq(ikcp_input(kcp, dg, n), 0);
+    ck_assert_uint_eq(kcp->nrcv_buf, 3);
+    ikcp_flush(kcp);
+    ck_assert_int_eq(box.n, on ? 3 : 1);
+    for (i = 0; i < box.n; i++) {
+      ck_assert_int_eq(box.len[i], (on ? 1 : 3) * IKCP_OVERHEAD);
+    }
+    outbox_clear(&box);
+    dup_acks_pair(kcp, 0, 5);
+    ck_assert_uint_eq(kcp->nrcv_buf, 1);
+    ck_assert_int_eq(box.n, on ? 2 : 1);
+    outbox_clear(&box);
+    dup_acks_pair(kcp, 4, 6);
+    ck_assert_uint_eq(kcp->nrcv_buf, 0);
+    ck_assert_int_eq(box.n, 1);
+    ck_assert_int_eq(box.len[0], 2 * IKCP_OVERHEAD);
+    outbox_clear(&box);
+    ikcp_release(kcp);
+  }
+}
+END_TEST
+
+/* The sender's side: a window of 4, the first datagram (sn 0) lost, sn 1..3
+   packed in the next one. With packed ACKs the sender has one datagram of
+   evidence against sn 0 and waits for its timer; with ikcp_setdupacks() on
+   the receiver it has three, and resends sn 0 fast, within an interval. */
+START_TEST(test_dup_acks_fast_resend)
+{
+  struct outbox sbox = { 0 }, rbox = { 0 };
+  static char big[700];
+  int on, i;
+
+  for (on = 0; on <= 1; on++) {
+    ikcpcb *snd = make_kcp(5, &sbox), *rcv = make_kcp(5, &rbox);
+    IUINT32 now = 0;
+    ck_assert_int_eq(ikcp_profile(snd, "fast"), 0);
+    ck_assert_int_eq(ikcp_profile(rcv, "fast"), 0);
+    ck_assert_int_eq(ikcp_wndsize(snd, 4, 128), 0);
+    ck_assert_int_eq(ikcp_setdupacks(rcv, on), 0);
+    ikcp_update(snd, now);
+    ikcp_update(rcv, now);
+    ck_assert_int_eq(ikcp_send(snd, big, (int)sizeof(big)), (int)sizeof(big));
+    ikcp_flush(snd);
+    for (i = 0; i < 3; i++) {
+      ck_assert_int_eq(ikcp_send(snd, "small", 5), 5);
+    }
+    ikcp_flush(snd);
+    ck_assert_int_eq(sbox.n, 2);
+    ck_assert_int_eq(ikcp_input(rcv, sbox.data[1], sbox.len[1]), 0);
+    outbox_clear(&sbox);
+    ikcp_flush(rcv);
+    ck_assert_int_eq(rbox.n, on ? 3 : 1);
+    now += 5;
+    ikcp_update(snd, now);
+    for (i = 0; i < rbox.n; i++) {
+      ck_assert_int_eq(ikcp_input(snd, rbox.data[i], rbox.len[i]), 0);
+    }
+    outbox_clear(&rbox);
+    now += snd->interval;
+    ikcp_update(snd, now);
+    ikcp_flush(snd);
+    ck_assert_uint_lt(now, (IUINT32)snd->rx_rto);
+    ck_assert_uint_eq(snd->stats.retrans_fast, on ? 1 : 0);
+    ck_assert_uint_eq(snd->stats.retrans_timeout, 0);
+    outbox_clear(&sbox);
+    ikcp_release(snd);
+    ikcp_release(rcv);
+  }
+}
+END_TEST
+
 /*---------------------------------------------------------------------------
  * settings
  *-------------------------------------------------------------------------*/
@@ -2312,6 +2411,8 @@ static Suite *ikcp_suite(void)
   tcase_add_test(codes, test_fragment_limits);
   tcase_add_test(codes, test_sndq_cap);
   tcase_add_test(codes, test_wnd_cap);
+  tcase_add_test(codes, test_dup_acks_wire);
+  tcase_add_test(codes, test_dup_acks_fast_resend);
   tcase_add_test(codes, test_nodelay_args);
   tcase_add_test(codes, test_flush_before_update);
   suite_add_tcase(s, codes);

@@ -834,6 +834,69 @@ START_TEST(test_hole_acks_at_once)
 }
 END_TEST
 
+/* A session told a small window (a share of 8 segments here) acks each
+   segment past a hole in a datagram of its own (ikcp_setdupacks()): after
+   a first echo, the client's next datagram (sn 1) is lost and sn 2..4
+   arrive packed in one datagram. Three datagrams of ACKs give the client
+   its two skips at once and it resends sn 1 one round trip after sending
+   it. With the default budget the window is large, the ACKs share one
+   datagram, and the resend waits longer. */
+static void
+t_packed_after_hole(u32_t budget, u32_t *resent_after)
+{
+  u16_t cport;
+  u32_t i, sent;
+
+  t_setup();
+  t_server_start(16, 10000, 0);
+  if (budget > 0) {
+    kcp_set_budget(t_srv, budget);
+  }
+  t_client_open(0, 0xb0, T_PORT, 60000);
+  ck_assert_int_eq(t_client_write(0, 0, 10), ERR_OK);
+  t_want = 1;
+  ck_assert(t_until(t_cli0_has_all, 5000));
+  t_run(100);
+  t_wire.lose = t_wire.ndgram + 1;
+  ck_assert_int_eq(t_client_write(0, 1, 1376), ERR_OK);
+  for (i = 2; i <= 4; i++) {
+    ck_assert_int_eq(t_client_write(0, i, 10), ERR_OK);
+  }
+  t_want = 5;
+  ck_assert(t_until(t_cli0_has_all, 5000));
+  ck_assert_uint_eq(t_cli[0].bad, 0);
+  cport = t_wire.log[0].sport;
+  ck_assert_uint_eq(t_seg_dgram(cport, IKCP_CMD_PUSH, 1) + 1, t_wire.lose);
+  ck_assert_uint_eq(t_seg_dgram(cport, IKCP_CMD_PUSH, 2), t_seg_dgram(cport, IKCP_CMD_PUSH, 4));
+  for (i = 3; i <= 4; i++) {
+    if (budget > 0) {
+      ck_assert_uint_ne(t_seg_dgram(T_PORT, IKCP_CMD_ACK, i), t_seg_dgram(T_PORT, IKCP_CMD_ACK, i - 1));
+    } else {
+      ck_assert_uint_eq(t_seg_dgram(T_PORT, IKCP_CMD_ACK, i), t_seg_dgram(T_PORT, IKCP_CMD_ACK, i - 1));
+    }
+  }
+  sent = t_seg_time(cport, IKCP_CMD_PUSH, 1);
+  *resent_after = t_seg_time_nth(cport, IKCP_CMD_PUSH, 1, 2) - sent;
+}
+
+START_TEST(test_small_window_acks_apart)
+{
+  u32_t after;
+
+  t_packed_after_hole(8, &after);
+  ck_assert_uint_eq(after, 2 * T_DELAY);
+}
+END_TEST
+
+START_TEST(test_large_window_acks_packed)
+{
+  u32_t after;
+
+  t_packed_after_hole(0, &after);
+  ck_assert_uint_gt(after, 2 * T_DELAY);
+}
+END_TEST
+
 /* A sink: takes every message, answers nothing. */
 static u32_t t_sink_msgs;
 
@@ -1368,6 +1431,8 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_idle_deadline_exact);
   tcase_add_test(tc, test_codec_hold_limit_on_input);
   tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_small_window_acks_apart);
+  tcase_add_test(tc, test_large_window_acks_packed);
   tcase_add_test(tc, test_source_max);
   tcase_add_test(tc, test_bad_frg_no_slot);
   tcase_add_test(tc, test_stall_despite_wins);
