@@ -54,6 +54,11 @@
 #define IKCP_PROBE_INIT    7000
 #define IKCP_PROBE_LIMIT   120000
 #define IKCP_FASTACK_LIMIT 5
+/* ikcp_setdupacks(): datagrams one flush may spread its ACKs over. The
+   reference's senders resend at 2 skips by default (kcptun's profiles
+   too); one more covers a lost ACK. A peer's datagram of many segments
+   past a hole gets no more than this back. */
+#define IKCP_DUPACK_DGRAMS 3
 #define IKCP_RING_MIN      16
 #define IKCP_RING_MAX      (1u << 24)
 #define IKCP_CLOCK_JUMP    10000
@@ -1756,14 +1761,16 @@ static char *ikcp_put_acks(ikcpcb *kcp, char *ptr, IUINT32 wnd, IUINT32 *sn, IUI
 {
   IUINT32 send = kcp->nacks, i;
   /* ikcp_setdupacks(): while rcv_nxt is missing and later segments wait,
-   * every ACK but the last leaves alone (the last shares the datagram with
-   * what follows it). */
-  int alone = kcp->dup_acks && kcp->nrcv_buf > 0 &&
-              kcp->rcv_ring[kcp->rcv_nxt & kcp->rcv_mask] == NULL;
+   * the first ACKs leave alone, in at most IKCP_DUPACK_DGRAMS datagrams
+   * (the last shares its datagram with the other ACKs and what follows). */
+  IUINT32 alone = kcp->dup_acks && kcp->nrcv_buf > 0 &&
+                  kcp->rcv_ring[kcp->rcv_nxt & kcp->rcv_mask] == NULL ?
+                  IKCP_DUPACK_DGRAMS - 1 : 0;
   for (i = 0; i < send; i++) {
-    if (alone && ptr > kcp->buffer) {
+    if (alone > 0 && ptr > kcp->buffer) {
       ikcp_output(kcp, kcp->buffer, (int)(ptr - kcp->buffer));
       ptr = kcp->buffer;
+      alone--;
     }
     *sn = kcp->acks[i].sn;
     *ts = kcp->acks[i].ts;

@@ -467,14 +467,16 @@ int ikcp_setsndqmax(ikcpcb *kcp, int max_segments);
 int ikcp_setwndcap(ikcpcb *kcp, int segments);
 
 /**
- * While a segment is missing before others received, send each ACK in a
- * datagram of its own (@p on 1), as a TCP receiver sends a duplicate ACK
+ * While a segment is missing before others received, send the ACKs of a
+ * flush in separate datagrams (@p on 1): each of the first two alone, the
+ * rest together in a third, much as a TCP receiver sends a duplicate ACK
  * for every segment out of order; 0 (the default) packs them as the
  * reference does. Every KCP sender counts fast-retransmit evidence once
  * per datagram of ACKs it reads, so a sender held to a small window (a
  * few segments in one or two datagrams behind the lost one) would
  * otherwise wait for its timer; the extra datagrams last only as long as
- * the hole. 0, or -1 if @p on is neither 0 nor 1.
+ * the hole, and are never more than two per flush. 0, or -1 if @p on is
+ * neither 0 nor 1.
  */
 int ikcp_setdupacks(ikcpcb *kcp, int on);
 

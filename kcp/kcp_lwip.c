@@ -51,8 +51,8 @@
 /** Heap slots allocated at first; doubled when full. */
 #define KCP_HEAP_MIN  16
 
-/** A session that advertises a window of at most this many segments sends
- *  each ACK in its own datagram while a segment is missing (see
+/** A session that advertises a window of at most this many segments
+ *  spreads its ACKs over datagrams while a segment is missing (see
  *  ikcp_setdupacks()): the few datagrams behind a loss in so small a window
  *  seldom bring a sender the two datagrams of ACKs its fast retransmission
  *  waits for, and its timer (100 ms at least in kcptun's fast profile) then

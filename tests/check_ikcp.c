@@ -729,11 +729,12 @@ static void dup_acks_pair(ikcpcb *kcp, IUINT32 sn_a, IUINT32 sn_b)
 
 /* The receiver's side of ikcp_setdupacks(): three segments above a hole in
    one datagram are acked in one datagram, or in three when it is on; once
-   the hole is filled ACKs are packed again. */
+   the hole is filled ACKs are packed again; twenty segments past the hole
+   are never acked in more than three datagrams. */
 START_TEST(test_dup_acks_wire)
 {
   struct outbox box = { 0 };
-  char dg[3 * (IKCP_OVERHEAD + 1)];
+  char dg[3 * (IKCP_OVERHEAD + 1)], many[20 * (IKCP_OVERHEAD + 1)];
   int on, n, i;
 
   for (on = 0; on <= 1; on++) {
@@ -760,6 +761,14 @@ START_TEST(test_dup_acks_wire)
     ck_assert_uint_eq(kcp->nrcv_buf, 0);
     ck_assert_int_eq(box.n, 1);
     ck_assert_int_eq(box.len[0], 2 * IKCP_OVERHEAD);
+    outbox_clear(&box);
+    for (n = 0, i = 0; i < 20; i++) {
+      n += build_seg(many + n, 5, IKCP_CMD_PUSH, 0, 128, 0, (IUINT32)(9 + i), 0, "x", 1);
+    }
+    ck_assert_int_eq(ikcp_input(kcp, many, n), 0);
+    ikcp_flush(kcp);
+    ck_assert_int_eq(box.n, on ? 3 : 1);
+    ck_assert_int_eq(box.len[box.n - 1], (on ? 18 : 20) * IKCP_OVERHEAD);
     outbox_clear(&box);
     ikcp_release(kcp);
   }
