@@ -7,11 +7,12 @@
  * written for the reference header compiles unchanged, in C and C++. The
  * engine's own state sits after the public fields and is not part of the
  * API. Additions over the reference: ikcp_setsndqmax(), ikcp_getstats(),
- * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_setdupacks(), ikcp_trim(),
- * ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(), ikcp_ackqlen(),
- * the wire constants (IKCP_OVERHEAD, IKCP_CMD_*, IKCP_*_OFFSET), the IKCP_E*
- * codes and two congestion modules for the v2 ikcp_setcc() (ikcp_cc_classic,
- * the default, and ikcp_cc_bbr) with ikcp_cc_find().
+ * ikcp_profile(), ikcp_profile_name(), ikcp_setwndcap(), ikcp_setdupacks(),
+ * ikcp_trim(), ikcp_peek_header(), ikcp_is_dead(), ikcp_sndqlen(),
+ * ikcp_ackqlen(), the wire constants (IKCP_OVERHEAD, IKCP_CMD_*,
+ * IKCP_*_OFFSET), the IKCP_E* codes and two congestion modules for the v2
+ * ikcp_setcc() (ikcp_cc_classic, the default, and ikcp_cc_bbr) with
+ * ikcp_cc_find().
  *
  * The engine does no I/O and no system calls: the caller feeds datagrams to
  * ikcp_input(), drives time with ikcp_update()/ikcp_check() and receives

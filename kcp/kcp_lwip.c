@@ -684,6 +684,14 @@ kcp_schedule(struct kcp_session *s, u32_t now)
   kcp_timer_arm(pcb);
 }
 
+/* The most the session advertises as its window: its receive window, cut
+   to its share of the budget. */
+static u32_t
+kcp_adv_wnd(const struct kcp_session *s)
+{
+  return LWIP_MIN(s->kcp->rcv_wnd, s->pcb->st.share);
+}
+
 /* How many ACKs kept back go at once: a datagram full of them, or a
    quarter of the window the session advertises if that is less, so that a
    sender with a window of that size or more is never stalled waiting for
@@ -691,9 +699,7 @@ kcp_schedule(struct kcp_session *s, u32_t now)
 static u32_t
 kcp_ack_batch(const struct kcp_session *s)
 {
-  u32_t wnd = LWIP_MIN(s->kcp->rcv_wnd, s->pcb->st.share);
-
-  return LWIP_MAX(1, LWIP_MIN(s->kcp->mtu / IKCP_OVERHEAD, wnd / 4));
+  return LWIP_MAX(1, LWIP_MIN(s->kcp->mtu / IKCP_OVERHEAD, kcp_adv_wnd(s) / 4));
 }
 
 /* Whether, without ack_nodelay, the ACKs input left may wait instead of
@@ -793,7 +799,7 @@ kcp_service(struct kcp_session *s, const u8_t *dgram, u16_t len)
     s->flags |= KCP_SF_FLUSH;
   }
   ikcp_setwndcap(kcp, (int)pcb->st.share);
-  ikcp_setdupacks(kcp, LWIP_MIN(kcp->rcv_wnd, pcb->st.share) <= KCP_DUPACK_WND);
+  ikcp_setdupacks(kcp, kcp_adv_wnd(s) <= KCP_DUPACK_WND);
   ikcp_update(kcp, now);
   if (dgram != NULL && s->link != NULL) {
     pcb->st.sess_in++;
