@@ -56,6 +56,16 @@ t_field(const char *s, int i)
   return s;
 }
 
+/* A cipher line's name (field 1), plaintext (field @p plain) and
+   ciphertext (the field after it). */
+static void
+t_parse_crypt(struct t_vec *v, const char *line, int plain)
+{
+  sscanf(t_field(line, 1), "%15s", v->name);
+  v->len = t_unhex(t_field(line, plain), v->a, sizeof(v->a));
+  ck_assert_uint_eq(t_unhex(t_field(line, plain + 1), v->b, sizeof(v->b)), v->len);
+}
+
 /** Reads the golden vectors (path from CODEC_GOLDEN or the default). */
 static void
 t_load(void)
@@ -79,17 +89,12 @@ t_load(void)
       ck_assert_uint_eq(t_unhex(t_field(line, 2), v->b, sizeof(v->b)), KCP_CRYPT_KEY_LEN);
     } else if (strncmp(line, "crypt ", 6) == 0) {
       ck_assert_int_lt(t_ncrypts, T_MAXVEC);
-      v = &t_crypts[t_ncrypts++];
-      sscanf(line + 6, "%15s", v->name);
-      v->len = t_unhex(t_field(line, 2), v->a, sizeof(v->a));
-      ck_assert_uint_eq(t_unhex(t_field(line, 3), v->b, sizeof(v->b)), v->len);
+      t_parse_crypt(&t_crypts[t_ncrypts++], line, 2);
     } else if (strncmp(line, "rawcrypt ", 9) == 0) {
       ck_assert_int_lt(t_nrawcrypts, T_MAXVEC);
       v = &t_rawcrypts[t_nrawcrypts++];
-      sscanf(line + 9, "%15s", v->name);
       ck_assert_uint_eq(t_unhex(t_field(line, 2), v->key, sizeof(v->key)), KCP_CRYPT_KEY_LEN);
-      v->len = t_unhex(t_field(line, 3), v->a, sizeof(v->a));
-      ck_assert_uint_eq(t_unhex(t_field(line, 4), v->b, sizeof(v->b)), v->len);
+      t_parse_crypt(v, line, 3);
     } else if (strncmp(line, "fec ", 4) == 0) {
       ck_assert_int_eq(sscanf(line + 4, "%d %d", &t_ds, &t_ps), 2);
     } else if (strncmp(line, "shard ", 6) == 0) {
@@ -118,29 +123,38 @@ START_TEST(test_key_derivation)
 }
 END_TEST
 
+/* Cipher v->name with @p key encrypts v->a into v->b as kcp-go does, in
+   place or not, and decrypts back. */
+static void
+t_check_crypt(const struct t_vec *v, const uint8_t *key)
+{
+  static uint8_t out[T_MAXDG], back[T_MAXDG];
+  struct kcp_crypt *c = kcp_crypt_new(v->name, key);
+
+  ck_assert_msg(c != NULL, "cipher %s, key %02x%02x%02x...", v->name, key[0], key[1], key[2]);
+  ck_assert_str_eq(kcp_crypt_name(c), v->name);
+  kcp_crypt_encrypt(c, out, v->a, v->len);
+  ck_assert_msg(memcmp(out, v->b, v->len) == 0, "%s, key %02x%02x%02x..., %zu bytes", v->name,
+                key[0], key[1], key[2], v->len);
+  memcpy(back, v->a, v->len);
+  kcp_crypt_encrypt(c, back, back, v->len);
+  ck_assert_msg(memcmp(back, v->b, v->len) == 0, "%s in place", v->name);
+  kcp_crypt_decrypt(c, back, back, v->len);
+  ck_assert_msg(memcmp(back, v->a, v->len) == 0, "%s decrypt", v->name);
+  kcp_crypt_free(c);
+}
+
 /** Every cipher encrypts as kcp-go does, in place or not, and decrypts back. */
 START_TEST(test_ciphers_golden)
 {
-  static uint8_t out[T_MAXDG], back[T_MAXDG];
   uint8_t key[KCP_CRYPT_KEY_LEN];
   int i, seen_names = 0;
 
   t_load();
   kcp_crypt_derive_key("it's a secrect", key);
   for (i = 0; i < t_ncrypts; i++) {
-    const struct t_vec *v = &t_crypts[i];
-    struct kcp_crypt *c = kcp_crypt_new(v->name, key);
-    ck_assert_msg(c != NULL, "cipher %s", v->name);
-    ck_assert_str_eq(kcp_crypt_name(c), v->name);
-    kcp_crypt_encrypt(c, out, v->a, v->len);
-    ck_assert_msg(memcmp(out, v->b, v->len) == 0, "%s, %zu bytes", v->name, v->len);
-    memcpy(back, v->a, v->len);
-    kcp_crypt_encrypt(c, back, back, v->len);
-    ck_assert_msg(memcmp(back, v->b, v->len) == 0, "%s in place", v->name);
-    kcp_crypt_decrypt(c, back, back, v->len);
-    ck_assert_msg(memcmp(back, v->a, v->len) == 0, "%s decrypt", v->name);
-    kcp_crypt_free(c);
-    seen_names += strcmp(v->name, "none") == 0;
+    t_check_crypt(&t_crypts[i], key);
+    seen_names += strcmp(t_crypts[i].name, "none") == 0;
   }
   ck_assert_int_ge(seen_names, 1);
   ck_assert_ptr_null(kcp_crypt_new("rot13", key));
@@ -156,19 +170,11 @@ END_TEST
  */
 START_TEST(test_ciphers_raw_keys)
 {
-  static uint8_t out[T_MAXDG];
   int i;
 
   t_load();
   for (i = 0; i < t_nrawcrypts; i++) {
-    const struct t_vec *v = &t_rawcrypts[i];
-    struct kcp_crypt *c = kcp_crypt_new(v->name, v->key);
-    ck_assert_msg(c != NULL, "cipher %s, key %02x%02x%02x...", v->name, v->key[0], v->key[1], v->key[2]);
-    kcp_crypt_encrypt(c, out, v->a, v->len);
-    ck_assert_msg(memcmp(out, v->b, v->len) == 0, "%s, key %02x%02x%02x...", v->name, v->key[0], v->key[1], v->key[2]);
-    kcp_crypt_decrypt(c, out, out, v->len);
-    ck_assert_msg(memcmp(out, v->a, v->len) == 0, "%s decrypt", v->name);
-    kcp_crypt_free(c);
+    t_check_crypt(&t_rawcrypts[i], t_rawcrypts[i].key);
   }
 }
 END_TEST

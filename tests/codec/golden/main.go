@@ -41,35 +41,41 @@ func main() {
 	// lengths: a bare header (kcp-go seals nothing shorter), a partial last
 	// block, past xor's table
 	for _, n := range []int{20, 71, 1600} {
-		plain := make([]byte, n)
-		for i := range plain {
-			plain[i] = byte(i*7 + n)
-		}
+		plain := pattern(n)
 		for _, c := range kcptuncrypt.Names {
-			// in place, as kcp-go seals its datagrams (xor leaves a
-			// separate destination's bytes past its table untouched)
-			out := append([]byte(nil), plain...)
-			kcptuncrypt.New(c, pass).Encrypt(out, out)
-			fmt.Printf("crypt %s %s %s\n", c, hex.EncodeToString(plain), hex.EncodeToString(out))
+			fmt.Printf("crypt %s %s %s\n", c, hex.EncodeToString(plain), hex.EncodeToString(encrypt(c, pass, plain)))
 		}
 	}
 	// keys a library may refuse as weak (all-zero and all-one DES parts;
 	// the fuzzer's key), which kcp-go takes like any other
-	plain := make([]byte, 71)
-	for i := range plain {
-		plain[i] = byte(i*7 + 71)
-	}
+	plain := pattern(71)
 	for _, k := range [][]byte{make([]byte, 32), bytes.Repeat([]byte{1}, 32), append([]byte{1, 2, 3}, make([]byte, 29)...)} {
 		for _, c := range kcptuncrypt.Names {
-			out := append([]byte(nil), plain...)
-			kcptuncrypt.New(c, k).Encrypt(out, out)
-			fmt.Printf("rawcrypt %s %s %s %s\n", c, hex.EncodeToString(k), hex.EncodeToString(plain), hex.EncodeToString(out))
+			fmt.Printf("rawcrypt %s %s %s %s\n", c, hex.EncodeToString(k), hex.EncodeToString(plain), hex.EncodeToString(encrypt(c, k, plain)))
 		}
 	}
 	if err := captureFEC(3, 2); err != nil {
 		fmt.Fprintln(os.Stderr, "golden:", err)
 		os.Exit(1)
 	}
+}
+
+// pattern is the plaintext of n bytes the crypt lines encrypt.
+func pattern(n int) []byte {
+	plain := make([]byte, n)
+	for i := range plain {
+		plain[i] = byte(i*7 + n)
+	}
+	return plain
+}
+
+// encrypt is kcptun's cipher name with key applied to a copy of plain in
+// place, as kcp-go seals its datagrams (xor leaves a separate
+// destination's bytes past its table untouched).
+func encrypt(name string, key, plain []byte) []byte {
+	out := append([]byte(nil), plain...)
+	kcptuncrypt.New(name, key).Encrypt(out, out)
+	return out
 }
 
 // captureFEC sends messages of different sizes from a kcp-go session with
