@@ -716,6 +716,18 @@ START_TEST(test_wnd_cap)
 }
 END_TEST
 
+/* Writes count 1-byte PUSH segments (conv 5), sn first, first + 1, ...,
+   into dg; returns their length. */
+static int dup_acks_run(char *dg, IUINT32 first, int count)
+{
+  int n = 0, i;
+
+  for (i = 0; i < count; i++) {
+    n += build_seg(dg + n, 5, IKCP_CMD_PUSH, 0, 128, 0, first + (IUINT32)i, 0, "x", 1);
+  }
+  return n;
+}
+
 /* Input one datagram of two 1-byte PUSH segments (conv 5), then flush. */
 static void dup_acks_pair(ikcpcb *kcp, IUINT32 sn_a, IUINT32 sn_b)
 {
@@ -742,9 +754,7 @@ START_TEST(test_dup_acks_wire)
     ikcp_update(kcp, 0);
     ck_assert_int_eq(ikcp_setdupacks(kcp, 2), -1);
     ck_assert_int_eq(ikcp_setdupacks(kcp, on), 0);
-    for (n = 0, i = 1; i <= 3; i++) {
-      n += build_seg(dg + n, 5, IKCP_CMD_PUSH, 0, 128, 0, (IUINT32)i, 0, "x", 1);
-    }
+    n = dup_acks_run(dg, 1, 3);
     ck_assert_int_eq(ikcp_input(kcp, dg, n), 0);
     ck_assert_uint_eq(kcp->nrcv_buf, 3);
     ikcp_flush(kcp);
@@ -762,9 +772,7 @@ START_TEST(test_dup_acks_wire)
     ck_assert_int_eq(box.n, 1);
     ck_assert_int_eq(box.len[0], 2 * IKCP_OVERHEAD);
     outbox_clear(&box);
-    for (n = 0, i = 0; i < 20; i++) {
-      n += build_seg(many + n, 5, IKCP_CMD_PUSH, 0, 128, 0, (IUINT32)(9 + i), 0, "x", 1);
-    }
+    n = dup_acks_run(many, 9, 20);
     ck_assert_int_eq(ikcp_input(kcp, many, n), 0);
     ikcp_flush(kcp);
     ck_assert_int_eq(box.n, on ? 3 : 1);
