@@ -852,6 +852,19 @@ kcp_active(const struct kcp_session *s)
   return s->quiet < KCP_ACTIVE_COUNTS;
 }
 
+/* total / n (n > 0) to the nearest whole segment: windows are whole, and
+   cutting the fraction off left up to half the budget unused (300
+   sessions of 512 segments got 1 each; with 2, back to back, they carried
+   551 instead of 302 Mbit/s at 2 % loss, 200 sessions with 3 instead of 2
+   1037 instead of 373). Where it rounds up to 2 or more, in flight is at
+   most a third over the budget (2 for a fair 1.5); with more sessions than
+   segments every session has the floor of 1 either way. */
+static u32_t
+kcp_split(u32_t total, u32_t n)
+{
+  return (total + n / 2) / n;
+}
+
 /* The max-min fair share of the budget among n active sessions, each
    wanting its receive window: sessions that want less than an equal split
    get what they want and leave the rest to the others (water-filling; each
@@ -865,7 +878,7 @@ kcp_share_level(const struct kcp_pcb *pcb, u32_t n)
   if (n == 0) {
     return pcb->budget;
   }
-  level = pcb->budget / n;
+  level = kcp_split(pcb->budget, n);
   for (pass = 0; pass < 8; pass++) {
     u32_t rest = pcb->budget, left = n, next;
     for (i = 0; i < pcb->heap_len; i++) {
@@ -878,7 +891,7 @@ kcp_share_level(const struct kcp_pcb *pcb, u32_t n)
     if (left == 0) {
       break;
     }
-    next = rest / left;
+    next = kcp_split(rest, left);
     if (next <= level) {
       break;
     }
@@ -1093,7 +1106,7 @@ kcp_session_new(struct kcp_pcb *pcb, const ip_addr_t *ip, u16_t port, IUINT32 co
   s->progress_at = now;
   pcb->st.sessions++;
   pcb->st.active++;
-  pcb->st.share = LWIP_MAX(1, LWIP_MIN(pcb->st.share, pcb->budget / pcb->st.active));
+  pcb->st.share = LWIP_MAX(1, LWIP_MIN(pcb->st.share, kcp_split(pcb->budget, pcb->st.active)));
   kcp_hash_grow(pcb);
   kcp_hash_insert(pcb, s);
   kcp_heap_insert(pcb, s, now + pcb->idle_ms);
@@ -1469,7 +1482,8 @@ kcp_set_sndq_max(struct kcp_pcb *pcb, u32_t segments)
  * Sets the budget: segments all peers together may have in flight toward
  * this pcb, about what the path to it can buffer. Every session that
  * received data lately (an idle one holds no share) advertises a max-min
- * fair share of it as its window: at least 1 segment, so window probes
+ * fair share of it as its window, to the nearest whole segment (so in
+ * flight may exceed the budget by up to a third): at least 1, so window probes
  * keep working, and never more than its own receive window. KCP senders
  * send no more than they are told, so even unmodified peers share the
  * path instead of overflowing it; shares are recounted every

@@ -512,16 +512,17 @@ START_TEST(test_source_max)
 }
 END_TEST
 
-/* Two sessions sending at once share a budget of 8 segments: each peer is
-   told a window of 4, and both get every echo. */
-START_TEST(test_budget_share)
+/* Two sessions sending at once share a budget: each peer is told a window
+   of share segments, and both get every echo. */
+static void
+t_budget_share(u32_t budget, u32_t share)
 {
   u32_t i;
   int k;
 
   t_setup();
   t_server_start(16, 10000, 0);
-  kcp_set_budget(t_srv, 8);
+  kcp_set_budget(t_srv, budget);
   t_client_open(0, 600, T_PORT, 60000);
   t_client_open(1, 601, T_PORT, 60000);
   /* The second round starts with both sessions known to the server. */
@@ -538,10 +539,24 @@ START_TEST(test_budget_share)
   ck_assert(t_until(t_cli01_have_all, 10000));
   ck_assert_uint_eq(t_cli[0].bad + t_cli[1].bad, 0);
   for (k = 0; k < 2; k++) {
-    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 4);
+    ck_assert_uint_le(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, share);
     ck_assert_uint_ge(kcp_session_ikcp(t_cli[k].s)->rmt_wnd, 1);
   }
-  ck_assert_uint_eq(t_srv_stats().share, 4);
+  ck_assert_uint_eq(t_srv_stats().share, share);
+}
+
+/* A budget of 8: 4 each. */
+START_TEST(test_budget_share)
+{
+  t_budget_share(8, 4);
+}
+END_TEST
+
+/* A budget of 5: 2.5 each, rounded to 3 (cut to 2, a fifth of the budget
+   would go unused; with many sessions, up to half of it). */
+START_TEST(test_budget_share_rounded)
+{
+  t_budget_share(5, 3);
 }
 END_TEST
 
@@ -1431,6 +1446,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_idle_deadline_exact);
   tcase_add_test(tc, test_codec_hold_limit_on_input);
   tcase_add_test(tc, test_budget_share);
+  tcase_add_test(tc, test_budget_share_rounded);
   tcase_add_test(tc, test_small_window_acks_apart);
   tcase_add_test(tc, test_large_window_acks_packed);
   tcase_add_test(tc, test_source_max);
