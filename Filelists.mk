@@ -29,6 +29,7 @@ KCPTUN_JSON_LIBS := -ljson-c
 APPFILES := apps/common/ipsrc.c \
 	apps/common/ipstr.c \
 	apps/common/counters.c \
+	apps/common/kcpcounters.c \
 	apps/common/namelist.c \
 	apps/udpecho/udpecho_raw.c \
 	apps/tcpecho/tcpecho_raw.c \

@@ -181,7 +181,7 @@ memory "$MINIMAL_PID" "$HOST:29903" 7011 >"$TAP_TMP/mem.ours"
 read -r om0 om1 omm oms omc <"$TAP_TMP/mem.ours"
 kill -USR1 "$MINIMAL_PID"
 sleep 0.5
-om_counts=$(grep '^kcptun: kcp_sessions' "$TAP_TMP/minimal.mem.log" | tail -n 1 |
+om_counts=$(grep '^kcptun: sessions [0-9]' "$TAP_TMP/minimal.mem.log" | tail -n 1 |
   awk '{for (i = 2; i < NF; i++) { if ($i == "sessions") s = $(i + 1); if ($i == "streams") t = $(i + 1) } print s + 0, t + 0}')
 stop_minimal >/dev/null
 mem_done
@@ -257,8 +257,8 @@ else:
     print("%.1f" % rtts[int(N * 0.99) - 1])
 PY
 )
-  grep '^kcptun: kcp_sessions' "$log" | tail -n 1 |
-    awk -v m="${mbs:-0}" -v p="${p99:-nan}" '{for (i = 2; i < NF; i++) { if ($i == "retrans") r = $(i + 1); if ($i == "fast_retrans") f = $(i + 1); if ($i == "fec_recovered") v = $(i + 1) } print r + f, v + 0, m, p}'
+  { grep -E '^kcptun kcp: sessions [0-9]' "$log" | tail -n 1; grep -E '^kcptun codec: opened [0-9]' "$log" | tail -n 1; } |
+    awk -v m="${mbs:-0}" -v p="${p99:-nan}" '{for (i = 2; i < NF; i++) { if ($i == "retrans") r = $(i + 1); if ($i == "fast_retrans") f = $(i + 1); if ($i == "recovered") v = $(i + 1) } } END { print r + f, v + 0, m, p }'
   stop_minimal >/dev/null
   kill -TERM "$kc" 2>/dev/null
   wait "$kc" 2>/dev/null

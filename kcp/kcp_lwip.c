@@ -1596,6 +1596,35 @@ kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st)
   }
 }
 
+/**
+ * Adds the counters of st to sum, for a program that runs several pcbs
+ * (kcptun's client role: one per tunnel session) and reports them as one.
+ * Every count and gauge adds up but share, of which sum keeps the largest.
+ */
+void
+kcp_stats_add(struct kcp_stats *sum, const struct kcp_stats *st)
+{
+  LWIP_ERROR("kcp_stats_add: invalid arguments", sum != NULL && st != NULL, return;);
+  sum->sessions += st->sessions;
+  sum->opened += st->opened;
+  sum->closed += st->closed;
+  sum->closed_idle += st->closed_idle;
+  sum->closed_dead += st->closed_dead;
+  sum->refused += st->refused;
+  sum->dgram_in += st->dgram_in;
+  sum->dgram_out += st->dgram_out;
+  sum->dropped += st->dropped;
+  sum->malformed += st->malformed;
+  sum->sess_in += st->sess_in;
+  sum->send_err += st->send_err;
+  sum->closed_stall += st->closed_stall;
+  sum->evicted += st->evicted;
+  sum->held += st->held;
+  sum->share = LWIP_MAX(sum->share, st->share);
+  sum->active += st->active;
+  kcp_engine_add(&sum->engine, &st->engine);
+}
+
 /** Sets the argument passed to this session's callbacks. */
 void
 kcp_session_arg(struct kcp_session *s, void *arg)

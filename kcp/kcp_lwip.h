@@ -191,6 +191,7 @@ void  kcp_set_ack_nodelay(struct kcp_pcb *pcb, int nodelay);
 err_t kcp_connect(struct kcp_pcb *pcb, const ip_addr_t *ipaddr, u16_t port,
                   IUINT32 conv, struct kcp_session **out);
 void  kcp_stats_get(const struct kcp_pcb *pcb, struct kcp_stats *st);
+void  kcp_stats_add(struct kcp_stats *sum, const struct kcp_stats *st);
 struct kcp_codec;
 err_t kcp_set_codec(struct kcp_pcb *pcb, struct kcp_codec *codec);
 

@@ -47,13 +47,16 @@ fi
 netns_bg socat TCP4-LISTEN:$ECHOPORT,bind=$NSHOST,reuseaddr,fork,backlog=512 EXEC:cat
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':$ECHOPORT '"
 
-# kstat FIELD: FIELD of ./minimal's newest kcptun counters (after SIGUSR1).
+# kstat FIELD [GROUP]: FIELD of ./minimal's newest counters of GROUP
+# (after SIGUSR1): "kcptun" (the default: sessions, streams, bytes),
+# "kcptun kcp" (its KCP pcbs) or "kcptun codec". The "kcptun" line comes
+# last, so once a new one is there the others are too.
 kstat() {
   local before
-  before=$(grep -c '^kcptun: kcp_sessions' "$LOG")
+  before=$(grep -c '^kcptun: sessions [0-9]' "$LOG")
   kill -USR1 "$MINIMAL_PID"
-  wait_for 5 bash -c "[ \$(grep -c '^kcptun: kcp_sessions' '$LOG') -gt $before ]"
-  grep '^kcptun: kcp_sessions' "$LOG" | tail -n 1 |
+  wait_for 5 bash -c "[ \$(grep -c '^kcptun: sessions [0-9]' '$LOG') -gt $before ]"
+  grep -E "^${2:-kcptun}: (sessions|opened) [0-9]" "$LOG" | tail -n 1 |
     awk -v f="$1" '{for (i = 2; i < NF; i++) if ($i == f) { print $(i + 1); exit }}'
 }
 
@@ -124,7 +127,7 @@ MB=1048576
 HALF=524288
 server "kcptun defaults (aes, FEC 10/3, compression, smux 1)" 20 $MB "--kcptun-target $TARGET" ""
 check "kcptun: FEC parity went both ways, all streams closed" \
-  test "$(kstat parity_in) -gt 0 -a $(kstat parity_out) -gt 0 -a $(kstat streams) -eq 0"
+  test "$(kstat parity_in "kcptun codec") -gt 0 -a $(kstat parity_out "kcptun codec") -gt 0 -a $(kstat streams) -eq 0"
 # 300 streams at once in one session: 256 are served, the rest refused
 # with FIN (their TCP connections end), and the tunnel serves on.
 nsx timeout 40 "$PEER" -addr "$NSHOST:7000" -timeout 20s -conns 300 -bytes 100000 >/dev/null 2>&1
@@ -177,14 +180,14 @@ for c in aes-128 aes-192 blowfish twofish cast5 3des tea xtea sm4; do
 done
 
 server "5 % loss at ./minimal, FEC 10/3, echo target" 5 262144 "--kcptun-target echo --loss 5" ""
-rec=$(kstat fec_recovered)
+rec=$(kstat recovered "kcptun codec")
 check "kcptun: FEC recovered lost shards ($rec datagrams rebuilt)" test "${rec:-0}" -gt 0
 
 server "wrong key" 0 0 "--kcptun-target $TARGET" "--key wrong"
 nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
-crc=$(kstat crc_err)
+crc=$(kstat crc_err "kcptun codec")
 check "kcptun: a wrong key's datagrams are dropped and counted ($crc), no session opens" \
-  test "${crc:-0}" -gt 0 -a "$(kstat kcp_sessions)" -eq 0 -a "$(kstat sessions)" -eq 0
+  test "${crc:-0}" -gt 0 -a "$(kstat sessions "kcptun kcp")" -eq 0 -a "$(kstat sessions)" -eq 0
 server "smux mismatch" 0 0 "--kcptun-target $TARGET --kcptun-smuxver 2" ""
 nsx timeout 8 "$PEER" -addr "$NSHOST:7000" -timeout 3s -conns 1 -bytes 1000 >/dev/null 2>&1
 check "kcptun: smux version mismatch closes the session, counted and logged" \
@@ -234,7 +237,8 @@ bulk() {
 }
 
 # vanish COUNTER...: the kcptun peer killed (SIGKILL: no goodbye) under the
-# bulk clients, then up to 15 s for every COUNTER to be 0 ($i: seconds).
+# bulk clients, then up to 15 s for every COUNTER (FIELD or FIELD@GROUP, as
+# kstat takes them) to be 0 ($i: seconds).
 vanish() {
   local want
   want=$(printf '0 %.0s' "$@")
@@ -243,7 +247,9 @@ vanish() {
   KPID=
   wait "$BULK" 2>/dev/null
   for ((i = 0; i < 15; i++)); do
-    [ "$(for c in "$@"; do printf '%s ' "$(kstat "$c")"; done)" = "$want" ] && return 0
+    [ "$(for c in "$@"; do
+      if [[ $c == *@* ]]; then printf '%s ' "$(kstat "${c%@*}" "${c#*@}")"; else printf '%s ' "$(kstat "$c")"; fi
+    done)" = "$want" ] && return 0
     sleep 1
   done
   return 1
@@ -259,7 +265,7 @@ KPID=$NETNS_LAST_PID
 wait_for 5 nsx bash -c "ss -ltn | grep -q ':7000 '"
 bulk "$NSHOST:7000" 4 to_tcp
 check "kcptun: the vanished client had moved data ($moved bytes to the target)" test "${moved:-0}" -gt 300000
-check "kcptun: a vanished client's session and streams are freed" vanish kcp_sessions sessions streams
+check "kcptun: a vanished client's session and streams are freed" vanish "sessions@kcptun kcp" sessions streams
 stop_minimal >/dev/null
 valgrind_verdict "$LOG" $?
 
@@ -274,7 +280,7 @@ bulk "$HOST:6000" 3 from_tcp
 check "kcptun: conn 3 under valgrind: 3 sessions had moved data ($moved bytes from TCP)" \
   test "${moved:-0}" -gt 300000 -a "$(kstat sessions)" -eq 3
 check "kcptun: a vanished server's 3 sessions, their streams and pcbs are freed" \
-  vanish kcp_sessions sessions streams pcbs
+  vanish "sessions@kcptun kcp" sessions streams pcbs
 kserver ""
 tcp "client role, conn 3, new sessions once the server is back" "$HOST:6000" 3 65536
 check "kcptun: the server saw the new streams from 3 new UDP ports ($(sources))" test "$(sources)" = "1 1 1 "

@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 /** Most groups and counters a snapshot holds; more are ignored. */
-#define COUNTERS_MAX_GROUPS 16
-#define COUNTERS_MAX 128
+#define COUNTERS_MAX_GROUPS 24
+#define COUNTERS_MAX 192
 #define COUNTERS_LABEL_LEN 32
 
 struct counters {

@@ -11,6 +11,7 @@
 #include "kcpecho.h"
 
 #include "ipsrc.h"
+#include "kcpcounters.h"
 #include "kcp_lwip.h"
 #include "kcp_codec.h"
 #include "lwip/opt.h"
@@ -204,42 +205,11 @@ kcpecho_counters(struct counters *c)
     kcp_stats_get(kcpecho_pcb, &st);
   }
   counters_group(c, "kcpecho");
-  counters_add(c, "sessions", st.sessions);
-  counters_add(c, "opened", st.opened);
-  counters_add(c, "closed", st.closed);
-  counters_add(c, "idle", st.closed_idle);
-  counters_add(c, "dead", st.closed_dead);
-  counters_add(c, "refused", st.refused);
-  counters_add(c, "in", st.dgram_in);
-  counters_add(c, "out", st.dgram_out);
-  counters_add(c, "bytes_in", st.engine.bytes_in);
-  counters_add(c, "bytes_out", st.engine.bytes_out);
-  counters_add(c, "segs_in", st.engine.segs_in);
-  counters_add(c, "segs_out", st.engine.segs_out);
-  counters_add(c, "data_in", st.engine.data_segs_in);
-  counters_add(c, "data_out", st.engine.data_segs_out);
-  counters_add(c, "dropped", st.dropped);
-  counters_add(c, "malformed", st.malformed);
-  counters_add(c, "send_err", st.send_err);
-  counters_add(c, "retrans", st.engine.retrans_timeout);
-  counters_add(c, "fast_retrans", st.engine.retrans_fast);
-  counters_add(c, "dup", st.engine.dup_segs);
-  counters_add(c, "sess_in", st.sess_in);
-  counters_add(c, "stalled", st.closed_stall);
-  counters_add(c, "evicted", st.evicted);
-  counters_add(c, "held", st.held);
-  counters_add(c, "share", st.share);
-  counters_add(c, "active", st.active);
+  kcpcounters_add_stats(c, &st);
   if (kcpecho_codec != NULL) {
     struct kcp_codec_stats cs;
     kcp_codec_stats_get(kcpecho_codec, &cs);
     counters_group(c, "kcpcodec");
-    counters_add(c, "opened", cs.opened);
-    counters_add(c, "crc_err", cs.crc_err);
-    counters_add(c, "short", cs.short_in);
-    counters_add(c, "parity_in", cs.fec_parity_in);
-    counters_add(c, "parity_out", cs.fec_parity_out);
-    counters_add(c, "recovered", cs.fec_recovered);
-    counters_add(c, "fec_bad", cs.fec_bad);
+    kcpcounters_add_codec(c, &cs);
   }
 }

@@ -15,6 +15,7 @@
 #include "kcptun.h"
 
 #include "counters.h"
+#include "kcpcounters.h"
 
 #include "ipsrc.h"
 #include "kcp_codec.h"
@@ -239,20 +240,22 @@ kcptun_stream_free(struct kcptun_stream *st, int abort)
   mem_free(st);
 }
 
-/** Add the binding counters kcptun_counters() shows of @p pcb to @p sum. */
+/** Add the counters of pcb to sum (kcp_stats_add()). gone: pcb is about
+ *  to be removed, so what it holds now (sessions, segments held, its share
+ *  and active count) no longer counts, only what it did. */
 static void
-kcptun_kstats_add(struct kcp_stats *sum, const struct kcp_pcb *pcb)
+kcptun_kstats_add(struct kcp_stats *sum, const struct kcp_pcb *pcb, int gone)
 {
   struct kcp_stats ks;
 
   kcp_stats_get(pcb, &ks);
-  sum->sessions += ks.sessions;
-  sum->dgram_in += ks.dgram_in;
-  sum->dgram_out += ks.dgram_out;
-  sum->refused += ks.refused;
-  sum->malformed += ks.malformed;
-  sum->engine.retrans_timeout += ks.engine.retrans_timeout;
-  sum->engine.retrans_fast += ks.engine.retrans_fast;
+  if (gone) {
+    ks.sessions = 0;
+    ks.held = 0;
+    ks.share = 0;
+    ks.active = 0;
+  }
+  kcp_stats_add(sum, &ks);
 }
 
 /** Client role: remove the pcbs of the sessions freed since the last call,
@@ -264,7 +267,7 @@ kcptun_reap(void *arg)
   while (kcptun_reaped != NULL) {
     struct kcptun_sess *ts = kcptun_reaped;
     kcptun_reaped = ts->next;
-    kcptun_kstats_add(&kcptun_kstats_gone, ts->own_pcb);
+    kcptun_kstats_add(&kcptun_kstats_gone, ts->own_pcb, 1);
     kcp_remove(ts->own_pcb);
     kcptun_npcbs--;
     mem_free(ts);
@@ -1072,6 +1075,10 @@ kcptun_init(const struct kcptun_config *cfg)
   return ERR_OK;
 }
 
+/** The tunnel's counters in three groups: "kcptun kcp" (its KCP pcbs
+ *  summed, under the names kcpecho's use), "kcptun codec", and "kcptun"
+ *  (its own: sessions, streams, bytes) last, so a reader that waits for the
+ *  "kcptun" line has the other two. */
 void
 kcptun_counters(struct counters *c)
 {
@@ -1083,24 +1090,25 @@ kcptun_counters(struct counters *c)
     return;
   }
   if (kcptun_pcb != NULL) {
-    kcptun_kstats_add(&ks, kcptun_pcb);
+    kcptun_kstats_add(&ks, kcptun_pcb, 0);
   }
   for (ts = kcptun_sessions; ts != NULL; ts = ts->next) {
     if (ts->own_pcb != NULL) {
-      kcptun_kstats_add(&ks, ts->own_pcb);
+      kcptun_kstats_add(&ks, ts->own_pcb, 0);
     }
   }
   for (ts = kcptun_reaped; ts != NULL; ts = ts->next) {
-    kcptun_kstats_add(&ks, ts->own_pcb);
+    kcptun_kstats_add(&ks, ts->own_pcb, 0);
+  }
+  counters_group(c, "kcptun kcp");
+  kcpcounters_add_stats(c, &ks);
+  if (kcptun_codec != NULL) {
+    struct kcp_codec_stats cs;
+    kcp_codec_stats_get(kcptun_codec, &cs);
+    counters_group(c, "kcptun codec");
+    kcpcounters_add_codec(c, &cs);
   }
   counters_group(c, "kcptun");
-  counters_add(c, "kcp_sessions", ks.sessions);
-  counters_add(c, "dgram_in", ks.dgram_in);
-  counters_add(c, "dgram_out", ks.dgram_out);
-  counters_add(c, "kcp_refused", ks.refused);
-  counters_add(c, "malformed", ks.malformed);
-  counters_add(c, "retrans", ks.engine.retrans_timeout);
-  counters_add(c, "fast_retrans", ks.engine.retrans_fast);
   counters_add(c, "sessions", kcptun_stats.sessions);
   counters_add(c, "streams", kcptun_nstreams);
   counters_add(c, "opened", kcptun_stats.streams_opened);
@@ -1114,15 +1122,4 @@ kcptun_counters(struct counters *c)
   counters_add(c, "to_tcp", kcptun_stats.bytes_to_target);
   counters_add(c, "from_tcp", kcptun_stats.bytes_from_target);
   counters_add(c, "stream_held", kcptun_rx_held);
-  if (kcptun_codec != NULL) {
-    struct kcp_codec_stats cs;
-    kcp_codec_stats_get(kcptun_codec, &cs);
-    counters_add(c, "codec_opened", cs.opened);
-    counters_add(c, "crc_err", cs.crc_err);
-    counters_add(c, "short", cs.short_in);
-    counters_add(c, "parity_in", cs.fec_parity_in);
-    counters_add(c, "parity_out", cs.fec_parity_out);
-    counters_add(c, "fec_recovered", cs.fec_recovered);
-    counters_add(c, "fec_bad", cs.fec_bad);
-  }
 }
