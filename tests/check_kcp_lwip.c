@@ -545,6 +545,38 @@ t_budget_share(u32_t budget, u32_t share)
   ck_assert_uint_eq(t_srv_stats().share, share);
 }
 
+/* Stats of two pcbs summed as one: counts, gauges and the engine's
+   counters add up, the share is the larger. */
+START_TEST(test_stats_add)
+{
+  struct kcp_stats sum, a, b;
+
+  memset(&sum, 0, sizeof(sum));
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  a.sessions = 2;
+  a.dgram_in = 10;
+  a.held = 5;
+  a.share = 64;
+  a.engine.retrans_fast = 3;
+  b.sessions = 1;
+  b.dgram_in = 7;
+  b.evicted = 1;
+  b.share = 128;
+  b.engine.retrans_fast = 4;
+  b.engine.bytes_in = 1000;
+  kcp_stats_add(&sum, &a);
+  kcp_stats_add(&sum, &b);
+  ck_assert_uint_eq(sum.sessions, 3);
+  ck_assert_uint_eq(sum.dgram_in, 17);
+  ck_assert_uint_eq(sum.held, 5);
+  ck_assert_uint_eq(sum.evicted, 1);
+  ck_assert_uint_eq(sum.share, 128);
+  ck_assert_uint_eq(sum.engine.retrans_fast, 7);
+  ck_assert_uint_eq(sum.engine.bytes_in, 1000);
+}
+END_TEST
+
 /* A budget of 8: 4 each. */
 START_TEST(test_budget_share)
 {
@@ -1447,6 +1479,7 @@ kcp_lwip_suite(void)
   tcase_add_test(tc, test_codec_hold_limit_on_input);
   tcase_add_test(tc, test_budget_share);
   tcase_add_test(tc, test_budget_share_rounded);
+  tcase_add_test(tc, test_stats_add);
   tcase_add_test(tc, test_small_window_acks_apart);
   tcase_add_test(tc, test_large_window_acks_packed);
   tcase_add_test(tc, test_source_max);
