@@ -17,7 +17,7 @@
 # bbr's aggregate goodput as a ratio of classic's.
 #
 # One session's window: a single kcp_client session at --wnd 1024 and at
-# --wnd 128 (the sweep's), clean link, back to back twice (WND_RUNS);
+# --wnd 128 (the sweep's), clean link, back to back three times (WND_RUNS);
 # the mean goodput at 1024 as a ratio of the mean at 128.
 #
 # Robustness rows: tests/tap_kcp_pin.sh at full size (1024 pinning
@@ -117,7 +117,7 @@ printf 'server on bbr / on classic, 10 sessions: clean %sx, 2 %% loss %sx\n\n' "
 printf '%-6s %10s %9s\n' wnd Mbit/s p99_ms
 declare -A wndsum=([128]=0 [1024]=0) wndn=([128]=0 [1024]=0)
 wnd_rows=()
-for ((i = 0; i < ${WND_RUNS:-2}; i++)); do
+for ((i = 0; i < ${WND_RUNS:-3}; i++)); do
   for w in 128 1024; do
     j=$TAP_TMP/wnd-$w-$i.json
     CLIENT_ARGS="--wnd $w" sweep_run 0 1 "$j" || { rc=1; continue; }
