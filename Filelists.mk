@@ -52,6 +52,7 @@ UNIXFILES := ports/unix/minimal.c \
 	ports/unix/netif/ip6guard.c \
 	ports/unix/netif/rxbatch.c \
 	ports/unix/netif/txbatch.c \
+	ports/unix/netif/tcpgso.c \
 	ports/unix/netif/uringbuf.c \
 	ports/unix/netif/tapif.c
 
@@ -138,6 +139,10 @@ CHECKTESTS += check_iobatch
 LWIPCHECKTESTS += check_iobatch
 CHECK_check_iobatch_FILES := ports/unix/netif/rxbatch.c ports/unix/netif/txbatch.c ports/unix/netif/uringbuf.c
 CHECK_check_iobatch_LIBS := $(URING_LIBS)
+# The tap's TCP segmentation offload: segments of one flow as one GSO frame.
+CHECKTESTS += check_tcpgso
+LWIPCHECKTESTS += check_tcpgso
+CHECK_check_tcpgso_FILES := ports/unix/netif/tcpgso.c
 # The tap's SYN guard: tracking, limits, eviction RSTs, hidden SYNs.
 CHECKTESTS += check_synguard
 LWIPCHECKTESTS += check_synguard

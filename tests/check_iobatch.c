@@ -2,13 +2,14 @@
  * @file
  * Check tests of the tap's batched I/O (ports/unix/netif/txbatch.c,
  * rxbatch.c, uringbuf.c) on a datagram socket pair, which keeps frame
- * boundaries as a tap does: frames written by one txbatch_submit() arrive
- * whole, in order and counted; a full batch refuses the next frame until
- * it is submitted; rxbatch_read() hands every frame in order and returns
- * at once on an empty descriptor, growing and shrinking its batch with the
- * bursts it finds. Where io_uring is unavailable (old kernel, disabled)
- * the tests say so and pass: the callers then write and read frames
- * themselves.
+ * boundaries as a tap does: frames written by one txbatch_submit()
+ * arrive whole, in order and counted; a full batch refuses the next
+ * frame until it is submitted; a headroom goes zeroed in front of each
+ * frame and a merge function may put frames inside the one before;
+ * rxbatch_read() hands every frame in order and returns at once on an
+ * empty descriptor, growing and shrinking its batch with the bursts it
+ * finds. Where io_uring is unavailable (old kernel, disabled) the tests
+ * say so and pass: the callers then write and read frames themselves.
  */
 #include <check.h>
 #include <errno.h>
@@ -48,7 +49,7 @@ t_setup(void)
     setsockopt(t_fd[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     setsockopt(t_fd[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
   }
-  t_uring = txbatch_init(&t_tx, t_fd[0]) == 0;
+  t_uring = txbatch_init(&t_tx, t_fd[0], 0, NULL) == 0;
   if (t_uring) {
     ck_assert_int_eq(rxbatch_init(&t_rx, t_fd[1]), 0);
   } else {
@@ -117,7 +118,7 @@ t_take(void *arg, const u8_t *frame, u32_t len)
 
 START_TEST(test_frames_in_order)
 {
-  struct txbatch_result res = { 0, 0, 0 };
+  struct txbatch_result res = { 0, 0, 0, 0 };
   u64_t bytes = 0;
   u32_t n;
   int reads = 0;
@@ -157,7 +158,7 @@ END_TEST
 
 START_TEST(test_empty_and_batch_size)
 {
-  struct txbatch_result res = { 0, 0, 0 };
+  struct txbatch_result res = { 0, 0, 0, 0 };
   u32_t n;
 
   if (!t_uring) {
@@ -181,7 +182,7 @@ START_TEST(test_empty_and_batch_size)
   ck_assert_uint_eq(t_bad, 0);
   /* an oversize frame is refused, not cut */
   {
-    struct pbuf *big = pbuf_alloc(PBUF_RAW, TXBATCH_SLOT_SIZE + 1, PBUF_RAM);
+    struct pbuf *big = pbuf_alloc(PBUF_RAW, TXBATCH_FRAME_MAX + 1, PBUF_RAM);
     ck_assert_ptr_nonnull(big);
     ck_assert_ptr_null(txbatch_put(&t_tx, big));
     ck_assert_uint_eq(txbatch_queued(&t_tx), 0);
@@ -196,7 +197,7 @@ END_TEST
 
 START_TEST(test_failed_writes_counted)
 {
-  struct txbatch_result res = { 0, 0, 0 };
+  struct txbatch_result res = { 0, 0, 0, 0 };
   struct pbuf *p;
 
   if (!t_uring) {
@@ -217,6 +218,65 @@ START_TEST(test_failed_writes_counted)
 }
 END_TEST
 
+/* The merge function of the headroom test: a frame shorter than
+   T_MERGE_BELOW goes at the end of the one before. */
+#define T_MERGE_BELOW 100
+#define T_HEADROOM 4
+
+static int
+t_merge(u8_t *slot, u16_t *len, u16_t room, const struct pbuf *p)
+{
+  if (p->len >= T_MERGE_BELOW || *len + p->len > room) {
+    return 0;
+  }
+  memcpy(slot + T_HEADROOM + *len, p->payload, p->len);
+  *len = (u16_t)(*len + p->len);
+  return 1;
+}
+
+/* Each write starts with the headroom, zeroed; frames the merge function
+   takes go out inside the frame before them, each counted as a frame
+   written, with its bytes. */
+START_TEST(test_headroom_and_merge)
+{
+  struct txbatch_result res = { 0, 0, 0, 0 };
+  u8_t want[TXBATCH_SLOT_SIZE];
+  u8_t got[TXBATCH_SLOT_SIZE];
+  u16_t wlen = T_HEADROOM;
+  u32_t n, bytes = 0;
+  ssize_t r;
+
+  if (!t_uring) {
+    return;
+  }
+  txbatch_deinit(&t_tx);
+  ck_assert_int_eq(txbatch_init(&t_tx, t_fd[0], T_HEADROOM, t_merge), 0);
+  memset(want, 0, T_HEADROOM);
+  /* frames 0..9 (60..69 bytes, single pbufs): one slot */
+  for (n = 0; n < 10; n++) {
+    struct pbuf *chain = t_frame(n);
+    struct pbuf *p = pbuf_clone(PBUF_RAW, PBUF_RAM, chain);
+
+    pbuf_free(chain);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_nonnull(txbatch_put(&t_tx, p));
+    pbuf_copy_partial(p, want + wlen, p->tot_len, 0);
+    wlen = (u16_t)(wlen + p->tot_len);
+    bytes += p->tot_len;
+    pbuf_free(p);
+  }
+  ck_assert_uint_eq(txbatch_queued(&t_tx), 1);
+  txbatch_submit(&t_tx, &res);
+  ck_assert_uint_eq(res.frames, 10);
+  ck_assert_uint_eq(res.merged, 9);
+  ck_assert_uint_eq(res.bytes, bytes);
+  ck_assert_uint_eq(res.errors, 0);
+  r = read(t_fd[1], got, sizeof(got));
+  ck_assert_int_eq(r, wlen);
+  ck_assert_int_eq(memcmp(got, want, wlen), 0);
+}
+END_TEST
+
 static Suite *
 iobatch_suite(void)
 {
@@ -227,6 +287,7 @@ iobatch_suite(void)
   tcase_add_test(tc, test_frames_in_order);
   tcase_add_test(tc, test_empty_and_batch_size);
   tcase_add_test(tc, test_failed_writes_counted);
+  tcase_add_test(tc, test_headroom_and_merge);
   suite_add_tcase(s, tc);
   return s;
 }

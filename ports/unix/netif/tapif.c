@@ -6,6 +6,7 @@
 #include "tapif.h"
 
 #include "ipsrc.h"
+#include "tcpgso.h"
 
 #include "lwip/etharp.h"
 #include "lwip/ethip6.h"
@@ -30,6 +31,7 @@
  *  as too long instead of being silently cut to a plausible length; the
  *  same as a batched read's slot, so both paths take the same frames. */
 #define TAPIF_READ_BUF RXBATCH_SLOT_SIZE
+_Static_assert(TAPIF_READ_BUF > TCPGSO_HDR_LEN + TAPIF_FRAME_MAX, "a read holds the header and an oversize frame");
 
 /** Most frames the reader takes from the tap (non-blocking) between two
  *  poll()s; the core thread is kicked once for all of them. */
@@ -110,7 +112,7 @@ tapif_open(struct tapif *tap, const struct tapif_config *cfg)
     return ENODEV;
   }
   memset(&ifr, 0, sizeof(ifr));
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   memcpy(ifr.ifr_name, tap->name, strlen(tap->name));
   if ((tap->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK)) < 0 ||
       ioctl(tap->fd, TUNSETIFF, &ifr) < 0 ||
@@ -149,7 +151,7 @@ tapif_deliver_in(struct pbuf *p, void *arg)
 static void
 tapif_tx_submit(struct tapif *tap)
 {
-  struct txbatch_result res = { 0, 0, 0 };
+  struct txbatch_result res = { 0, 0, 0, 0 };
 
   if (txbatch_queued(&tap->tx) == 0) {
     return;
@@ -158,6 +160,7 @@ tapif_tx_submit(struct tapif *tap)
   tap->tx_frames += res.frames;
   tap->tx_bytes += res.bytes;
   tap->tx_errors += res.errors;
+  tap->tx_merged += res.merged;
 }
 
 /** The message the first frame of a batch in tcpip_thread posted: the
@@ -182,7 +185,7 @@ tapif_tx_flush(void *arg)
  *  once TAPIF_TX_BURST frames wait; the rest goes when the reader is done
  *  (tapif_input_here()) or, in tcpip_thread, once its current message is
  *  (at once if its mailbox is full).
- *  @return the frame's flat copy for the capture, or NULL: not queued */
+ *  @return the frame's flat bytes for the capture, or NULL: not queued */
 static const u8_t *
 tapif_tx_queue(struct tapif *tap, const struct pbuf *p)
 {
@@ -213,10 +216,11 @@ static void
 tapif_deliver_out(struct pbuf *p, void *arg)
 {
   struct tapif *tap = (struct tapif *)arg;
-  struct iovec iov[TAPIF_TX_IOV];
+  struct iovec iov[1 + TAPIF_TX_IOV];
+  u8_t hdr[TCPGSO_HDR_LEN];
   const struct pbuf *q;
   const u8_t *frame;
-  int n = 0;
+  int n = 1;
 
   if (txbatch_ready(&tap->tx)) {
     frame = tapif_tx_queue(tap, p);
@@ -249,12 +253,15 @@ tapif_deliver_out(struct pbuf *p, void *arg)
   if (tap->trace) {
     tapif_trace(tap, "out", (const u8_t *)p->payload, p->len);
   }
+  tcpgso_hdr_plain(hdr);
+  iov[0].iov_base = hdr;
+  iov[0].iov_len = sizeof(hdr);
   for (q = p; q != NULL; q = q->next) {
     iov[n].iov_base = q->payload;
     iov[n].iov_len = q->len;
     n++;
   }
-  if (writev(tap->fd, iov, n) == (ssize_t)p->tot_len) {
+  if (writev(tap->fd, iov, n) == (ssize_t)(sizeof(hdr) + p->tot_len)) {
     tap->tx_frames++;
     tap->tx_bytes += p->tot_len;
   } else {
@@ -354,7 +361,7 @@ tapif_netif_init(struct netif *netif)
   }
   /* Without io_uring (or its message) every frame is written on its own. */
   tap->tx_msg = tcpip_callbackmsg_new(tapif_tx_flush, tap);
-  if (tap->tx_msg == NULL || txbatch_init(&tap->tx, tap->fd) != 0) {
+  if (tap->tx_msg == NULL || txbatch_init(&tap->tx, tap->fd, TCPGSO_HDR_LEN, tcpgso_merge) != 0) {
     txbatch_deinit(&tap->tx);
   }
   synguard_init(&tap->syn, tapif_deliver_in, tap);
@@ -396,18 +403,24 @@ tapif_fail(struct tapif *tap, int err)
   }
 }
 
-/** One frame the reader took from the tap: into a PBUF_RAM pbuf of its
- *  size, and into the receive ring, waiting for room while it is full.
+/** One frame the reader took from the tap, behind its virtio-net header
+ *  (IFF_VNET_HDR, for the offload of tcpgso.h). The header says nothing
+ *  here: the tap is never told that we take offloaded frames
+ *  (TUNSETOFFLOAD), so the host checksums and segments what it sends us.
+ *  The frame goes into a PBUF_RAM pbuf of its size, and into the receive
+ *  ring, waiting for room while it is full.
  *  @return 0, or -1 when the reader must stop (told to, or it failed) */
 static int
 tapif_take(struct tapif *tap, const u8_t *frame, u32_t len)
 {
   struct pbuf *p;
 
-  if (len < SIZEOF_ETH_HDR || len > TAPIF_FRAME_MAX) {
+  if (len < TCPGSO_HDR_LEN + SIZEOF_ETH_HDR || len > TCPGSO_HDR_LEN + TAPIF_FRAME_MAX) {
     tapif_count(&tap->rx_oversize);
     return 0;
   }
+  frame += TCPGSO_HDR_LEN;
+  len -= TCPGSO_HDR_LEN;
   p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
   if (p == NULL) {
     tapif_count(&tap->rx_dropped);
@@ -678,6 +691,7 @@ tapif_counters(struct tapif *tap, struct counters *c)
   counters_add(c, "out", tap->tx_frames);
   counters_add(c, "bytes_out", tap->tx_bytes);
   counters_add(c, "send_err", tap->tx_errors);
+  counters_add(c, "gso_merged", tap->tx_merged);
   synguard_counters(&tap->syn, c);
   ip6guard_counters(&tap->ip6, c);
   tapif_emu_counters(tap, "in", &tap->emu.stats[LINKEMU_IN], c);

@@ -36,7 +36,12 @@
  * loss fell from 250-390 Mbit/s (no batching) to 115-160 with batches of
  * up to 64 frames; with batches of 8 it carried 350-380 against 440-460
  * with none, with batches of 4 520-530 (back to back, same CPU per GB on
- * the paced kcptun run as with 8).
+ * the paced kcptun run as with 8). Consecutive TCP segments of one flow
+ * in a batch go as one GSO frame (tcpgso.h, the tap opened with
+ * IFF_VNET_HDR), so the host's stack takes them in one pass: on the paced
+ * kcptun run, 43 % of lwIP's segments went inside another, and in eleven
+ * alternating runs ./minimal spent 5 % less CPU per GB (13.1 against 13.8
+ * s; 9 of the 11 pairs lower). The counter gso_merged says how many.
  *
  * If the tap goes away under us (ip link del), the reader records the error
  * and makes tapif_fail_fd() readable; see tapif_error(). The application
@@ -93,6 +98,7 @@ struct tapif {
   u32_t tx_frames;
   u64_t tx_bytes;
   u32_t tx_errors;
+  u32_t tx_merged;     /**< TCP segments sent inside the frame before them (tcpgso.h) */
   struct txbatch tx;   /**< frames queued for one write system call */
   struct tcpip_callback_msg *tx_msg; /**< submits tx once tcpip_thread's current message is done */
   u8_t tx_scheduled;   /**< tx_msg is in the mailbox */
