@@ -1076,7 +1076,7 @@ kcptun_init(const struct kcptun_config *cfg)
 }
 
 /** The tunnel's counters in three groups: "kcptun kcp" (its KCP pcbs
- *  summed, under the names kcpecho's use), "kcptun codec", and "kcptun"
+ *  summed, under the names kcpecho uses), "kcptun codec", and "kcptun"
  *  (its own: sessions, streams, bytes) last, so a reader that waits for the
  *  "kcptun" line has the other two. */
 void

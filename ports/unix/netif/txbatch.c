@@ -4,6 +4,8 @@
  */
 #include "txbatch.h"
 
+#include "lwip/debug.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -101,6 +103,7 @@ txbatch_prep(struct txbatch *b)
   for (i = 0; i < b->queued; i++) {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&b->u.ring);
 
+    LWIP_ASSERT("txbatch: the ring has an entry per slot", sqe != NULL);
     io_uring_prep_write_fixed(sqe, 0, txbatch_slot(b, i), (unsigned)b->headroom + b->len[i], 0, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, i);
