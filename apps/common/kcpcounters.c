@@ -40,15 +40,26 @@ kcpcounters_add_stats(struct counters *c, const struct kcp_stats *st)
   counters_add(c, "active", st->active);
 }
 
-/** Add the codec's counters to c's current group. */
+/**
+ * Add a group of the codec's counters to c, when the service has a codec.
+ * @param group the group's label ("kcpcodec")
+ * @param codec the service's codec, or NULL (no group)
+ */
 void
-kcpcounters_add_codec(struct counters *c, const struct kcp_codec_stats *cs)
+kcpcounters_add_codec(struct counters *c, const char *group, const struct kcp_codec *codec)
 {
-  counters_add(c, "opened", cs->opened);
-  counters_add(c, "crc_err", cs->crc_err);
-  counters_add(c, "short", cs->short_in);
-  counters_add(c, "parity_in", cs->fec_parity_in);
-  counters_add(c, "parity_out", cs->fec_parity_out);
-  counters_add(c, "recovered", cs->fec_recovered);
-  counters_add(c, "fec_bad", cs->fec_bad);
+  struct kcp_codec_stats cs;
+
+  if (codec == NULL) {
+    return;
+  }
+  kcp_codec_stats_get(codec, &cs);
+  counters_group(c, "%s", group);
+  counters_add(c, "opened", cs.opened);
+  counters_add(c, "crc_err", cs.crc_err);
+  counters_add(c, "short", cs.short_in);
+  counters_add(c, "parity_in", cs.fec_parity_in);
+  counters_add(c, "parity_out", cs.fec_parity_out);
+  counters_add(c, "recovered", cs.fec_recovered);
+  counters_add(c, "fec_bad", cs.fec_bad);
 }

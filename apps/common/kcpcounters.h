@@ -13,6 +13,6 @@
 #include "kcp_lwip.h"
 
 void kcpcounters_add_stats(struct counters *c, const struct kcp_stats *st);
-void kcpcounters_add_codec(struct counters *c, const struct kcp_codec_stats *cs);
+void kcpcounters_add_codec(struct counters *c, const char *group, const struct kcp_codec *codec);
 
 #endif /* KCPCOUNTERS_H */

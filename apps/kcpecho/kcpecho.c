@@ -206,10 +206,5 @@ kcpecho_counters(struct counters *c)
   }
   counters_group(c, "kcpecho");
   kcpcounters_add_stats(c, &st);
-  if (kcpecho_codec != NULL) {
-    struct kcp_codec_stats cs;
-    kcp_codec_stats_get(kcpecho_codec, &cs);
-    counters_group(c, "kcpcodec");
-    kcpcounters_add_codec(c, &cs);
-  }
+  kcpcounters_add_codec(c, "kcpcodec", kcpecho_codec);
 }

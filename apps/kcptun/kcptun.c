@@ -1102,12 +1102,7 @@ kcptun_counters(struct counters *c)
   }
   counters_group(c, "kcptun kcp");
   kcpcounters_add_stats(c, &ks);
-  if (kcptun_codec != NULL) {
-    struct kcp_codec_stats cs;
-    kcp_codec_stats_get(kcptun_codec, &cs);
-    counters_group(c, "kcptun codec");
-    kcpcounters_add_codec(c, &cs);
-  }
+  kcpcounters_add_codec(c, "kcptun codec", kcptun_codec);
   counters_group(c, "kcptun");
   counters_add(c, "sessions", kcptun_stats.sessions);
   counters_add(c, "streams", kcptun_nstreams);
